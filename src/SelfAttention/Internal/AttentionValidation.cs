@@ -1,0 +1,188 @@
+using System.Runtime.CompilerServices;
+using CommunityToolkit.HighPerformance;
+
+namespace SelfAttention.Internal;
+
+/// <summary>
+/// The checks shared by <see cref="Attention"/> and <see cref="Reference.NaiveAttention"/>, so both reject the same
+/// inputs with the same messages, before anything is written.
+/// </summary>
+internal static class AttentionValidation
+{
+    /// <summary>Validates the options and returns the effective scale (<c>1/√headDim</c> when none is set).</summary>
+    public static float ValidateOptions(in AttentionOptions options, int headDim)
+    {
+        if (options.Normalization is not (AttentionNormalization.Softmax or AttentionNormalization.Sum))
+        {
+            ThrowHelper.ThrowBadNormalization(options.Normalization);
+        }
+
+        if (options.Kernel is not (AttentionKernel.Auto or AttentionKernel.RowByRow))
+        {
+            ThrowHelper.ThrowBadKernel(options.Kernel);
+        }
+
+        if (options.MaxDegreeOfParallelism < -1)
+        {
+            ThrowHelper.ThrowBadParallelism(options.MaxDegreeOfParallelism);
+        }
+
+        if (options.Scale is float scale)
+        {
+            if (!float.IsFinite(scale) || scale <= 0f)
+            {
+                ThrowHelper.ThrowBadScale(scale);
+            }
+
+            return scale;
+        }
+
+        return 1f / MathF.Sqrt(headDim);
+    }
+
+    /// <summary>Validates one head; <paramref name="weights"/> is checked only when <paramref name="hasWeights"/>.</summary>
+    /// <returns>The effective scale.</returns>
+    public static float ValidateSingleHead(
+        ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+        Span2D<float> output, Span2D<float> weights, bool hasWeights, in AttentionOptions options)
+    {
+        if (query.Width < 1)
+        {
+            ThrowHelper.ThrowSizeMismatch(nameof(query), "query width (head dim) must be at least 1", 1, query.Width);
+        }
+
+        if (key.Width != query.Width)
+        {
+            ThrowHelper.ThrowSizeMismatch(nameof(key), "key width must equal query width (head dim)", query.Width, key.Width);
+        }
+
+        if (value.Height != key.Height)
+        {
+            ThrowHelper.ThrowSizeMismatch(nameof(value), "value height must equal key height (key length)", key.Height, value.Height);
+        }
+
+        if (output.Height != query.Height)
+        {
+            ThrowHelper.ThrowSizeMismatch(nameof(output), "output height must equal query height (query length)", query.Height, output.Height);
+        }
+
+        if (output.Width != value.Width)
+        {
+            ThrowHelper.ThrowSizeMismatch(nameof(output), "output width must equal value width (value dim)", value.Width, output.Width);
+        }
+
+        if (hasWeights)
+        {
+            if (weights.Height != query.Height)
+            {
+                ThrowHelper.ThrowSizeMismatch(nameof(weights), "weights height must equal query height (query length)", query.Height, weights.Height);
+            }
+
+            if (weights.Width != key.Height)
+            {
+                ThrowHelper.ThrowSizeMismatch(nameof(weights), "weights width must equal key height (key length)", key.Height, weights.Width);
+            }
+        }
+
+        float scale = ValidateOptions(options, query.Width);
+
+        ReadOnlySpan<byte> outputBytes = Extent(output);
+        CheckNoOverlap(outputBytes, Extent(query), nameof(output), nameof(query));
+        CheckNoOverlap(outputBytes, Extent(key), nameof(output), nameof(key));
+        CheckNoOverlap(outputBytes, Extent(value), nameof(output), nameof(value));
+        if (hasWeights)
+        {
+            ReadOnlySpan<byte> weightBytes = Extent(weights);
+            CheckNoOverlap(weightBytes, outputBytes, nameof(weights), nameof(output));
+            CheckNoOverlap(weightBytes, Extent(query), nameof(weights), nameof(query));
+            CheckNoOverlap(weightBytes, Extent(key), nameof(weights), nameof(key));
+            CheckNoOverlap(weightBytes, Extent(value), nameof(weights), nameof(value));
+        }
+
+        return scale;
+    }
+
+    /// <summary>The sizes of a validated multi-head call, in elements.</summary>
+    internal readonly record struct MultiHeadSizes(int KvHeads, int ValueDim, float Scale);
+
+    /// <summary>Validates a multi-head call over flat BSNH buffers.</summary>
+    public static MultiHeadSizes ValidateMultiHead(
+        ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value, Span<float> output,
+        in AttentionShape shape, in AttentionOptions options)
+    {
+        if (shape.Batch < 0) ThrowHelper.ThrowNegative("shape.Batch", shape.Batch);
+        if (shape.QueryLength < 0) ThrowHelper.ThrowNegative("shape.QueryLength", shape.QueryLength);
+        if (shape.KeyLength < 0) ThrowHelper.ThrowNegative("shape.KeyLength", shape.KeyLength);
+        if (shape.Heads < 1) ThrowHelper.ThrowNotPositive("shape.Heads", shape.Heads);
+        if (shape.HeadDim < 1) ThrowHelper.ThrowNotPositive("shape.HeadDim", shape.HeadDim);
+        if (shape.KvHeads < 1) ThrowHelper.ThrowNotPositive("shape.KvHeads", shape.KvHeads);
+        if (shape.ValueDim < 1) ThrowHelper.ThrowNotPositive("shape.ValueDim", shape.ValueDim);
+        if (shape.Heads % shape.KvHeads != 0) ThrowHelper.ThrowHeadsNotMultiple(shape.Heads, shape.KvHeads);
+
+        float scale = ValidateOptions(options, shape.HeadDim);
+
+        // Row widths must fit in an int even when a zero batch or length makes the whole buffer empty.
+        CheckedProduct("shape", "Heads·HeadDim", shape.Heads, shape.HeadDim);
+        CheckedProduct("shape", "KvHeads·ValueDim", shape.KvHeads, shape.ValueDim);
+        CheckedProduct("shape", "Heads·ValueDim", shape.Heads, shape.ValueDim);
+
+        long queryLength = CheckedProduct("shape", "query (Batch·QueryLength·Heads·HeadDim)", shape.Batch, shape.QueryLength, shape.Heads, shape.HeadDim);
+        long keyLength = CheckedProduct("shape", "key (Batch·KeyLength·KvHeads·HeadDim)", shape.Batch, shape.KeyLength, shape.KvHeads, shape.HeadDim);
+        long valueLength = CheckedProduct("shape", "value (Batch·KeyLength·KvHeads·ValueDim)", shape.Batch, shape.KeyLength, shape.KvHeads, shape.ValueDim);
+        long outputLength = CheckedProduct("shape", "output (Batch·QueryLength·Heads·ValueDim)", shape.Batch, shape.QueryLength, shape.Heads, shape.ValueDim);
+
+        if (query.Length != queryLength) ThrowHelper.ThrowSizeMismatch(nameof(query), "query length (Batch·QueryLength·Heads·HeadDim)", queryLength, query.Length);
+        if (key.Length != keyLength) ThrowHelper.ThrowSizeMismatch(nameof(key), "key length (Batch·KeyLength·KvHeads·HeadDim)", keyLength, key.Length);
+        if (value.Length != valueLength) ThrowHelper.ThrowSizeMismatch(nameof(value), "value length (Batch·KeyLength·KvHeads·ValueDim)", valueLength, value.Length);
+        if (output.Length != outputLength) ThrowHelper.ThrowSizeMismatch(nameof(output), "output length (Batch·QueryLength·Heads·ValueDim)", outputLength, output.Length);
+
+        ReadOnlySpan<byte> outputBytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes((ReadOnlySpan<float>)output);
+        CheckNoOverlap(outputBytes, System.Runtime.InteropServices.MemoryMarshal.AsBytes(query), nameof(output), nameof(query));
+        CheckNoOverlap(outputBytes, System.Runtime.InteropServices.MemoryMarshal.AsBytes(key), nameof(output), nameof(key));
+        CheckNoOverlap(outputBytes, System.Runtime.InteropServices.MemoryMarshal.AsBytes(value), nameof(output), nameof(value));
+
+        return new MultiHeadSizes(shape.KvHeads, shape.ValueDim, scale);
+    }
+
+    /// <summary>The product of non-negative factors, or an exception naming <paramref name="paramName"/> once it passes <see cref="int.MaxValue"/>.</summary>
+    public static long CheckedProduct(string paramName, string what, params ReadOnlySpan<int> factors)
+    {
+        long product = 1;
+        foreach (int factor in factors)
+        {
+            product *= factor; // both ≤ int.MaxValue, so this cannot overflow a long
+            if (product > int.MaxValue)
+            {
+                ThrowHelper.ThrowOverflow(paramName, what, product);
+            }
+        }
+
+        return product;
+    }
+
+    /// <summary>Throws when the memory that two views span overlaps; views with no elements overlap nothing.</summary>
+    public static void CheckNoOverlap(ReadOnlySpan<byte> written, ReadOnlySpan<byte> other, string paramName, string otherName)
+    {
+        if (written.Overlaps(other))
+        {
+            ThrowHelper.ThrowOverlap(paramName, otherName);
+        }
+    }
+
+    /// <summary>The bytes from a view's first element to its last, gaps included; empty for an empty view.</summary>
+    private static ReadOnlySpan<byte> Extent(ReadOnlySpan2D<float> view)
+    {
+        if (view.Height == 0 || view.Width == 0)
+        {
+            return default;
+        }
+
+        ref float first = ref Unsafe.AsRef(in view.DangerousGetReference());
+        ref float last = ref Unsafe.AsRef(in view.DangerousGetReferenceAt(view.Height - 1, view.Width - 1));
+        int length = (int)(Unsafe.ByteOffset(ref first, ref last) / sizeof(float)) + 1;
+        return System.Runtime.InteropServices.MemoryMarshal.AsBytes(
+            System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref first, length));
+    }
+
+    private static ReadOnlySpan<byte> Extent(Span2D<float> view) => Extent((ReadOnlySpan2D<float>)view);
+}

@@ -1,0 +1,58 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
+
+namespace SelfAttention.Internal;
+
+/// <summary>One cold throw method per failure, so the validating callers stay small and inlinable.</summary>
+internal static class ThrowHelper
+{
+    [DoesNotReturn]
+    public static void ThrowSizeMismatch(string paramName, string what, long expected, long actual) =>
+        throw new ArgumentException(
+            string.Create(CultureInfo.InvariantCulture, $"{what}: expected {expected}, actual {actual}."), paramName);
+
+    [DoesNotReturn]
+    public static void ThrowNegative(string paramName, long actual) =>
+        throw new ArgumentOutOfRangeException(paramName, actual,
+            string.Create(CultureInfo.InvariantCulture, $"{paramName} must be at least 0, actual {actual}."));
+
+    [DoesNotReturn]
+    public static void ThrowNotPositive(string paramName, long actual) =>
+        throw new ArgumentOutOfRangeException(paramName, actual,
+            string.Create(CultureInfo.InvariantCulture, $"{paramName} must be at least 1, actual {actual}."));
+
+    [DoesNotReturn]
+    public static void ThrowOverflow(string paramName, string what, long product) =>
+        throw new ArgumentOutOfRangeException(paramName,
+            string.Create(CultureInfo.InvariantCulture, $"{what} is {product} elements, more than a span can hold (expected at most {int.MaxValue})."));
+
+    [DoesNotReturn]
+    public static void ThrowBadScale(float scale) =>
+        throw new ArgumentOutOfRangeException("options", scale,
+            string.Create(CultureInfo.InvariantCulture, $"options.Scale must be finite and positive, actual {scale}."));
+
+    [DoesNotReturn]
+    public static void ThrowBadNormalization(AttentionNormalization normalization) =>
+        throw new ArgumentOutOfRangeException("options", normalization,
+            string.Create(CultureInfo.InvariantCulture, $"options.Normalization must be Softmax or Sum, actual {(int)normalization}."));
+
+    [DoesNotReturn]
+    public static void ThrowBadKernel(AttentionKernel kernel) =>
+        throw new ArgumentOutOfRangeException("options", kernel,
+            string.Create(CultureInfo.InvariantCulture, $"options.Kernel is not a defined AttentionKernel, actual {(int)kernel}."));
+
+    [DoesNotReturn]
+    public static void ThrowBadParallelism(int degree) =>
+        throw new ArgumentOutOfRangeException("options", degree,
+            string.Create(CultureInfo.InvariantCulture, $"options.MaxDegreeOfParallelism must be -1, 0 or positive, actual {degree}."));
+
+    [DoesNotReturn]
+    public static void ThrowHeadsNotMultiple(int heads, int kvHeads) =>
+        throw new ArgumentException(
+            string.Create(CultureInfo.InvariantCulture, $"shape.Heads must be a multiple of shape.KvHeads: expected a multiple of {kvHeads}, actual {heads}."), "shape");
+
+    [DoesNotReturn]
+    public static void ThrowOverlap(string paramName, string other) =>
+        throw new ArgumentException(
+            string.Create(CultureInfo.InvariantCulture, $"{paramName} overlaps {other}: expected separate memory, actual overlapping memory."), paramName);
+}

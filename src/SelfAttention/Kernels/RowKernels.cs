@@ -1,0 +1,277 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace SelfAttention.Kernels;
+
+/// <summary>
+/// The row-level building blocks, each one generic body over <see cref="IFloatVector{TV}"/>: a vector loop at the
+/// chosen width, then the same steps at width one for the tail. Callers have validated every length, so the bodies
+/// read and write through <c>ref float</c> without bounds checks.
+/// </summary>
+internal static class RowKernels
+{
+    /// <summary><c>Σ_c x[c]·y[c]</c>; x, y: [length].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float Dot<TV, TOps>(ref float x, ref float y, int length)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        // Two accumulators hide the FMA latency; the tail is summed in the same order at every width.
+        TV acc0 = TOps.Zero, acc1 = TOps.Zero;
+        nuint c = 0, n = (nuint)length, w = (nuint)TOps.Count;
+        for (; c + 2 * w <= n; c += 2 * w)
+        {
+            acc0 = TOps.MultiplyAdd(TOps.Load(ref x, c), TOps.Load(ref y, c), acc0);
+            acc1 = TOps.MultiplyAdd(TOps.Load(ref x, c + w), TOps.Load(ref y, c + w), acc1);
+        }
+
+        if (c + w <= n)
+        {
+            acc0 = TOps.MultiplyAdd(TOps.Load(ref x, c), TOps.Load(ref y, c), acc0);
+            c += w;
+        }
+
+        float sum = TOps.Sum(TOps.Add(acc0, acc1));
+        for (; c < n; c++)
+        {
+            sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref x, c), Unsafe.Add(ref y, c), sum);
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// <c>scores[j] = (q · k_j) · scale</c> for <c>j &lt; keyCount</c>, four keys at a time so that each loaded query
+    /// vector feeds four FMAs. q: [headDim]; k: [keyCount, headDim] with row stride <paramref name="keyStride"/>; scores: [keyCount].
+    /// </summary>
+    public static void Scores<TV, TOps>(ref float q, ref float k, nint keyStride, int keyCount, int headDim, float scale, ref float scores)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        nuint n = (nuint)headDim, w = (nuint)TOps.Count;
+        int j = 0;
+        for (; j + 4 <= keyCount; j += 4)
+        {
+            ref float k0 = ref Unsafe.Add(ref k, j * keyStride);
+            ref float k1 = ref Unsafe.Add(ref k0, keyStride);
+            ref float k2 = ref Unsafe.Add(ref k1, keyStride);
+            ref float k3 = ref Unsafe.Add(ref k2, keyStride);
+            TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
+            nuint c = 0;
+            for (; c + w <= n; c += w)
+            {
+                TV qv = TOps.Load(ref q, c);
+                a0 = TOps.MultiplyAdd(qv, TOps.Load(ref k0, c), a0);
+                a1 = TOps.MultiplyAdd(qv, TOps.Load(ref k1, c), a1);
+                a2 = TOps.MultiplyAdd(qv, TOps.Load(ref k2, c), a2);
+                a3 = TOps.MultiplyAdd(qv, TOps.Load(ref k3, c), a3);
+            }
+
+            float s0 = TOps.Sum(a0), s1 = TOps.Sum(a1), s2 = TOps.Sum(a2), s3 = TOps.Sum(a3);
+            for (; c < n; c++)
+            {
+                float qc = Unsafe.Add(ref q, c);
+                s0 = MathF.FusedMultiplyAdd(qc, Unsafe.Add(ref k0, c), s0);
+                s1 = MathF.FusedMultiplyAdd(qc, Unsafe.Add(ref k1, c), s1);
+                s2 = MathF.FusedMultiplyAdd(qc, Unsafe.Add(ref k2, c), s2);
+                s3 = MathF.FusedMultiplyAdd(qc, Unsafe.Add(ref k3, c), s3);
+            }
+
+            Unsafe.Add(ref scores, j) = s0 * scale;
+            Unsafe.Add(ref scores, j + 1) = s1 * scale;
+            Unsafe.Add(ref scores, j + 2) = s2 * scale;
+            Unsafe.Add(ref scores, j + 3) = s3 * scale;
+        }
+
+        for (; j < keyCount; j++)
+        {
+            Unsafe.Add(ref scores, j) = Dot<TV, TOps>(ref q, ref Unsafe.Add(ref k, j * keyStride), headDim) * scale;
+        }
+    }
+
+    /// <summary>The largest of <c>s[0..length)</c>, −∞ when empty, NaN when any element is NaN.</summary>
+    public static float Max<TV, TOps>(ref float s, int length)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        nuint i = 0, n = (nuint)length, w = (nuint)TOps.Count;
+        float max = float.NegativeInfinity;
+        if (n >= w)
+        {
+            TV m = TOps.Create(float.NegativeInfinity);
+            for (; i + w <= n; i += w)
+            {
+                m = TOps.Max(m, TOps.Load(ref s, i));
+            }
+
+            max = TOps.MaxAcross(m);
+        }
+
+        for (; i < n; i++)
+        {
+            max = MathF.Max(max, Unsafe.Add(ref s, i));
+        }
+
+        return max;
+    }
+
+    /// <summary>
+    /// The fused middle of a stable softmax: <c>destination[j] = e^(source[j] − max)</c>, returning <c>Σ_j destination[j]</c>.
+    /// source, destination: [length]; they may be the same memory (each element is read before it is written).
+    /// </summary>
+    public static float ExpSubtractSum<TV, TOps>(ref float source, ref float destination, int length, float max)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        nuint i = 0, n = (nuint)length, w = (nuint)TOps.Count;
+        TV maxV = TOps.Create(max);
+        TV sum0 = TOps.Zero, sum1 = TOps.Zero;
+        for (; i + 2 * w <= n; i += 2 * w)
+        {
+            TV e0 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref source, i), maxV));
+            TV e1 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref source, i + w), maxV));
+            TOps.Store(e0, ref destination, i);
+            TOps.Store(e1, ref destination, i + w);
+            sum0 = TOps.Add(sum0, e0);
+            sum1 = TOps.Add(sum1, e1);
+        }
+
+        if (i + w <= n)
+        {
+            TV e0 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref source, i), maxV));
+            TOps.Store(e0, ref destination, i);
+            sum0 = TOps.Add(sum0, e0);
+            i += w;
+        }
+
+        float sum = TOps.Sum(TOps.Add(sum0, sum1));
+        for (; i < n; i++)
+        {
+            float e = FastExp.Exp(Unsafe.Add(ref source, i) - max);
+            Unsafe.Add(ref destination, i) = e;
+            sum += e;
+        }
+
+        return sum;
+    }
+
+    /// <summary><c>s[j] *= factor</c> for <c>j &lt; length</c>.</summary>
+    public static void Scale<TV, TOps>(ref float s, int length, float factor)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        nuint i = 0, n = (nuint)length, w = (nuint)TOps.Count;
+        TV f = TOps.Create(factor);
+        for (; i + w <= n; i += w)
+        {
+            TOps.Store(TOps.Multiply(TOps.Load(ref s, i), f), ref s, i);
+        }
+
+        for (; i < n; i++)
+        {
+            Unsafe.Add(ref s, i) *= factor;
+        }
+    }
+
+    /// <summary><c>Σ_j s[j]</c> for <c>j &lt; length</c>.</summary>
+    public static float Sum<TV, TOps>(ref float s, int length)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        nuint i = 0, n = (nuint)length, w = (nuint)TOps.Count;
+        TV acc = TOps.Zero;
+        for (; i + w <= n; i += w)
+        {
+            acc = TOps.Add(acc, TOps.Load(ref s, i));
+        }
+
+        float sum = TOps.Sum(acc);
+        for (; i < n; i++)
+        {
+            sum += Unsafe.Add(ref s, i);
+        }
+
+        return sum;
+    }
+
+    /// <summary>
+    /// Stable softmax of <c>source[0..length)</c> into <c>destination</c> (the same memory is allowed):
+    /// max, then the fused exp-subtract-sum, then one multiply by <c>1/sum</c>. A row whose maximum is −∞ (every
+    /// entry masked) becomes zeros rather than NaN.
+    /// </summary>
+    public static void Softmax<TV, TOps>(ref float source, ref float destination, int length)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        float max = Max<TV, TOps>(ref source, length);
+        if (max == float.NegativeInfinity)
+        {
+            Unsafe.InitBlockUnaligned(ref Unsafe.As<float, byte>(ref destination), 0, (uint)length * sizeof(float));
+            return;
+        }
+
+        float sum = ExpSubtractSum<TV, TOps>(ref source, ref destination, length, max);
+        Scale<TV, TOps>(ref destination, length, 1f / sum);
+    }
+
+    /// <summary>"Divide by the sum": <c>destination[j] = source[j] / Σ source</c>, zeros when the sum is 0.</summary>
+    public static void SumNormalize<TV, TOps>(ref float source, ref float destination, int length)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        float sum = Sum<TV, TOps>(ref source, length);
+        float inverse = sum == 0f ? 0f : 1f / sum;
+        if (!Unsafe.AreSame(ref source, ref destination))
+        {
+            Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref destination), ref Unsafe.As<float, byte>(ref source), (uint)length * sizeof(float));
+        }
+
+        Scale<TV, TOps>(ref destination, length, inverse);
+    }
+
+    /// <summary>
+    /// <c>output[c] = Σ_j weights[j] · v[j, c]</c>. weights: [count]; v: [count, valueDim] with row stride
+    /// <paramref name="valueStride"/>; output: [valueDim]. Column blocks of four vectors stay in registers across all j,
+    /// so each output element is stored once.
+    /// </summary>
+    public static void WeightedSum<TV, TOps>(ref float weights, int count, ref float v, nint valueStride, int valueDim, ref float output)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        Debug.Assert(count >= 0 && valueDim >= 0);
+        nuint c = 0, n = (nuint)valueDim, w = (nuint)TOps.Count;
+        for (; c + 4 * w <= n; c += 4 * w)
+        {
+            TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
+            ref float vj = ref Unsafe.Add(ref v, c);
+            for (int j = 0; j < count; j++, vj = ref Unsafe.Add(ref vj, valueStride))
+            {
+                TV p = TOps.Create(Unsafe.Add(ref weights, j));
+                a0 = TOps.MultiplyAdd(p, TOps.Load(ref vj, 0), a0);
+                a1 = TOps.MultiplyAdd(p, TOps.Load(ref vj, w), a1);
+                a2 = TOps.MultiplyAdd(p, TOps.Load(ref vj, 2 * w), a2);
+                a3 = TOps.MultiplyAdd(p, TOps.Load(ref vj, 3 * w), a3);
+            }
+
+            TOps.Store(a0, ref output, c);
+            TOps.Store(a1, ref output, c + w);
+            TOps.Store(a2, ref output, c + 2 * w);
+            TOps.Store(a3, ref output, c + 3 * w);
+        }
+
+        for (; c + w <= n; c += w)
+        {
+            TV a0 = TOps.Zero;
+            ref float vj = ref Unsafe.Add(ref v, c);
+            for (int j = 0; j < count; j++, vj = ref Unsafe.Add(ref vj, valueStride))
+            {
+                a0 = TOps.MultiplyAdd(TOps.Create(Unsafe.Add(ref weights, j)), TOps.Load(ref vj, 0), a0);
+            }
+
+            TOps.Store(a0, ref output, c);
+        }
+
+        for (; c < n; c++)
+        {
+            float a0 = 0f;
+            ref float vj = ref Unsafe.Add(ref v, c);
+            for (int j = 0; j < count; j++, vj = ref Unsafe.Add(ref vj, valueStride))
+            {
+                a0 = MathF.FusedMultiplyAdd(Unsafe.Add(ref weights, j), vj, a0);
+            }
+
+            Unsafe.Add(ref output, c) = a0;
+        }
+    }
+}
