@@ -15,7 +15,7 @@ namespace SelfAttention;
 /// subtracts the row maximum; NaN in the inputs gives NaN in the affected output rows. The reference implementation with
 /// the same semantics is <see cref="Reference.NaiveAttention"/>.
 /// </remarks>
-public static class Attention
+public static unsafe class Attention
 {
     /// <summary>Computes one head of attention.</summary>
     /// <param name="query">Queries, <c>[queryLength, headDim]</c>; a pitch is allowed, so a head inside a larger buffer is a view.</param>
@@ -28,7 +28,7 @@ public static class Attention
                                Span2D<float> output, AttentionOptions options = default)
     {
         float scale = AttentionValidation.ValidateSingleHead(query, key, value, output, default, hasWeights: false, options);
-        RowByRowAttention.Compute(query, key, value, output, default, hasWeights: false, scale, options.IsCausal, options.Normalization);
+        RunSingleHead(query, key, value, output, default, scale, options);
     }
 
     /// <summary>Computes one head of attention and writes the attention weights as well.</summary>
@@ -43,7 +43,7 @@ public static class Attention
                                Span2D<float> output, Span2D<float> weights, AttentionOptions options = default)
     {
         float scale = AttentionValidation.ValidateSingleHead(query, key, value, output, weights, hasWeights: true, options);
-        RowByRowAttention.Compute(query, key, value, output, weights, hasWeights: true, scale, options.IsCausal, options.Normalization);
+        RunSingleHead(query, key, value, output, weights, scale, options);
     }
 
     /// <summary>Computes multi-head attention over flat BSNH buffers, with grouped-query and multi-query attention through <see cref="AttentionShape.KvHeads"/>.</summary>
@@ -58,15 +58,41 @@ public static class Attention
                                         Span<float> output, AttentionShape shape, AttentionOptions options = default)
     {
         var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
-        int groupSize = shape.Heads / sizes.KvHeads;
-        for (int b = 0; b < shape.Batch; b++)
+        fixed (float* q = query, k = key, v = value, o = output)
         {
-            for (int h = 0; h < shape.Heads; h++)
+            int queryWidth = shape.Heads * shape.HeadDim, keyWidth = sizes.KvHeads * shape.HeadDim;
+            int valueWidth = sizes.KvHeads * sizes.ValueDim, outputWidth = shape.Heads * sizes.ValueDim;
+            var problem = new AttentionProblem
             {
-                var views = HeadViews.Create(query, key, value, output, shape, b, h, h / groupSize);
-                RowByRowAttention.Compute(views.Query, views.Key, views.Value, views.Output, default, hasWeights: false,
-                                          sizes.Scale, options.IsCausal, options.Normalization);
-            }
+                Query = q, Key = k, Value = v, Output = o,
+                QueryRowStride = queryWidth, KeyRowStride = keyWidth, ValueRowStride = valueWidth, OutputRowStride = outputWidth,
+                QueryBatchStride = (nint)shape.QueryLength * queryWidth, KeyBatchStride = (nint)shape.KeyLength * keyWidth,
+                ValueBatchStride = (nint)shape.KeyLength * valueWidth, OutputBatchStride = (nint)shape.QueryLength * outputWidth,
+                Batch = shape.Batch, Heads = shape.Heads, GroupSize = shape.Heads / sizes.KvHeads,
+                QueryLength = shape.QueryLength, KeyLength = shape.KeyLength, HeadDim = shape.HeadDim, ValueDim = sizes.ValueDim,
+                Scale = sizes.Scale, IsCausal = options.IsCausal, Normalization = options.Normalization,
+            };
+            KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
+        }
+    }
+
+    // Pins one validated head (weights optional: a default view means none) and runs it.
+    private static void RunSingleHead(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                                      Span2D<float> output, Span2D<float> weights, float scale, in AttentionOptions options)
+    {
+        fixed (float* q = &query.DangerousGetReference(), k = &key.DangerousGetReference(), v = &value.DangerousGetReference(),
+               o = &output.DangerousGetReference(), w = &weights.DangerousGetReference())
+        {
+            var problem = new AttentionProblem
+            {
+                Query = q, Key = k, Value = v, Output = o, Weights = weights.Height == 0 ? null : w,
+                QueryRowStride = Views.RowStride(query), KeyRowStride = Views.RowStride(key),
+                ValueRowStride = Views.RowStride(value), OutputRowStride = Views.RowStride(output), WeightsRowStride = Views.RowStride(weights),
+                Batch = 1, Heads = 1, GroupSize = 1,
+                QueryLength = output.Height, KeyLength = key.Height, HeadDim = query.Width, ValueDim = output.Width,
+                Scale = scale, IsCausal = options.IsCausal, Normalization = options.Normalization,
+            };
+            KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
         }
     }
 }

@@ -17,7 +17,7 @@ internal static class AttentionValidation
             ThrowHelper.ThrowBadNormalization(options.Normalization);
         }
 
-        if (options.Kernel is not (AttentionKernel.Auto or AttentionKernel.RowByRow))
+        if (!Enum.IsDefined(options.Kernel))
         {
             ThrowHelper.ThrowBadKernel(options.Kernel);
         }

@@ -58,6 +58,6 @@ internal static class FastExp
         p = TOps.MultiplyAdd(p, r, TOps.Create(P4));
         p = TOps.MultiplyAdd(p, r, TOps.Create(P5));
         p = TOps.Add(TOps.MultiplyAdd(p, TOps.Multiply(r, r), r), TOps.Create(1f));
-        return TOps.ZeroWhereLess(x, TOps.Create(Underflow), TOps.Multiply(p, powerOfTwo));
+        return TOps.SelectWhereLess(x, TOps.Create(Underflow), TOps.Zero, TOps.Multiply(p, powerOfTwo));
     }
 }

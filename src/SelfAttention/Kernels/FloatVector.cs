@@ -42,8 +42,11 @@ internal interface IFloatVector<TV> where TV : struct
     /// <summary>Reinterprets each lane as an int, shifts it left by 23 and reinterprets it back: builds <c>2ⁿ</c> from the exponent bits that <see cref="FastExp"/>'s shifter leaves in the low mantissa.</summary>
     static abstract TV ShiftIntoExponent(TV value);
 
-    /// <summary>Lanes of <paramref name="value"/>, with 0 where <paramref name="x"/> &lt; <paramref name="threshold"/>.</summary>
-    static abstract TV ZeroWhereLess(TV x, TV threshold, TV value);
+    /// <summary>Per lane: <paramref name="ifLess"/> where <paramref name="x"/> &lt; <paramref name="threshold"/>, else <paramref name="otherwise"/> (NaN compares false).</summary>
+    static abstract TV SelectWhereLess(TV x, TV threshold, TV ifLess, TV otherwise);
+
+    /// <summary>The lane indices 0, 1, …, Count − 1 as floats.</summary>
+    static abstract TV LaneIndices { get; }
 }
 
 /// <summary>Width one: the scalar fallback and every kernel's tail.</summary>
@@ -62,7 +65,8 @@ internal readonly struct ScalarOps : IFloatVector<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(float value) => value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(float value) => value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float ShiftIntoExponent(float value) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(value) << 23);
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float ZeroWhereLess(float x, float threshold, float value) => x < threshold ? 0f : value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float SelectWhereLess(float x, float threshold, float ifLess, float otherwise) => x < threshold ? ifLess : otherwise;
+    public static float LaneIndices => 0f;
 }
 
 /// <summary>128 bits: SSE on x64, NEON on Arm64.</summary>
@@ -80,7 +84,8 @@ internal readonly struct Vector128Ops : IFloatVector<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Max(Vector128<float> a, Vector128<float> b) => Vector128.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> value) => Vector128.Sum(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> ShiftIntoExponent(Vector128<float> value) => Vector128.ShiftLeft(value.AsInt32(), 23).AsSingle();
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> ZeroWhereLess(Vector128<float> x, Vector128<float> threshold, Vector128<float> value) => Vector128.ConditionalSelect(Vector128.LessThan(x, threshold), Vector128<float>.Zero, value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> SelectWhereLess(Vector128<float> x, Vector128<float> threshold, Vector128<float> ifLess, Vector128<float> otherwise) => Vector128.ConditionalSelect(Vector128.LessThan(x, threshold), ifLess, otherwise);
+    public static Vector128<float> LaneIndices => Vector128.CreateSequence(0f, 1f);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector128<float> value) =>
@@ -103,7 +108,8 @@ internal readonly struct Vector256Ops : IFloatVector<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> value) => Vector256.Sum(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> ShiftIntoExponent(Vector256<float> value) => Vector256.ShiftLeft(value.AsInt32(), 23).AsSingle();
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> ZeroWhereLess(Vector256<float> x, Vector256<float> threshold, Vector256<float> value) => Vector256.ConditionalSelect(Vector256.LessThan(x, threshold), Vector256<float>.Zero, value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> SelectWhereLess(Vector256<float> x, Vector256<float> threshold, Vector256<float> ifLess, Vector256<float> otherwise) => Vector256.ConditionalSelect(Vector256.LessThan(x, threshold), ifLess, otherwise);
+    public static Vector256<float> LaneIndices => Vector256.CreateSequence(0f, 1f);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector256<float> value) => Vector128Ops.MaxAcross(Vector128.Max(value.GetLower(), value.GetUpper()));
 
 }
@@ -123,7 +129,8 @@ internal readonly struct Vector512Ops : IFloatVector<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> value) => Vector512.Sum(value);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> ShiftIntoExponent(Vector512<float> value) => Vector512.ShiftLeft(value.AsInt32(), 23).AsSingle();
-    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> ZeroWhereLess(Vector512<float> x, Vector512<float> threshold, Vector512<float> value) => Vector512.ConditionalSelect(Vector512.LessThan(x, threshold), Vector512<float>.Zero, value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> SelectWhereLess(Vector512<float> x, Vector512<float> threshold, Vector512<float> ifLess, Vector512<float> otherwise) => Vector512.ConditionalSelect(Vector512.LessThan(x, threshold), ifLess, otherwise);
+    public static Vector512<float> LaneIndices => Vector512.CreateSequence(0f, 1f);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector512<float> value) => Vector256Ops.MaxAcross(Vector256.Max(value.GetLower(), value.GetUpper()));
 
 }

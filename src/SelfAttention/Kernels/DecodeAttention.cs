@@ -1,0 +1,141 @@
+using System.Runtime.CompilerServices;
+
+namespace SelfAttention.Kernels;
+
+/// <summary>
+/// Attention for a few query rows against many keys (decoding against a KV cache). This is memory-bound: every key
+/// and value is used once per query row, so the measure is how close reading K and V gets to streaming speed.
+/// <para>
+/// In a BSNH buffer one key row holds every kv head side by side, so the kernel walks keys in memory order and, for
+/// each key row, serves every kv head of its chunk from one contiguous run: K and V are each read exactly once, in
+/// order. Each (query head, query row) pair is a lane with its own online-softmax state (running max m, sum l and an
+/// output accumulator), updated once per block of <see cref="KeyBlock"/> keys: scores for the block, then
+/// <c>m' = max(m, rowMax)</c>, the accumulator and l rescaled by <c>e^(m − m')</c>, then the block's
+/// <c>e^(s − m')</c>-weighted value rows added.
+/// </para>
+/// Scratch per work item (floats): scores <c>[lanes][KeyBlock]</c>, accumulators <c>[lanes][valueDim]</c>, then m and l
+/// <c>[lanes]</c> each, with <c>lanes = kvHeadsInChunk · groupSize · queryLength</c>.
+/// </summary>
+internal static unsafe class DecodeAttention
+{
+    /// <summary>The longest query this kernel takes; beyond it K and V are reused enough for the tiled kernel.</summary>
+    public const int MaxQueryLength = 4;
+
+    /// <summary>Keys per online-softmax step.</summary>
+    public const int KeyBlock = 64;
+
+    /// <summary>Kv heads per work item: enough for long contiguous runs, few enough to share the heads among threads.</summary>
+    public static int KvHeadsPerItem(in AttentionProblem p, int degree) =>
+        Math.Max(1, (p.Heads / p.GroupSize + degree - 1) / degree);
+
+    public static int ScratchLength(in AttentionProblem p, int kvHeadsPerItem)
+    {
+        int lanes = kvHeadsPerItem * p.GroupSize * p.QueryLength;
+        return lanes * (KeyBlock + p.ValueDim + 2);
+    }
+
+    /// <summary>Computes every query row of the query heads that read kv heads <c>[firstKvHead, firstKvHead + kvHeadCount)</c>.</summary>
+    public static void RunChunk<TV, TOps>(in AttentionProblem p, int batch, int firstKvHead, int kvHeadCount, Span<float> scratchSpan)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int queryLength = p.QueryLength, keyLength = p.KeyLength, headDim = p.HeadDim, valueDim = p.ValueDim, group = p.GroupSize;
+        int lanesPerKvHead = group * queryLength, lanes = kvHeadCount * lanesPerKvHead;
+        fixed (float* scratch = scratchSpan)
+        {
+            float* scores = scratch;                        // [lanes][KeyBlock]
+            float* acc = scores + lanes * KeyBlock;          // [lanes][valueDim]
+            float* m = acc + lanes * valueDim;               // [lanes]
+            float* l = m + lanes;                            // [lanes]
+            new Span<float>(acc, lanes * valueDim).Clear();
+            new Span<float>(m, lanes).Fill(float.NegativeInfinity);
+            new Span<float>(l, lanes).Clear();
+
+            // Lane (g, t, i): kv head firstKvHead + g, query head (firstKvHead + g)·group + t, query row i.
+            float* k = p.KeyHead(batch, firstKvHead * group);
+            float* v = p.ValueHead(batch, firstKvHead * group);
+            int keyEnd = p.IsCausal ? Views.VisibleKeys(queryLength - 1, queryLength, keyLength) : keyLength;
+            for (int j0 = 0; j0 < keyEnd; j0 += KeyBlock)
+            {
+                int bk = Math.Min(KeyBlock, keyEnd - j0);
+
+                // Scores, key row by key row: the chunk's kv heads are adjacent in the row.
+                for (int jj = 0; jj < bk; jj++)
+                {
+                    float* kRow = k + (j0 + jj) * p.KeyRowStride;
+                    Prefetch.Row(ref kRow[Prefetch.RowsAhead * p.KeyRowStride]);
+                    for (int g = 0; g < kvHeadCount; g++)
+                    {
+                        float* kj = kRow + g * headDim;
+                        for (int t = 0; t < group; t++)
+                        {
+                            float* q = p.QueryHead(batch, (firstKvHead + g) * group + t);
+                            for (int i = 0; i < queryLength; i++)
+                            {
+                                int lane = (g * group + t) * queryLength + i;
+                                scores[lane * KeyBlock + jj] = RowKernels.Dot<TV, TOps>(ref q[i * p.QueryRowStride], ref kj[0], headDim) * p.Scale;
+                            }
+                        }
+                    }
+                }
+
+                // Online softmax per lane over this block; causal rows see a prefix of it.
+                for (int lane = 0; lane < lanes; lane++)
+                {
+                    int i = lane % queryLength;
+                    int visible = p.IsCausal ? Math.Clamp(Views.VisibleKeys(i, queryLength, keyLength) - j0, 0, bk) : bk;
+                    float* s = scores + lane * KeyBlock;
+                    float blockMax = RowKernels.Max<TV, TOps>(ref s[0], visible);
+                    float mNew = MathF.Max(m[lane], blockMax);
+                    if (mNew == float.NegativeInfinity)
+                    {
+                        new Span<float>(s, bk).Clear();
+                        continue;
+                    }
+
+                    float alpha = FastExp.Exp(m[lane] - mNew);
+                    float sum = RowKernels.ExpSubtractSum<TV, TOps>(ref s[0], ref s[0], visible, mNew);
+                    new Span<float>(s + visible, bk - visible).Clear();
+                    if (alpha != 1f)
+                    {
+                        RowKernels.Scale<TV, TOps>(ref acc[lane * valueDim], valueDim, alpha);
+                    }
+
+                    l[lane] = l[lane] * alpha + sum;
+                    m[lane] = mNew;
+                }
+
+                // Values, key row by key row, in memory order.
+                for (int jj = 0; jj < bk; jj++)
+                {
+                    float* vRow = v + (j0 + jj) * p.ValueRowStride;
+                    Prefetch.Row(ref vRow[Prefetch.RowsAhead * p.ValueRowStride]);
+                    for (int g = 0; g < kvHeadCount; g++)
+                    {
+                        float* vj = vRow + g * valueDim;
+                        for (int lane = g * lanesPerKvHead; lane < (g + 1) * lanesPerKvHead; lane++)
+                        {
+                            float weight = scores[lane * KeyBlock + jj];
+                            if (weight != 0f)
+                            {
+                                RowKernels.MultiplyAddRow<TV, TOps>(ref vj[0], weight, ref acc[lane * valueDim], valueDim);
+                            }
+                        }
+                    }
+                }
+            }
+
+            // Output row = acc / l; a lane that saw no key (l = 0) is zero.
+            for (int lane = 0; lane < lanes; lane++)
+            {
+                int i = lane % queryLength, head = firstKvHead * group + lane / queryLength;
+                float* o = p.OutputHead(batch, head) + i * p.OutputRowStride;
+                float inverse = l[lane] == 0f ? 0f : 1f / l[lane];
+                float* a = acc + lane * valueDim;
+                for (int c = 0; c < valueDim; c++)
+                {
+                    o[c] = a[c] * inverse;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,115 @@
+using System.Runtime.Intrinsics;
+
+namespace SelfAttention.Kernels;
+
+/// <summary>
+/// Picks the vector width (512, 256, 128 bits, else scalar) and the kernel for a validated call, splits it into work
+/// items (batch, head, block of query rows) and hands them to <see cref="WorkerPool"/>.
+/// </summary>
+internal static unsafe class KernelDispatch
+{
+    public static void Run(in AttentionProblem problem, AttentionKernel kernel, int maxDegreeOfParallelism)
+    {
+        int degree = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism);
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Run<Vector512<float>, Vector512Ops>(problem, kernel, degree);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Run<Vector256<float>, Vector256Ops>(problem, kernel, degree);
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            Run<Vector128<float>, Vector128Ops>(problem, kernel, degree);
+        }
+        else
+        {
+            Run<float, ScalarOps>(problem, kernel, degree);
+        }
+    }
+
+    private enum Choice { RowByRow, Tiled, Decode }
+
+    /// <summary>
+    /// The kernel that runs. Tiled and decode compute softmax without a weights output; anything else runs row by row.
+    /// <see cref="AttentionKernel.Auto"/> takes decode for at most <see cref="DecodeAttention.MaxQueryLength"/> query
+    /// rows, tiled once a query block would be at least half full, and row by row in between.
+    /// </summary>
+    private static Choice Choose(in AttentionProblem problem, AttentionKernel kernel, int queryBlock)
+    {
+        if (problem.Normalization != AttentionNormalization.Softmax || problem.Weights != null)
+        {
+            return Choice.RowByRow;
+        }
+
+        bool decodes = problem.QueryLength <= DecodeAttention.MaxQueryLength;
+        return kernel switch
+        {
+            AttentionKernel.Tiled => Choice.Tiled,
+            AttentionKernel.Decode when decodes => Choice.Decode,
+            AttentionKernel.Auto when decodes => Choice.Decode,
+            AttentionKernel.Auto when problem.QueryLength * 2 >= queryBlock => Choice.Tiled,
+            _ => Choice.RowByRow,
+        };
+    }
+
+    private static void Run<TV, TOps>(in AttentionProblem problem, AttentionKernel kernel, int degree)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int queryBlock = TiledAttention.QueryBlock<TV, TOps>();
+        switch (Choose(problem, kernel, queryBlock))
+        {
+            case Choice.Tiled:
+                WorkerPool.Run(problem, ItemCount(problem, queryBlock), degree, &TiledItem<TV, TOps>);
+                break;
+            case Choice.Decode:
+                // Chunking depends on the degree, but each lane's arithmetic does not, so results do not either.
+                var decodeProblem = problem with { DecodeKvHeadsPerItem = DecodeAttention.KvHeadsPerItem(problem, degree) };
+                int chunks = (problem.Heads / problem.GroupSize + decodeProblem.DecodeKvHeadsPerItem - 1) / decodeProblem.DecodeKvHeadsPerItem;
+                WorkerPool.Run(decodeProblem, problem.Batch * chunks, degree, &DecodeItem<TV, TOps>);
+                break;
+            default:
+                WorkerPool.Run(problem, ItemCount(problem, RowByRowAttention.RowBlock), degree, &RowItem<TV, TOps>);
+                break;
+        }
+    }
+
+    private static int ItemCount(in AttentionProblem problem, int rowsPerItem) =>
+        problem.Batch * problem.Heads * ((problem.QueryLength + rowsPerItem - 1) / rowsPerItem);
+
+    private static void DecodeItem<TV, TOps>(in AttentionProblem problem, int item)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int perItem = problem.DecodeKvHeadsPerItem, kvHeads = problem.Heads / problem.GroupSize;
+        int chunks = (kvHeads + perItem - 1) / perItem;
+        int batch = item / chunks, first = item % chunks * perItem;
+        Span<float> scratch = ThreadScratch.Get(DecodeAttention.ScratchLength(problem, perItem));
+        DecodeAttention.RunChunk<TV, TOps>(problem, batch, first, Math.Min(perItem, kvHeads - first), scratch);
+    }
+
+    private static void TiledItem<TV, TOps>(in AttentionProblem problem, int item)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int queryBlock = TiledAttention.QueryBlock<TV, TOps>();
+        var (batch, head, block) = Decompose(problem, item, queryBlock);
+        Span<float> scratch = ThreadScratch.Get(TiledAttention.ScratchLength(queryBlock, problem.HeadDim, problem.ValueDim));
+        TiledAttention.RunBlock<TV, TOps>(problem, batch, head, block * queryBlock, scratch);
+    }
+
+    private static void RowItem<TV, TOps>(in AttentionProblem problem, int item)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        var (batch, head, block) = Decompose(problem, item, RowByRowAttention.RowBlock);
+        RowByRowAttention.RunBlock<TV, TOps>(problem, batch, head, block * RowByRowAttention.RowBlock);
+    }
+
+    /// <summary>Item order is batch, then head, then query block, so neighbouring items share K and V in cache.</summary>
+    private static (int Batch, int Head, int Block) Decompose(in AttentionProblem problem, int item, int rowsPerItem)
+    {
+        int blocksPerHead = (problem.QueryLength + rowsPerItem - 1) / rowsPerItem;
+        int block = item % blocksPerHead;
+        int rest = item / blocksPerHead;
+        return (rest / problem.Heads, rest % problem.Heads, block);
+    }
+}

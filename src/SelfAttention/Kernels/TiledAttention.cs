@@ -1,0 +1,344 @@
+using System.Runtime.CompilerServices;
+
+namespace SelfAttention.Kernels;
+
+/// <summary>
+/// Register-blocked attention with online softmax (FlashAttention-style: Dao et al., 2022), one query block at a time.
+/// <para>
+/// Layout choice: a block of <c>Bq = 4·lanes</c> queries lives in the vector lanes. The query block is packed
+/// transposed and pre-scaled once (<c>Qt[c][r] = q[r][c]·scale</c>), which is amortised over every key. Then
+/// <list type="bullet">
+/// <item>scores <c>Sᵀ[j][r]</c> come from a 6-key × 4-vector micro-kernel that broadcasts <c>k[j][c]</c> straight from K's
+/// natural layout (24 accumulators, each loaded vector feeds six FMAs), so K is never packed;</item>
+/// <item>the online softmax is vertical: the running max, sum and rescale factor of a query are lanes of a vector, so it
+/// needs no horizontal reductions;</item>
+/// <item><c>O[r][:] += Σ_j P[r][j]·V[j][:]</c> is a 4-row micro-kernel that broadcasts <c>Pᵀ[j][r]</c> against V rows in
+/// their natural layout, with the rescale by <c>e^(m_old − m_new)</c> folded into loading the accumulator tile.</item>
+/// </list>
+/// </para>
+/// <para>
+/// Scratch per work item (floats, 64-byte aligned): <c>Qt [headDim × Bq]</c>, <c>Sᵀ [KeyBlock × Bq]</c>,
+/// <c>O [Bq × valueDim]</c>, then <c>m, l, alpha [Bq]</c> each: O(tile), never O(queryLength·keyLength).
+/// </para>
+/// Causal: key blocks past the last key any row of the query block can see are never visited; only blocks that cross
+/// the diagonal are masked. A row that sees no key keeps m = −∞ and l = 0 and is written as zeros.
+/// </summary>
+internal static unsafe class TiledAttention
+{
+    /// <summary>Keys per block: Sᵀ (KeyBlock × Bq) and the V block stay in L1/L2 while every row tile uses them.</summary>
+    public const int KeyBlock = 96;
+
+    private const int KeysPerTile = 6;
+    private const int RowsPerTile = 4;
+    private const int VectorsPerTile = 4;
+
+    /// <summary>Query rows per work item at this width.</summary>
+    public static int QueryBlock<TV, TOps>() where TV : struct where TOps : struct, IFloatVector<TV> => VectorsPerTile * TOps.Count;
+
+    /// <summary>Scratch floats one work item needs.</summary>
+    public static int ScratchLength(int queryBlock, int headDim, int valueDim) =>
+        queryBlock * (headDim + KeyBlock + valueDim + 3);
+
+    /// <summary>Computes query rows <c>[q0, q0 + Bq)</c> (clipped to the query length) of head (batch, head).</summary>
+    public static void RunBlock<TV, TOps>(in AttentionProblem p, int batch, int head, int q0, Span<float> scratchSpan)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count, bq = VectorsPerTile * w;
+        int headDim = p.HeadDim, valueDim = p.ValueDim, queryLength = p.QueryLength, keyLength = p.KeyLength;
+        int rows = Math.Min(bq, queryLength - q0);
+        int tileRows = (rows + RowsPerTile - 1) / RowsPerTile * RowsPerTile;
+
+        fixed (float* scratch = scratchSpan)
+        {
+            float* qt = scratch;                        // [headDim][bq]
+            float* st = qt + headDim * bq;              // [KeyBlock][bq]
+            float* acc = st + KeyBlock * bq;            // [bq][valueDim]
+            float* m = acc + bq * valueDim;             // [bq]
+            float* l = m + bq;                          // [bq]
+            float* alpha = l + bq;                      // [bq]
+
+            float* q = p.QueryHead(batch, head) + q0 * p.QueryRowStride;
+            float* k = p.KeyHead(batch, head);
+            float* v = p.ValueHead(batch, head);
+            float* o = p.OutputHead(batch, head) + q0 * p.OutputRowStride;
+
+            // Qt[c][r] = q[r][c]·scale; lanes past the last row are zero so they stay finite and are simply not written out.
+            for (int r = 0; r < bq; r++)
+            {
+                float* qRow = q + r * p.QueryRowStride;
+                for (int c = 0; c < headDim; c++)
+                {
+                    qt[c * bq + r] = r < rows ? qRow[c] * p.Scale : 0f;
+                }
+            }
+
+            new Span<float>(acc, tileRows * valueDim).Clear();
+            new Span<float>(m, bq).Fill(float.NegativeInfinity);
+            new Span<float>(l, bq).Clear();
+
+            // Causal, bottom-right: row i sees keys j ≤ i + offset. No row of this block sees past lastRow + offset.
+            int offset = keyLength - queryLength;
+            int keyEnd = p.IsCausal ? Views.VisibleKeys(q0 + rows - 1, queryLength, keyLength) : keyLength;
+            for (int j0 = 0; j0 < keyEnd; j0 += KeyBlock)
+            {
+                int bk = Math.Min(KeyBlock, keyEnd - j0);
+                Scores<TV, TOps>(qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st);
+
+                // The block crosses the diagonal when its last key is hidden from the block's first row.
+                if (p.IsCausal && j0 + bk - 1 > q0 + offset)
+                {
+                    MaskDiagonal<TV, TOps>(st, bk, j0 - q0 - offset);
+                }
+
+                OnlineSoftmax<TV, TOps>(st, bk, m, l, alpha);
+                AccumulateValues<TV, TOps>(st, bk, v + j0 * p.ValueRowStride, p.ValueRowStride, valueDim, alpha, acc, tileRows);
+            }
+
+            // o[r] = acc[r] / l[r]; a row that saw nothing (l = 0) is zero.
+            for (int r = 0; r < rows; r++)
+            {
+                float inverse = l[r] == 0f ? 0f : 1f / l[r];
+                float* src = acc + r * valueDim;
+                float* dst = o + r * p.OutputRowStride;
+                int c = 0;
+                TV factor = TOps.Create(inverse);
+                for (; c + w <= valueDim; c += w)
+                {
+                    TOps.Store(TOps.Multiply(TOps.Load(ref src[0], (nuint)c), factor), ref dst[0], (nuint)c);
+                }
+
+                for (; c < valueDim; c++)
+                {
+                    dst[c] = src[c] * inverse;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sᵀ[j][r] = Σ_c k[j][c]·Qt[c][r] for j &lt; keyCount. qt: [headDim][4·lanes]; k: [keyCount, headDim] with row
+    /// stride <paramref name="keyStride"/>; st: [keyCount][4·lanes].
+    /// </summary>
+    private static void Scores<TV, TOps>(float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count, bq = VectorsPerTile * w;
+        int j = 0;
+        for (; j + KeysPerTile <= keyCount; j += KeysPerTile)
+        {
+            float* k0 = k + j * keyStride, k1 = k0 + keyStride, k2 = k1 + keyStride, k3 = k2 + keyStride, k4 = k3 + keyStride, k5 = k4 + keyStride;
+            TV a00 = TOps.Zero, a01 = TOps.Zero, a02 = TOps.Zero, a03 = TOps.Zero;
+            TV a10 = TOps.Zero, a11 = TOps.Zero, a12 = TOps.Zero, a13 = TOps.Zero;
+            TV a20 = TOps.Zero, a21 = TOps.Zero, a22 = TOps.Zero, a23 = TOps.Zero;
+            TV a30 = TOps.Zero, a31 = TOps.Zero, a32 = TOps.Zero, a33 = TOps.Zero;
+            TV a40 = TOps.Zero, a41 = TOps.Zero, a42 = TOps.Zero, a43 = TOps.Zero;
+            TV a50 = TOps.Zero, a51 = TOps.Zero, a52 = TOps.Zero, a53 = TOps.Zero;
+            float* qc = qt;
+            for (int c = 0; c < headDim; c++, qc += bq)
+            {
+                TV q0 = TOps.Load(ref qc[0], 0), q1 = TOps.Load(ref qc[0], (nuint)w), q2 = TOps.Load(ref qc[0], (nuint)(2 * w)), q3 = TOps.Load(ref qc[0], (nuint)(3 * w));
+                TV b = TOps.Create(k0[c]);
+                a00 = TOps.MultiplyAdd(q0, b, a00); a01 = TOps.MultiplyAdd(q1, b, a01); a02 = TOps.MultiplyAdd(q2, b, a02); a03 = TOps.MultiplyAdd(q3, b, a03);
+                b = TOps.Create(k1[c]);
+                a10 = TOps.MultiplyAdd(q0, b, a10); a11 = TOps.MultiplyAdd(q1, b, a11); a12 = TOps.MultiplyAdd(q2, b, a12); a13 = TOps.MultiplyAdd(q3, b, a13);
+                b = TOps.Create(k2[c]);
+                a20 = TOps.MultiplyAdd(q0, b, a20); a21 = TOps.MultiplyAdd(q1, b, a21); a22 = TOps.MultiplyAdd(q2, b, a22); a23 = TOps.MultiplyAdd(q3, b, a23);
+                b = TOps.Create(k3[c]);
+                a30 = TOps.MultiplyAdd(q0, b, a30); a31 = TOps.MultiplyAdd(q1, b, a31); a32 = TOps.MultiplyAdd(q2, b, a32); a33 = TOps.MultiplyAdd(q3, b, a33);
+                b = TOps.Create(k4[c]);
+                a40 = TOps.MultiplyAdd(q0, b, a40); a41 = TOps.MultiplyAdd(q1, b, a41); a42 = TOps.MultiplyAdd(q2, b, a42); a43 = TOps.MultiplyAdd(q3, b, a43);
+                b = TOps.Create(k5[c]);
+                a50 = TOps.MultiplyAdd(q0, b, a50); a51 = TOps.MultiplyAdd(q1, b, a51); a52 = TOps.MultiplyAdd(q2, b, a52); a53 = TOps.MultiplyAdd(q3, b, a53);
+            }
+
+            float* s = st + j * bq;
+            Store4<TV, TOps>(s, w, a00, a01, a02, a03);
+            Store4<TV, TOps>(s + bq, w, a10, a11, a12, a13);
+            Store4<TV, TOps>(s + 2 * bq, w, a20, a21, a22, a23);
+            Store4<TV, TOps>(s + 3 * bq, w, a30, a31, a32, a33);
+            Store4<TV, TOps>(s + 4 * bq, w, a40, a41, a42, a43);
+            Store4<TV, TOps>(s + 5 * bq, w, a50, a51, a52, a53);
+        }
+
+        for (; j < keyCount; j++)
+        {
+            float* kj = k + j * keyStride;
+            TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
+            float* qc = qt;
+            for (int c = 0; c < headDim; c++, qc += bq)
+            {
+                TV b = TOps.Create(kj[c]);
+                a0 = TOps.MultiplyAdd(TOps.Load(ref qc[0], 0), b, a0);
+                a1 = TOps.MultiplyAdd(TOps.Load(ref qc[0], (nuint)w), b, a1);
+                a2 = TOps.MultiplyAdd(TOps.Load(ref qc[0], (nuint)(2 * w)), b, a2);
+                a3 = TOps.MultiplyAdd(TOps.Load(ref qc[0], (nuint)(3 * w)), b, a3);
+            }
+
+            Store4<TV, TOps>(st + j * bq, w, a0, a1, a2, a3);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store4<TV, TOps>(float* destination, int w, TV a0, TV a1, TV a2, TV a3)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        TOps.Store(a0, ref destination[0], 0);
+        TOps.Store(a1, ref destination[0], (nuint)w);
+        TOps.Store(a2, ref destination[0], (nuint)(2 * w));
+        TOps.Store(a3, ref destination[0], (nuint)(3 * w));
+    }
+
+    /// <summary>
+    /// Sets Sᵀ[j][r] = −∞ where key <c>j0 + j</c> is hidden from query <c>q0 + r</c>, i.e. where
+    /// <c>r &lt; j + firstHidden</c> with <c>firstHidden = j0 − q0 − offset</c>.
+    /// </summary>
+    private static void MaskDiagonal<TV, TOps>(float* st, int keyCount, int firstHidden)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count, bq = VectorsPerTile * w;
+        TV minusInfinity = TOps.Create(float.NegativeInfinity);
+        for (int j = 0; j < keyCount; j++)
+        {
+            float* s = st + j * bq;
+            for (int t = 0; t < VectorsPerTile; t++)
+            {
+                TV lane = TOps.Add(TOps.LaneIndices, TOps.Create(t * w));
+                TV threshold = TOps.Create(j + firstHidden);
+                TOps.Store(TOps.SelectWhereLess(lane, threshold, minusInfinity, TOps.Load(ref s[0], (nuint)(t * w))), ref s[0], (nuint)(t * w));
+            }
+        }
+    }
+
+    /// <summary>
+    /// One online-softmax step per query lane: <c>m' = max(m, max_j Sᵀ[j])</c>, <c>alpha = e^(m − m')</c>,
+    /// <c>Pᵀ[j] = e^(Sᵀ[j] − m')</c> in place, <c>l' = l·alpha + Σ_j Pᵀ[j]</c>. While a lane has seen only −∞ its
+    /// max is replaced by 0 in the subtraction, so e^(−∞ − 0) = 0 instead of NaN.
+    /// </summary>
+    private static void OnlineSoftmax<TV, TOps>(float* st, int keyCount, float* m, float* l, float* alpha)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count, bq = VectorsPerTile * w;
+        for (int t = 0; t < bq; t += w)
+        {
+            TV mOld = TOps.Load(ref m[0], (nuint)t);
+            TV mNew = mOld;
+            float* s = st + t;
+            for (int j = 0; j < keyCount; j++)
+            {
+                mNew = TOps.Max(mNew, TOps.Load(ref s[0], (nuint)(j * bq)));
+            }
+
+            TV mSafe = TOps.SelectWhereLess(mNew, TOps.Create(float.MinValue), TOps.Zero, mNew);
+            TV a = FastExp.Exp<TV, TOps>(TOps.Subtract(mOld, mSafe));
+            TV sum0 = TOps.Zero, sum1 = TOps.Zero;
+            int jj = 0;
+            for (; jj + 2 <= keyCount; jj += 2)
+            {
+                TV p0 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref s[0], (nuint)(jj * bq)), mSafe));
+                TV p1 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref s[0], (nuint)((jj + 1) * bq)), mSafe));
+                TOps.Store(p0, ref s[0], (nuint)(jj * bq));
+                TOps.Store(p1, ref s[0], (nuint)((jj + 1) * bq));
+                sum0 = TOps.Add(sum0, p0);
+                sum1 = TOps.Add(sum1, p1);
+            }
+
+            if (jj < keyCount)
+            {
+                TV p0 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref s[0], (nuint)(jj * bq)), mSafe));
+                TOps.Store(p0, ref s[0], (nuint)(jj * bq));
+                sum0 = TOps.Add(sum0, p0);
+            }
+
+            TOps.Store(mNew, ref m[0], (nuint)t);
+            TOps.Store(a, ref alpha[0], (nuint)t);
+            TOps.Store(TOps.MultiplyAdd(TOps.Load(ref l[0], (nuint)t), a, TOps.Add(sum0, sum1)), ref l[0], (nuint)t);
+        }
+    }
+
+    /// <summary>
+    /// <c>acc[r][:] = acc[r][:]·alpha[r] + Σ_j Pᵀ[j][r]·v[j][:]</c> for the first <paramref name="tileRows"/> rows.
+    /// pt: [keyCount][4·lanes]; v: [keyCount, valueDim] with row stride <paramref name="valueStride"/>; acc: [rows][valueDim].
+    /// </summary>
+    private static void AccumulateValues<TV, TOps>(float* pt, int keyCount, float* v, nint valueStride, int valueDim,
+                                                   float* alpha, float* acc, int tileRows)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count, bq = VectorsPerTile * w;
+        for (int r = 0; r < tileRows; r += RowsPerTile)
+        {
+            float* o0 = acc + r * valueDim, o1 = o0 + valueDim, o2 = o1 + valueDim, o3 = o2 + valueDim;
+            TV s0 = TOps.Create(alpha[r]), s1 = TOps.Create(alpha[r + 1]), s2 = TOps.Create(alpha[r + 2]), s3 = TOps.Create(alpha[r + 3]);
+            float* p = pt + r;
+            int c = 0;
+            for (; c + 4 * w <= valueDim; c += 4 * w)
+            {
+                nuint c0 = (nuint)c, c1 = (nuint)(c + w), c2 = (nuint)(c + 2 * w), c3 = (nuint)(c + 3 * w);
+                TV a00 = TOps.Multiply(TOps.Load(ref o0[0], c0), s0), a01 = TOps.Multiply(TOps.Load(ref o0[0], c1), s0), a02 = TOps.Multiply(TOps.Load(ref o0[0], c2), s0), a03 = TOps.Multiply(TOps.Load(ref o0[0], c3), s0);
+                TV a10 = TOps.Multiply(TOps.Load(ref o1[0], c0), s1), a11 = TOps.Multiply(TOps.Load(ref o1[0], c1), s1), a12 = TOps.Multiply(TOps.Load(ref o1[0], c2), s1), a13 = TOps.Multiply(TOps.Load(ref o1[0], c3), s1);
+                TV a20 = TOps.Multiply(TOps.Load(ref o2[0], c0), s2), a21 = TOps.Multiply(TOps.Load(ref o2[0], c1), s2), a22 = TOps.Multiply(TOps.Load(ref o2[0], c2), s2), a23 = TOps.Multiply(TOps.Load(ref o2[0], c3), s2);
+                TV a30 = TOps.Multiply(TOps.Load(ref o3[0], c0), s3), a31 = TOps.Multiply(TOps.Load(ref o3[0], c1), s3), a32 = TOps.Multiply(TOps.Load(ref o3[0], c2), s3), a33 = TOps.Multiply(TOps.Load(ref o3[0], c3), s3);
+                float* vj = v + c;
+                float* pj = p;
+                for (int j = 0; j < keyCount; j++, vj += valueStride, pj += bq)
+                {
+                    TV v0 = TOps.Load(ref vj[0], 0), v1 = TOps.Load(ref vj[0], (nuint)w), v2 = TOps.Load(ref vj[0], (nuint)(2 * w)), v3 = TOps.Load(ref vj[0], (nuint)(3 * w));
+                    TV b = TOps.Create(pj[0]);
+                    a00 = TOps.MultiplyAdd(b, v0, a00); a01 = TOps.MultiplyAdd(b, v1, a01); a02 = TOps.MultiplyAdd(b, v2, a02); a03 = TOps.MultiplyAdd(b, v3, a03);
+                    b = TOps.Create(pj[1]);
+                    a10 = TOps.MultiplyAdd(b, v0, a10); a11 = TOps.MultiplyAdd(b, v1, a11); a12 = TOps.MultiplyAdd(b, v2, a12); a13 = TOps.MultiplyAdd(b, v3, a13);
+                    b = TOps.Create(pj[2]);
+                    a20 = TOps.MultiplyAdd(b, v0, a20); a21 = TOps.MultiplyAdd(b, v1, a21); a22 = TOps.MultiplyAdd(b, v2, a22); a23 = TOps.MultiplyAdd(b, v3, a23);
+                    b = TOps.Create(pj[3]);
+                    a30 = TOps.MultiplyAdd(b, v0, a30); a31 = TOps.MultiplyAdd(b, v1, a31); a32 = TOps.MultiplyAdd(b, v2, a32); a33 = TOps.MultiplyAdd(b, v3, a33);
+                }
+
+                Store4<TV, TOps>(o0 + c, w, a00, a01, a02, a03);
+                Store4<TV, TOps>(o1 + c, w, a10, a11, a12, a13);
+                Store4<TV, TOps>(o2 + c, w, a20, a21, a22, a23);
+                Store4<TV, TOps>(o3 + c, w, a30, a31, a32, a33);
+            }
+
+            for (; c + w <= valueDim; c += w)
+            {
+                nuint c0 = (nuint)c;
+                TV a0 = TOps.Multiply(TOps.Load(ref o0[0], c0), s0), a1 = TOps.Multiply(TOps.Load(ref o1[0], c0), s1);
+                TV a2 = TOps.Multiply(TOps.Load(ref o2[0], c0), s2), a3 = TOps.Multiply(TOps.Load(ref o3[0], c0), s3);
+                float* vj = v + c;
+                float* pj = p;
+                for (int j = 0; j < keyCount; j++, vj += valueStride, pj += bq)
+                {
+                    TV v0 = TOps.Load(ref vj[0], 0);
+                    a0 = TOps.MultiplyAdd(TOps.Create(pj[0]), v0, a0);
+                    a1 = TOps.MultiplyAdd(TOps.Create(pj[1]), v0, a1);
+                    a2 = TOps.MultiplyAdd(TOps.Create(pj[2]), v0, a2);
+                    a3 = TOps.MultiplyAdd(TOps.Create(pj[3]), v0, a3);
+                }
+
+                TOps.Store(a0, ref o0[0], c0);
+                TOps.Store(a1, ref o1[0], c0);
+                TOps.Store(a2, ref o2[0], c0);
+                TOps.Store(a3, ref o3[0], c0);
+            }
+
+            for (; c < valueDim; c++)
+            {
+                float a0 = o0[c] * alpha[r], a1 = o1[c] * alpha[r + 1], a2 = o2[c] * alpha[r + 2], a3 = o3[c] * alpha[r + 3];
+                float* vj = v + c;
+                float* pj = p;
+                for (int j = 0; j < keyCount; j++, vj += valueStride, pj += bq)
+                {
+                    float v0 = vj[0];
+                    a0 = MathF.FusedMultiplyAdd(pj[0], v0, a0);
+                    a1 = MathF.FusedMultiplyAdd(pj[1], v0, a1);
+                    a2 = MathF.FusedMultiplyAdd(pj[2], v0, a2);
+                    a3 = MathF.FusedMultiplyAdd(pj[3], v0, a3);
+                }
+
+                o0[c] = a0;
+                o1[c] = a1;
+                o2[c] = a2;
+                o3[c] = a3;
+            }
+        }
+    }
+}
