@@ -62,7 +62,7 @@ internal static unsafe class DecodeAttention
                 for (int jj = 0; jj < bk; jj++)
                 {
                     float* kRow = k + (j0 + jj) * p.KeyRowStride;
-                    Prefetch.Row(ref kRow[Prefetch.RowsAhead * p.KeyRowStride]);
+                    Prefetch.Row(ref kRow[0], Prefetch.RowsAhead * p.KeyRowStride);
                     for (int g = 0; g < kvHeadCount; g++)
                     {
                         float* kj = kRow + g * headDim;
@@ -108,7 +108,7 @@ internal static unsafe class DecodeAttention
                 for (int jj = 0; jj < bk; jj++)
                 {
                     float* vRow = v + (j0 + jj) * p.ValueRowStride;
-                    Prefetch.Row(ref vRow[Prefetch.RowsAhead * p.ValueRowStride]);
+                    Prefetch.Row(ref vRow[0], Prefetch.RowsAhead * p.ValueRowStride);
                     for (int g = 0; g < kvHeadCount; g++)
                     {
                         float* vj = vRow + g * valueDim;

@@ -14,13 +14,17 @@ internal static unsafe class Prefetch
     /// <summary>How many rows ahead to fetch: enough to cover memory latency at streaming speed.</summary>
     public const int RowsAhead = 8;
 
-    /// <summary>Fetches the cache lines of a row of up to 512 bytes starting at <paramref name="row"/> into all cache levels.</summary>
+    /// <summary>
+    /// Fetches into all cache levels the up to 512 bytes that start <paramref name="offset"/> floats after
+    /// <paramref name="origin"/>. The step is taken on an unmanaged pointer, never as a managed reference, because the
+    /// target may lie past the end of the buffer.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Row(ref float row)
+    public static void Row(ref float origin, nint offset)
     {
         if (Sse.IsSupported)
         {
-            byte* p = (byte*)Unsafe.AsPointer(ref row);
+            byte* p = (byte*)((float*)Unsafe.AsPointer(ref origin) + offset);
             Sse.Prefetch0(p);
             Sse.Prefetch0(p + 64);
             Sse.Prefetch0(p + 128);

@@ -54,10 +54,10 @@ internal static class RowKernels
             ref float k1 = ref Unsafe.Add(ref k0, keyStride);
             ref float k2 = ref Unsafe.Add(ref k1, keyStride);
             ref float k3 = ref Unsafe.Add(ref k2, keyStride);
-            Prefetch.Row(ref Unsafe.Add(ref k0, Prefetch.RowsAhead * keyStride));
-            Prefetch.Row(ref Unsafe.Add(ref k1, Prefetch.RowsAhead * keyStride));
-            Prefetch.Row(ref Unsafe.Add(ref k2, Prefetch.RowsAhead * keyStride));
-            Prefetch.Row(ref Unsafe.Add(ref k3, Prefetch.RowsAhead * keyStride));
+            Prefetch.Row(ref k0, Prefetch.RowsAhead * keyStride);
+            Prefetch.Row(ref k1, Prefetch.RowsAhead * keyStride);
+            Prefetch.Row(ref k2, Prefetch.RowsAhead * keyStride);
+            Prefetch.Row(ref k3, Prefetch.RowsAhead * keyStride);
             TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
             nuint c = 0;
             for (; c + w <= n; c += w)
@@ -259,7 +259,7 @@ internal static class RowKernels
             ref float vj = ref Unsafe.Add(ref v, c);
             for (int j = 0; j < count; j++, vj = ref Unsafe.Add(ref vj, valueStride))
             {
-                Prefetch.Row(ref Unsafe.Add(ref vj, Prefetch.RowsAhead * valueStride));
+                Prefetch.Row(ref vj, Prefetch.RowsAhead * valueStride);
                 TV p = TOps.Create(Unsafe.Add(ref weights, j));
                 a0 = TOps.MultiplyAdd(p, TOps.Load(ref vj, 0), a0);
                 a1 = TOps.MultiplyAdd(p, TOps.Load(ref vj, w), a1);
