@@ -110,13 +110,13 @@ internal static class AttentionValidation
         ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value, Span<float> output,
         in AttentionShape shape, in AttentionOptions options)
     {
-        if (shape.Batch < 0) ThrowHelper.ThrowNegative("shape.Batch", shape.Batch);
-        if (shape.QueryLength < 0) ThrowHelper.ThrowNegative("shape.QueryLength", shape.QueryLength);
-        if (shape.KeyLength < 0) ThrowHelper.ThrowNegative("shape.KeyLength", shape.KeyLength);
-        if (shape.Heads < 1) ThrowHelper.ThrowNotPositive("shape.Heads", shape.Heads);
-        if (shape.HeadDim < 1) ThrowHelper.ThrowNotPositive("shape.HeadDim", shape.HeadDim);
-        if (shape.KvHeads < 1) ThrowHelper.ThrowNotPositive("shape.KvHeads", shape.KvHeads);
-        if (shape.ValueDim < 1) ThrowHelper.ThrowNotPositive("shape.ValueDim", shape.ValueDim);
+        if (shape.Batch < 0) ThrowHelper.ThrowNegative("shape", "shape.Batch", shape.Batch);
+        if (shape.QueryLength < 0) ThrowHelper.ThrowNegative("shape", "shape.QueryLength", shape.QueryLength);
+        if (shape.KeyLength < 0) ThrowHelper.ThrowNegative("shape", "shape.KeyLength", shape.KeyLength);
+        if (shape.Heads < 1) ThrowHelper.ThrowNotPositive("shape", "shape.Heads", shape.Heads);
+        if (shape.HeadDim < 1) ThrowHelper.ThrowNotPositive("shape", "shape.HeadDim", shape.HeadDim);
+        if (shape.KvHeads < 1) ThrowHelper.ThrowNotPositive("shape", "shape.KvHeads", shape.KvHeads);
+        if (shape.ValueDim < 1) ThrowHelper.ThrowNotPositive("shape", "shape.ValueDim", shape.ValueDim);
         if (shape.Heads % shape.KvHeads != 0) ThrowHelper.ThrowHeadsNotMultiple(shape.Heads, shape.KvHeads);
 
         float scale = ValidateOptions(options, shape.HeadDim);

@@ -12,39 +12,39 @@ internal static class ThrowHelper
             string.Create(CultureInfo.InvariantCulture, $"{what}: expected {expected}, actual {actual}."), paramName);
 
     [DoesNotReturn]
-    public static void ThrowNegative(string paramName, long actual) =>
+    public static void ThrowNegative(string paramName, string what, long actual) =>
         throw new ArgumentOutOfRangeException(paramName, actual,
-            string.Create(CultureInfo.InvariantCulture, $"{paramName} must be at least 0, actual {actual}."));
+            string.Create(CultureInfo.InvariantCulture, $"{what}: expected at least 0, actual {actual}."));
 
     [DoesNotReturn]
-    public static void ThrowNotPositive(string paramName, long actual) =>
+    public static void ThrowNotPositive(string paramName, string what, long actual) =>
         throw new ArgumentOutOfRangeException(paramName, actual,
-            string.Create(CultureInfo.InvariantCulture, $"{paramName} must be at least 1, actual {actual}."));
+            string.Create(CultureInfo.InvariantCulture, $"{what}: expected at least 1, actual {actual}."));
 
     [DoesNotReturn]
     public static void ThrowOverflow(string paramName, string what, long product) =>
         throw new ArgumentOutOfRangeException(paramName,
-            string.Create(CultureInfo.InvariantCulture, $"{what} is {product} elements, more than a span can hold (expected at most {int.MaxValue})."));
+            string.Create(CultureInfo.InvariantCulture, $"{what} overflows: expected at most {int.MaxValue} elements, actual {product}."));
 
     [DoesNotReturn]
     public static void ThrowBadScale(float scale) =>
         throw new ArgumentOutOfRangeException("options", scale,
-            string.Create(CultureInfo.InvariantCulture, $"options.Scale must be finite and positive, actual {scale}."));
+            string.Create(CultureInfo.InvariantCulture, $"options.Scale: expected a finite value greater than 0 (or null for 1/√headDim), actual {scale}."));
 
     [DoesNotReturn]
     public static void ThrowBadNormalization(AttentionNormalization normalization) =>
         throw new ArgumentOutOfRangeException("options", normalization,
-            string.Create(CultureInfo.InvariantCulture, $"options.Normalization must be Softmax or Sum, actual {(int)normalization}."));
+            string.Create(CultureInfo.InvariantCulture, $"options.Normalization: expected Softmax or Sum, actual {(int)normalization}."));
 
     [DoesNotReturn]
     public static void ThrowBadKernel(AttentionKernel kernel) =>
         throw new ArgumentOutOfRangeException("options", kernel,
-            string.Create(CultureInfo.InvariantCulture, $"options.Kernel is not a defined AttentionKernel, actual {(int)kernel}."));
+            string.Create(CultureInfo.InvariantCulture, $"options.Kernel: expected a defined AttentionKernel, actual {(int)kernel}."));
 
     [DoesNotReturn]
     public static void ThrowBadParallelism(int degree) =>
         throw new ArgumentOutOfRangeException("options", degree,
-            string.Create(CultureInfo.InvariantCulture, $"options.MaxDegreeOfParallelism must be -1, 0 or positive, actual {degree}."));
+            string.Create(CultureInfo.InvariantCulture, $"options.MaxDegreeOfParallelism: expected -1, 0 or a positive count, actual {degree}."));
 
     [DoesNotReturn]
     public static void ThrowHeadsNotMultiple(int heads, int kvHeads) =>

@@ -114,10 +114,10 @@ internal static unsafe class DecodeAttention
                         float* vj = vRow + g * valueDim;
                         for (int lane = g * lanesPerKvHead; lane < (g + 1) * lanesPerKvHead; lane++)
                         {
-                            float weight = scores[lane * KeyBlock + jj];
-                            if (weight != 0f)
+                            // Masked keys are skipped, not weighted by 0, so a NaN or ∞ behind the mask cannot leak in.
+                            if (!p.IsCausal || j0 + jj < Views.VisibleKeys(lane % queryLength, queryLength, keyLength))
                             {
-                                RowKernels.MultiplyAddRow<TV, TOps>(ref vj[0], weight, ref acc[lane * valueDim], valueDim);
+                                RowKernels.MultiplyAddRow<TV, TOps>(ref vj[0], scores[lane * KeyBlock + jj], ref acc[lane * valueDim], valueDim);
                             }
                         }
                     }

@@ -33,7 +33,7 @@ internal static class RowKernels
         float sum = TOps.Sum(TOps.Add(acc0, acc1));
         for (; c < n; c++)
         {
-            sum = MathF.FusedMultiplyAdd(Unsafe.Add(ref x, c), Unsafe.Add(ref y, c), sum);
+            sum = ScalarOps.MultiplyAdd(Unsafe.Add(ref x, c), Unsafe.Add(ref y, c), sum);
         }
 
         return sum;
@@ -73,10 +73,10 @@ internal static class RowKernels
             for (; c < n; c++)
             {
                 float qc = Unsafe.Add(ref q, c);
-                s0 = MathF.FusedMultiplyAdd(qc, Unsafe.Add(ref k0, c), s0);
-                s1 = MathF.FusedMultiplyAdd(qc, Unsafe.Add(ref k1, c), s1);
-                s2 = MathF.FusedMultiplyAdd(qc, Unsafe.Add(ref k2, c), s2);
-                s3 = MathF.FusedMultiplyAdd(qc, Unsafe.Add(ref k3, c), s3);
+                s0 = ScalarOps.MultiplyAdd(qc, Unsafe.Add(ref k0, c), s0);
+                s1 = ScalarOps.MultiplyAdd(qc, Unsafe.Add(ref k1, c), s1);
+                s2 = ScalarOps.MultiplyAdd(qc, Unsafe.Add(ref k2, c), s2);
+                s3 = ScalarOps.MultiplyAdd(qc, Unsafe.Add(ref k3, c), s3);
             }
 
             Unsafe.Add(ref scores, j) = s0 * scale;
@@ -185,7 +185,7 @@ internal static class RowKernels
 
         for (; i < n; i++)
         {
-            Unsafe.Add(ref accumulator, i) = MathF.FusedMultiplyAdd(a, Unsafe.Add(ref x, i), Unsafe.Add(ref accumulator, i));
+            Unsafe.Add(ref accumulator, i) = ScalarOps.MultiplyAdd(a, Unsafe.Add(ref x, i), Unsafe.Add(ref accumulator, i));
         }
     }
 
@@ -318,7 +318,7 @@ internal static class RowKernels
             ref float vj = ref Unsafe.Add(ref v, c);
             for (int j = 0; j < count; j++, vj = ref Unsafe.Add(ref vj, valueStride))
             {
-                a0 = MathF.FusedMultiplyAdd(Unsafe.Add(ref weights, j), vj, a0);
+                a0 = ScalarOps.MultiplyAdd(Unsafe.Add(ref weights, j), vj, a0);
             }
 
             Unsafe.Add(ref output, c) = a0;

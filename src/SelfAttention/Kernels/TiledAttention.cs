@@ -84,14 +84,17 @@ internal static unsafe class TiledAttention
                 int bk = Math.Min(KeyBlock, keyEnd - j0);
                 Scores<TV, TOps>(qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st);
 
-                // The block crosses the diagonal when its last key is hidden from the block's first row.
+                // The block crosses the diagonal when its last key is hidden from the block's first row. Then row r
+                // sees the block's keys jj ≤ r − firstHidden; otherwise every row sees all of them.
+                int firstHidden = int.MinValue / 2;
                 if (p.IsCausal && j0 + bk - 1 > q0 + offset)
                 {
-                    MaskDiagonal<TV, TOps>(st, bk, j0 - q0 - offset);
+                    firstHidden = j0 - q0 - offset;
+                    MaskDiagonal<TV, TOps>(st, bk, firstHidden);
                 }
 
                 OnlineSoftmax<TV, TOps>(st, bk, m, l, alpha);
-                AccumulateValues<TV, TOps>(st, bk, v + j0 * p.ValueRowStride, p.ValueRowStride, valueDim, alpha, acc, tileRows);
+                AccumulateValues<TV, TOps>(st, bk, firstHidden, v + j0 * p.ValueRowStride, p.ValueRowStride, valueDim, alpha, acc, tileRows);
             }
 
             // o[r] = acc[r] / l[r]; a row that saw nothing (l = 0) is zero.
@@ -256,89 +259,112 @@ internal static unsafe class TiledAttention
     }
 
     /// <summary>
-    /// <c>acc[r][:] = acc[r][:]·alpha[r] + Σ_j Pᵀ[j][r]·v[j][:]</c> for the first <paramref name="tileRows"/> rows.
+    /// <c>acc[r][:] = acc[r][:]·alpha[r] + Σ_j Pᵀ[j][r]·v[j][:]</c> for the first <paramref name="tileRows"/> rows, where j
+    /// runs over the keys row r sees: <c>j ≤ r − firstHidden</c>. A masked key is left out rather than weighted by 0, so
+    /// an infinite or NaN value behind the mask cannot leak in as <c>0·∞ = NaN</c>.
     /// pt: [keyCount][4·lanes]; v: [keyCount, valueDim] with row stride <paramref name="valueStride"/>; acc: [rows][valueDim].
     /// </summary>
-    private static void AccumulateValues<TV, TOps>(float* pt, int keyCount, float* v, nint valueStride, int valueDim,
+    private static void AccumulateValues<TV, TOps>(float* pt, int keyCount, int firstHidden, float* v, nint valueStride, int valueDim,
                                                    float* alpha, float* acc, int tileRows)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
-        int w = TOps.Count, bq = VectorsPerTile * w;
+        int bq = VectorsPerTile * TOps.Count;
         for (int r = 0; r < tileRows; r += RowsPerTile)
         {
-            float* o0 = acc + r * valueDim, o1 = o0 + valueDim, o2 = o1 + valueDim, o3 = o2 + valueDim;
-            TV s0 = TOps.Create(alpha[r]), s1 = TOps.Create(alpha[r + 1]), s2 = TOps.Create(alpha[r + 2]), s3 = TOps.Create(alpha[r + 3]);
-            float* p = pt + r;
-            int c = 0;
-            for (; c + 4 * w <= valueDim; c += 4 * w)
+            // Keys every row of the tile sees go through the 4-row micro-kernel; the few more that only its later rows
+            // see (at most three, on the diagonal) are added row by row.
+            int common = Math.Clamp(r - firstHidden + 1, 0, keyCount);
+            AccumulateTile<TV, TOps>(pt + r, common, v, valueStride, valueDim, alpha + r, acc + r * valueDim);
+            for (int t = 1; t < RowsPerTile; t++)
             {
-                nuint c0 = (nuint)c, c1 = (nuint)(c + w), c2 = (nuint)(c + 2 * w), c3 = (nuint)(c + 3 * w);
-                TV a00 = TOps.Multiply(TOps.Load(ref o0[0], c0), s0), a01 = TOps.Multiply(TOps.Load(ref o0[0], c1), s0), a02 = TOps.Multiply(TOps.Load(ref o0[0], c2), s0), a03 = TOps.Multiply(TOps.Load(ref o0[0], c3), s0);
-                TV a10 = TOps.Multiply(TOps.Load(ref o1[0], c0), s1), a11 = TOps.Multiply(TOps.Load(ref o1[0], c1), s1), a12 = TOps.Multiply(TOps.Load(ref o1[0], c2), s1), a13 = TOps.Multiply(TOps.Load(ref o1[0], c3), s1);
-                TV a20 = TOps.Multiply(TOps.Load(ref o2[0], c0), s2), a21 = TOps.Multiply(TOps.Load(ref o2[0], c1), s2), a22 = TOps.Multiply(TOps.Load(ref o2[0], c2), s2), a23 = TOps.Multiply(TOps.Load(ref o2[0], c3), s2);
-                TV a30 = TOps.Multiply(TOps.Load(ref o3[0], c0), s3), a31 = TOps.Multiply(TOps.Load(ref o3[0], c1), s3), a32 = TOps.Multiply(TOps.Load(ref o3[0], c2), s3), a33 = TOps.Multiply(TOps.Load(ref o3[0], c3), s3);
-                float* vj = v + c;
-                float* pj = p;
-                for (int j = 0; j < keyCount; j++, vj += valueStride, pj += bq)
+                int seen = Math.Clamp(r + t - firstHidden + 1, 0, keyCount);
+                for (int j = common; j < seen; j++)
                 {
-                    TV v0 = TOps.Load(ref vj[0], 0), v1 = TOps.Load(ref vj[0], (nuint)w), v2 = TOps.Load(ref vj[0], (nuint)(2 * w)), v3 = TOps.Load(ref vj[0], (nuint)(3 * w));
-                    TV b = TOps.Create(pj[0]);
-                    a00 = TOps.MultiplyAdd(b, v0, a00); a01 = TOps.MultiplyAdd(b, v1, a01); a02 = TOps.MultiplyAdd(b, v2, a02); a03 = TOps.MultiplyAdd(b, v3, a03);
-                    b = TOps.Create(pj[1]);
-                    a10 = TOps.MultiplyAdd(b, v0, a10); a11 = TOps.MultiplyAdd(b, v1, a11); a12 = TOps.MultiplyAdd(b, v2, a12); a13 = TOps.MultiplyAdd(b, v3, a13);
-                    b = TOps.Create(pj[2]);
-                    a20 = TOps.MultiplyAdd(b, v0, a20); a21 = TOps.MultiplyAdd(b, v1, a21); a22 = TOps.MultiplyAdd(b, v2, a22); a23 = TOps.MultiplyAdd(b, v3, a23);
-                    b = TOps.Create(pj[3]);
-                    a30 = TOps.MultiplyAdd(b, v0, a30); a31 = TOps.MultiplyAdd(b, v1, a31); a32 = TOps.MultiplyAdd(b, v2, a32); a33 = TOps.MultiplyAdd(b, v3, a33);
+                    RowKernels.MultiplyAddRow<TV, TOps>(ref v[j * valueStride], pt[j * bq + r + t], ref acc[(r + t) * valueDim], valueDim);
                 }
+            }
+        }
+    }
 
-                Store4<TV, TOps>(o0 + c, w, a00, a01, a02, a03);
-                Store4<TV, TOps>(o1 + c, w, a10, a11, a12, a13);
-                Store4<TV, TOps>(o2 + c, w, a20, a21, a22, a23);
-                Store4<TV, TOps>(o3 + c, w, a30, a31, a32, a33);
+    /// <summary>
+    /// The 4-row P·V micro-kernel: <c>o_t[:] = o_t[:]·alpha[t] + Σ_{j &lt; keyCount} Pᵀ[j][t]·v[j][:]</c> for t &lt; 4.
+    /// pt: column t of Pᵀ at <c>pt[j·4·lanes + t]</c>; o: four rows of <paramref name="valueDim"/> floats.
+    /// </summary>
+    private static void AccumulateTile<TV, TOps>(float* p, int keyCount, float* v, nint valueStride, int valueDim, float* alpha, float* o0)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count, bq = VectorsPerTile * w;
+        float* o1 = o0 + valueDim, o2 = o1 + valueDim, o3 = o2 + valueDim;
+        TV s0 = TOps.Create(alpha[0]), s1 = TOps.Create(alpha[1]), s2 = TOps.Create(alpha[2]), s3 = TOps.Create(alpha[3]);
+        int c = 0;
+        for (; c + 4 * w <= valueDim; c += 4 * w)
+        {
+            nuint c0 = (nuint)c, c1 = (nuint)(c + w), c2 = (nuint)(c + 2 * w), c3 = (nuint)(c + 3 * w);
+            TV a00 = TOps.Multiply(TOps.Load(ref o0[0], c0), s0), a01 = TOps.Multiply(TOps.Load(ref o0[0], c1), s0), a02 = TOps.Multiply(TOps.Load(ref o0[0], c2), s0), a03 = TOps.Multiply(TOps.Load(ref o0[0], c3), s0);
+            TV a10 = TOps.Multiply(TOps.Load(ref o1[0], c0), s1), a11 = TOps.Multiply(TOps.Load(ref o1[0], c1), s1), a12 = TOps.Multiply(TOps.Load(ref o1[0], c2), s1), a13 = TOps.Multiply(TOps.Load(ref o1[0], c3), s1);
+            TV a20 = TOps.Multiply(TOps.Load(ref o2[0], c0), s2), a21 = TOps.Multiply(TOps.Load(ref o2[0], c1), s2), a22 = TOps.Multiply(TOps.Load(ref o2[0], c2), s2), a23 = TOps.Multiply(TOps.Load(ref o2[0], c3), s2);
+            TV a30 = TOps.Multiply(TOps.Load(ref o3[0], c0), s3), a31 = TOps.Multiply(TOps.Load(ref o3[0], c1), s3), a32 = TOps.Multiply(TOps.Load(ref o3[0], c2), s3), a33 = TOps.Multiply(TOps.Load(ref o3[0], c3), s3);
+            float* vj = v + c;
+            float* pj = p;
+            for (int j = 0; j < keyCount; j++, vj += valueStride, pj += bq)
+            {
+                TV v0 = TOps.Load(ref vj[0], 0), v1 = TOps.Load(ref vj[0], (nuint)w), v2 = TOps.Load(ref vj[0], (nuint)(2 * w)), v3 = TOps.Load(ref vj[0], (nuint)(3 * w));
+                TV b = TOps.Create(pj[0]);
+                a00 = TOps.MultiplyAdd(b, v0, a00); a01 = TOps.MultiplyAdd(b, v1, a01); a02 = TOps.MultiplyAdd(b, v2, a02); a03 = TOps.MultiplyAdd(b, v3, a03);
+                b = TOps.Create(pj[1]);
+                a10 = TOps.MultiplyAdd(b, v0, a10); a11 = TOps.MultiplyAdd(b, v1, a11); a12 = TOps.MultiplyAdd(b, v2, a12); a13 = TOps.MultiplyAdd(b, v3, a13);
+                b = TOps.Create(pj[2]);
+                a20 = TOps.MultiplyAdd(b, v0, a20); a21 = TOps.MultiplyAdd(b, v1, a21); a22 = TOps.MultiplyAdd(b, v2, a22); a23 = TOps.MultiplyAdd(b, v3, a23);
+                b = TOps.Create(pj[3]);
+                a30 = TOps.MultiplyAdd(b, v0, a30); a31 = TOps.MultiplyAdd(b, v1, a31); a32 = TOps.MultiplyAdd(b, v2, a32); a33 = TOps.MultiplyAdd(b, v3, a33);
             }
 
-            for (; c + w <= valueDim; c += w)
-            {
-                nuint c0 = (nuint)c;
-                TV a0 = TOps.Multiply(TOps.Load(ref o0[0], c0), s0), a1 = TOps.Multiply(TOps.Load(ref o1[0], c0), s1);
-                TV a2 = TOps.Multiply(TOps.Load(ref o2[0], c0), s2), a3 = TOps.Multiply(TOps.Load(ref o3[0], c0), s3);
-                float* vj = v + c;
-                float* pj = p;
-                for (int j = 0; j < keyCount; j++, vj += valueStride, pj += bq)
-                {
-                    TV v0 = TOps.Load(ref vj[0], 0);
-                    a0 = TOps.MultiplyAdd(TOps.Create(pj[0]), v0, a0);
-                    a1 = TOps.MultiplyAdd(TOps.Create(pj[1]), v0, a1);
-                    a2 = TOps.MultiplyAdd(TOps.Create(pj[2]), v0, a2);
-                    a3 = TOps.MultiplyAdd(TOps.Create(pj[3]), v0, a3);
-                }
+            Store4<TV, TOps>(o0 + c, w, a00, a01, a02, a03);
+            Store4<TV, TOps>(o1 + c, w, a10, a11, a12, a13);
+            Store4<TV, TOps>(o2 + c, w, a20, a21, a22, a23);
+            Store4<TV, TOps>(o3 + c, w, a30, a31, a32, a33);
+        }
 
-                TOps.Store(a0, ref o0[0], c0);
-                TOps.Store(a1, ref o1[0], c0);
-                TOps.Store(a2, ref o2[0], c0);
-                TOps.Store(a3, ref o3[0], c0);
+        for (; c + w <= valueDim; c += w)
+        {
+            nuint c0 = (nuint)c;
+            TV a0 = TOps.Multiply(TOps.Load(ref o0[0], c0), s0), a1 = TOps.Multiply(TOps.Load(ref o1[0], c0), s1);
+            TV a2 = TOps.Multiply(TOps.Load(ref o2[0], c0), s2), a3 = TOps.Multiply(TOps.Load(ref o3[0], c0), s3);
+            float* vj = v + c;
+            float* pj = p;
+            for (int j = 0; j < keyCount; j++, vj += valueStride, pj += bq)
+            {
+                TV v0 = TOps.Load(ref vj[0], 0);
+                a0 = TOps.MultiplyAdd(TOps.Create(pj[0]), v0, a0);
+                a1 = TOps.MultiplyAdd(TOps.Create(pj[1]), v0, a1);
+                a2 = TOps.MultiplyAdd(TOps.Create(pj[2]), v0, a2);
+                a3 = TOps.MultiplyAdd(TOps.Create(pj[3]), v0, a3);
             }
 
-            for (; c < valueDim; c++)
-            {
-                float a0 = o0[c] * alpha[r], a1 = o1[c] * alpha[r + 1], a2 = o2[c] * alpha[r + 2], a3 = o3[c] * alpha[r + 3];
-                float* vj = v + c;
-                float* pj = p;
-                for (int j = 0; j < keyCount; j++, vj += valueStride, pj += bq)
-                {
-                    float v0 = vj[0];
-                    a0 = MathF.FusedMultiplyAdd(pj[0], v0, a0);
-                    a1 = MathF.FusedMultiplyAdd(pj[1], v0, a1);
-                    a2 = MathF.FusedMultiplyAdd(pj[2], v0, a2);
-                    a3 = MathF.FusedMultiplyAdd(pj[3], v0, a3);
-                }
+            TOps.Store(a0, ref o0[0], c0);
+            TOps.Store(a1, ref o1[0], c0);
+            TOps.Store(a2, ref o2[0], c0);
+            TOps.Store(a3, ref o3[0], c0);
+        }
 
-                o0[c] = a0;
-                o1[c] = a1;
-                o2[c] = a2;
-                o3[c] = a3;
+        for (; c < valueDim; c++)
+        {
+            float a0 = o0[c] * alpha[0], a1 = o1[c] * alpha[1], a2 = o2[c] * alpha[2], a3 = o3[c] * alpha[3];
+            float* vj = v + c;
+            float* pj = p;
+            for (int j = 0; j < keyCount; j++, vj += valueStride, pj += bq)
+            {
+                float v0 = vj[0];
+                a0 = ScalarOps.MultiplyAdd(pj[0], v0, a0);
+                a1 = ScalarOps.MultiplyAdd(pj[1], v0, a1);
+                a2 = ScalarOps.MultiplyAdd(pj[2], v0, a2);
+                a3 = ScalarOps.MultiplyAdd(pj[3], v0, a3);
             }
+
+            o0[c] = a0;
+            o1[c] = a1;
+            o2[c] = a2;
+            o3[c] = a3;
         }
     }
 }

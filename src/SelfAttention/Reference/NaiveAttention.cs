@@ -125,7 +125,8 @@ public static class NaiveAttention
             double inverse = sum == 0 ? 0 : 1 / sum;
             for (int j = 0; j < keyLength; j++)
             {
-                scores[j] *= inverse;
+                // Masked weights stay 0 even when a NaN elsewhere in the row makes the inverse NaN.
+                scores[j] = j > lastVisible ? 0 : scores[j] * inverse;
             }
 
             // Pass 4: output row i = Σ_j w_j · v_j, summed in double.
