@@ -1,0 +1,111 @@
+using System.Globalization;
+using SelfAttention.Benchmarks.Implementations;
+
+namespace SelfAttention.Benchmarks.Quick;
+
+/// <summary>The options of the <c>quick</c> command.</summary>
+public sealed record QuickOptions
+{
+    /// <summary>The command-line help.</summary>
+    public const string Usage = """
+        quick [options]   validate every implementation against the naive oracle, then time them alternating, medians
+          --shapes a,b      shapes to time (default: all): toy, bert, 512, 2048, 4096, decode
+          --impl a,b        implementations to time (default: all; Naive always runs as the oracle), e.g. tiled,openblas
+          --threads N       MaxDegreeOfParallelism for the library kernels (default 1; the peers use one thread)
+          --causal          causal mask (GFLOP/s still counts the dense flops)
+          --seconds S       time budget for warm-up and timing over all shapes (default 30)
+          --warmup S        minimum warm-up per implementation over the run (default 1.0; the tiered JIT recompiles late)
+          --no-peak         skip the FMA-peak and streaming-read controls
+        """;
+
+    /// <summary>The shapes to time, in table order.</summary>
+    public IReadOnlyList<BenchmarkShape> Shapes { get; init; } = BenchmarkShape.All;
+
+    /// <summary>Names of the implementations to time, or <see langword="null"/> for all.</summary>
+    public IReadOnlyList<string>? Implementations { get; init; }
+
+    /// <summary><see cref="AttentionOptions.MaxDegreeOfParallelism"/> of the library calls.</summary>
+    public int Threads { get; init; } = 1;
+
+    /// <summary>Whether the calls are causal.</summary>
+    public bool Causal { get; init; }
+
+    /// <summary>Seconds of warm-up and timing over all shapes; each shape gets an equal share of what is left.</summary>
+    public double Seconds { get; init; } = 30;
+
+    /// <summary>Minimum warm-up seconds per implementation, accumulated over the run, before its first timed round.</summary>
+    public double WarmupSeconds { get; init; } = 1.0;
+
+    /// <summary>Whether the FMA-peak and streaming-read controls run first.</summary>
+    public bool Peak { get; init; } = true;
+
+    /// <summary>The options every timed call gets.</summary>
+    public AttentionOptions AttentionOptions => new() { IsCausal = Causal, MaxDegreeOfParallelism = Threads };
+
+    /// <summary>Parses the arguments after <c>quick</c>.</summary>
+    /// <exception cref="ArgumentException">An option is unknown or its value is invalid.</exception>
+    public static QuickOptions Parse(IReadOnlyList<string> args)
+    {
+        var options = new QuickOptions();
+        for (int a = 0; a < args.Count; a++)
+        {
+            string arg = args[a];
+            options = arg switch
+            {
+                "--shapes" => options with { Shapes = ParseShapes(Value(args, ref a)) },
+                "--impl" or "--implementations" => options with { Implementations = ParseImplementations(Value(args, ref a)) },
+                "--threads" => options with { Threads = ParseNumber(arg, Value(args, ref a), min: -1) },
+                "--causal" => options with { Causal = true },
+                "--seconds" => options with { Seconds = ParseSeconds(arg, Value(args, ref a)) },
+                "--warmup" => options with { WarmupSeconds = ParseSeconds(arg, Value(args, ref a)) },
+                "--no-peak" => options with { Peak = false },
+                _ => throw new ArgumentException($"unknown option '{arg}'"),
+            };
+        }
+
+        return options;
+    }
+
+    private static string Value(IReadOnlyList<string> args, ref int index)
+    {
+        if (index + 1 >= args.Count)
+        {
+            throw new ArgumentException($"{args[index]} needs a value");
+        }
+
+        return args[++index];
+    }
+
+    private static BenchmarkShape[] ParseShapes(string list) =>
+        Array.ConvertAll(Split(list), name => BenchmarkShape.Find(name)
+            ?? throw new ArgumentException($"unknown shape '{name}'; known: toy, bert, 512, 2048, 4096, decode"));
+
+    private static string[] ParseImplementations(string list)
+    {
+        string[] names = Split(list);
+        foreach (string name in names)
+        {
+            if (!ImplementationRegistry.Names.Any(n => Matches(n, name)))
+            {
+                throw new ArgumentException($"unknown implementation '{name}'; known: {string.Join(", ", ImplementationRegistry.Names)}");
+            }
+        }
+
+        return names;
+    }
+
+    /// <summary>Whether <paramref name="pattern"/> selects <paramref name="name"/>: the whole name or one of its '/'-separated parts, case-insensitive.</summary>
+    public static bool Matches(string name, string pattern) =>
+        string.Equals(name, pattern, StringComparison.OrdinalIgnoreCase)
+        || Array.Exists(name.Split('/'), part => string.Equals(part, pattern, StringComparison.OrdinalIgnoreCase));
+
+    private static string[] Split(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    private static int ParseNumber(string name, string text, int min) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min
+            ? value : throw new ArgumentException($"{name} needs an integer ≥ {min}, got '{text}'");
+
+    private static double ParseSeconds(string name, string text) =>
+        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= 0
+            ? value : throw new ArgumentException($"{name} needs a number of seconds ≥ 0, got '{text}'");
+}

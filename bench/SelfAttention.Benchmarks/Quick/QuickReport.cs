@@ -1,0 +1,117 @@
+using System.Globalization;
+using SelfAttention.Benchmarks.Implementations;
+using SelfAttention.Benchmarks.Peers;
+
+namespace SelfAttention.Benchmarks.Quick;
+
+/// <summary>
+/// Prints the quick table: per shape and implementation the median time per call, its spread, GFLOP/s (and GB/s of
+/// K+V for decode) with the share of the measured controls, the speedups over the oracle and the two main peers, the
+/// bytes one call allocates and the spot check.
+/// </summary>
+public sealed class QuickReport(QuickOptions options, MachineFigures? machine, IReadOnlyList<Measurement> measurements, IReadOnlyList<string> order)
+{
+    private static readonly CultureInfo s_culture = CultureInfo.InvariantCulture;
+
+    /// <summary>Writes the table and its legend.</summary>
+    public void Write(TextWriter writer)
+    {
+        string header = string.Format(s_culture, "{0,-20} {1,11} {2,5} {3,8} {4,6} {5,7} {6,7} {7,8} {8,7} {9,7} {10,11} {11,9}",
+            "implementation", "µs/call", "±%", "GFLOP/s", "%peak", "GB/s", "%read", "×Naive", "×TP", "×BLAS", "B/call", "max|Δ|");
+        foreach (var shape in options.Shapes)
+        {
+            var rows = measurements.Where(m => m.Shape == shape).OrderBy(m => IndexOf(m.Implementation)).ToList();
+            if (rows.Count == 0)
+            {
+                continue;
+            }
+
+            writer.WriteLine($"{shape.Name}  {shape.Dimensions}  ({Flops(shape.Flops)} dense{(shape.IsDecode ? $", {shape.KeyValueBytes / 1e6:0.#} MB of K+V" : "")} per call)");
+            writer.WriteLine(header);
+            double naive = TimeOf(rows, NaiveImplementation.BaselineName);
+            double tensorPrimitives = TimeOf(rows, TensorPrimitivesPeer.PeerName);
+            double openBlas = TimeOf(rows, OpenBlasPeer.PeerName);
+            foreach (var m in rows)
+            {
+                writer.WriteLine(Row(m, naive, tensorPrimitives, openBlas));
+            }
+
+            writer.WriteLine();
+        }
+
+        WriteLegend(writer);
+    }
+
+    private string Row(Measurement m, double naive, double tensorPrimitives, double openBlas)
+    {
+        if (!m.Timed)
+        {
+            return string.Format(s_culture, "{0,-20} not timed: failed its check ({1})", m.Implementation, m.Check);
+        }
+
+        int threads = options.Threads == -1 ? Environment.ProcessorCount : Math.Max(1, options.Threads);
+        double peak = machine is null ? double.NaN : machine.FmaPeak * Math.Min(threads, Environment.ProcessorCount);
+        bool decode = m.Shape.IsDecode;
+        return string.Format(s_culture, "{0,-20} {1,11} {2,5:0.0} {3,8:0.00} {4,6} {5,7} {6,7} {7,8} {8,7} {9,7} {10,11:N0} {11,9:0.0e+0}",
+            m.Implementation, Microseconds(m.SecondsPerCall), 100 * m.RelativeSpread, m.GflopsPerSecond,
+            Percent(m.GflopsPerSecond, peak),
+            decode ? m.KeyValueGigabytesPerSecond.ToString("0.0", s_culture) : "",
+            decode && machine is not null ? Percent(m.KeyValueGigabytesPerSecond, machine.StreamingRead) : "",
+            Ratio(naive, m.SecondsPerCall), Ratio(tensorPrimitives, m.SecondsPerCall), Ratio(openBlas, m.SecondsPerCall),
+            m.AllocatedBytes, m.Check.MaxAbsDiff);
+    }
+
+    private void WriteLegend(TextWriter writer)
+    {
+        string causal = options.Causal ? " The calls are causal, but GFLOP/s still counts the dense flops (with nq = nk a causal call does about half of them)." : "";
+        writer.WriteLine($"µs/call: median over the alternating rounds of the per-call time; ±%: median absolute deviation over the rounds.");
+        writer.WriteLine($"GFLOP/s: 2·B·H·nq·nk·(d+dv) dense flops per call / time.{causal}");
+        if (machine is not null)
+        {
+            writer.WriteLine($"%peak: of the FMA peak measured above ({machine.FmaPeak:0.0} GFLOP/s per core, × threads); "
+                             + $"GB/s (decode only): K+V bytes read per call / time; %read: of the streaming read measured above ({machine.StreamingRead:0.0} GB/s).");
+        }
+
+        writer.WriteLine("×Naive, ×TP, ×BLAS: time of Naive, TensorPrimitives, OpenBLAS / time of this row (above 1: this row is faster).");
+        writer.WriteLine("B/call: bytes allocated per steady-state call on all threads (GC.GetTotalAllocatedBytes around the timed batches, least over rounds). max|Δ|: largest difference from the oracle over the last "
+                         + "8 query rows, checked before timing.");
+        var skipped = options.Shapes.Where(s => !s.IncludesSlowImplementations).Select(s => s.Name).ToArray();
+        if (skipped.Length > 0)
+        {
+            writer.WriteLine($"Naive and MathNet are not timed at {string.Join(", ", skipped)} (seconds per call there).");
+        }
+
+        writer.WriteLine($"The library kernels run with MaxDegreeOfParallelism = {options.Threads}; the peers always use one thread.");
+    }
+
+    private int IndexOf(string name)
+    {
+        for (int n = 0; n < order.Count; n++)
+        {
+            if (order[n] == name)
+            {
+                return n;
+            }
+        }
+
+        return order.Count;
+    }
+
+    private static double TimeOf(List<Measurement> rows, string name) =>
+        rows.Find(m => m.Implementation == name && m.Timed)?.SecondsPerCall ?? double.NaN;
+
+    private static string Flops(double flops) =>
+        flops < 1e6 ? $"{flops:0} flop" : flops < 1e9 ? $"{flops / 1e6:0.#} MFLOP" : $"{flops / 1e9:0.##} GFLOP";
+
+    private static string Microseconds(double seconds)
+    {
+        double us = seconds * 1e6;
+        return us.ToString(us < 10 ? "0.000" : us < 1000 ? "0.0" : "#,0", s_culture);
+    }
+
+    private static string Ratio(double reference, double seconds) =>
+        double.IsNaN(reference) ? "" : (reference / seconds).ToString(reference / seconds < 10 ? "0.00" : "0.0", s_culture);
+
+    private static string Percent(double value, double of) =>
+        double.IsNaN(of) ? "" : (100 * value / of).ToString("0", s_culture);
+}
