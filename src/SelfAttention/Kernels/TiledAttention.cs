@@ -26,7 +26,7 @@ namespace SelfAttention.Kernels;
 internal static unsafe class TiledAttention
 {
     /// <summary>Keys per block: Sᵀ (KeyBlock × Bq) and the V block stay in L1/L2 while every row tile uses them.</summary>
-    public const int KeyBlock = 96;
+    public const int KeyBlock = 128;
 
     private const int KeysPerTile = 6;
     private const int RowsPerTile = 4;
