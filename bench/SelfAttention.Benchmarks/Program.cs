@@ -31,6 +31,9 @@ switch (command)
         Console.WriteLine($"streaming read, one core, 256 MiB:  {MachineControls.MeasureStreamingRead():0.0} GB/s");
         return 0;
 
+    case "exp":
+        return ExpComparison.Run(Console.Out);
+
     case "list":
         Console.WriteLine($"implementations: {string.Join(", ", ImplementationRegistry.Names)}");
         Console.WriteLine($"shapes: {string.Join("; ", BenchmarkShape.All.Select(s => $"{s.Name} ({string.Join("/", s.Aliases)}) {s.Dimensions}"))}");
@@ -41,6 +44,7 @@ switch (command)
         Console.WriteLine(QuickOptions.Usage);
         Console.WriteLine(BdnCommand.Usage);
         Console.WriteLine("peak              the FMA-peak and streaming-read controls alone");
+        Console.WriteLine("exp               the fused float exp against TensorPrimitives.Exp, and its error");
         Console.WriteLine("list              implementations and shapes");
         return command is "help" or "--help" or "-h" ? 0 : 2;
 }

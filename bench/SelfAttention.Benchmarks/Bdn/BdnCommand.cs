@@ -54,7 +54,7 @@ public static class BdnCommand
             Console.WriteLine($"// {line}");
         }
 
-        var summaries = BenchmarkSwitcher.FromTypes([typeof(AttentionBenchmarks)]).Run(rest.ToArray(), BdnConfig.Create(simd, baseJob));
+        var summaries = BenchmarkSwitcher.FromTypes([typeof(AttentionBenchmarks), typeof(ExpBenchmarks)]).Run(rest.ToArray(), BdnConfig.Create(simd, baseJob));
         bool failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
         return failed ? 1 : 0;
     }
