@@ -8,10 +8,10 @@ namespace SelfAttention.Tests.Kernels;
 public class FastExpTests
 {
     /// <summary>
-    /// Relative error bound on [−87.33, 0]: the Cephes degree-5 polynomial after Cody–Waite reduction is accurate to about
-    /// 1 ulp (2⁻²³ ≈ 1.2e-7 relative); we allow 2 ulps of the result.
+    /// Relative error bound on [−87.33, 0]: 2e-7, the accuracy the design asks of the exp. The Cephes degree-5 polynomial
+    /// after Cody–Waite reduction is accurate to about 1 ulp (2⁻²³ ≈ 1.2e-7 relative); measured here 8.2e-8 with FMA.
     /// </summary>
-    private const double MaxRelativeError = 2.0 / (1 << 23);
+    private const double MaxRelativeError = 2e-7;
 
     /// <summary>The smallest normal float is e^−87.336; below that the kernel flushes to 0.</summary>
     private const float Underflow = -87.33654f;
