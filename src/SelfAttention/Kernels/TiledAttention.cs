@@ -63,12 +63,24 @@ internal static unsafe class TiledAttention
             float* o = p.OutputHead(batch, head) + q0 * p.OutputRowStride;
 
             // Qt[c][r] = q[r][c]·scale; lanes past the last row are zero so they stay finite and are simply not written out.
-            for (int r = 0; r < bq; r++)
+            float scale = p.Scale;
+            nint queryStride = p.QueryRowStride;
+            for (int r = 0; r < rows; r++)
             {
-                float* qRow = q + r * p.QueryRowStride;
-                for (int c = 0; c < headDim; c++)
+                float* qRow = q + r * queryStride;
+                float* column = qt + r;
+                for (int c = 0; c < headDim; c++, column += bq)
                 {
-                    qt[c * bq + r] = r < rows ? qRow[c] * p.Scale : 0f;
+                    *column = qRow[c] * scale;
+                }
+            }
+
+            for (int r = rows; r < bq; r++)
+            {
+                float* column = qt + r;
+                for (int c = 0; c < headDim; c++, column += bq)
+                {
+                    *column = 0f;
                 }
             }
 
