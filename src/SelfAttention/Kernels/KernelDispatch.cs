@@ -11,7 +11,11 @@ internal static unsafe class KernelDispatch
     public static void Run(in AttentionProblem problem, AttentionKernel kernel, int maxDegreeOfParallelism)
     {
         int degree = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism);
-        if (Vector512.IsHardwareAccelerated)
+        if (IsTiny(problem) && Vector128.IsHardwareAccelerated)
+        {
+            Run<Vector128<float>, Vector128Ops>(problem, kernel, degree);
+        }
+        else if (Vector512.IsHardwareAccelerated)
         {
             Run<Vector512<float>, Vector512Ops>(problem, kernel, degree);
         }
@@ -29,12 +33,20 @@ internal static unsafe class KernelDispatch
         }
     }
 
+    /// <summary>
+    /// Rows shorter than two 128-bit vectors (the textbook three-token examples): the wide loops would only set up,
+    /// reduce empty accumulators and fall through to their scalar tails, so the 128-bit instantiation runs instead.
+    /// </summary>
+    private static bool IsTiny(in AttentionProblem problem) =>
+        problem.HeadDim < 8 && problem.ValueDim < 8 && problem.KeyLength < 8;
+
     private enum Choice { RowByRow, Tiled, Decode }
 
     /// <summary>
     /// The kernel that runs. Tiled and decode compute softmax without a weights output; anything else runs row by row.
     /// <see cref="AttentionKernel.Auto"/> takes decode for at most <see cref="DecodeAttention.MaxQueryLength"/> query
-    /// rows, tiled once a query block would be at least half full, and row by row in between.
+    /// rows against at least one key block (its lane set-up costs more than it saves on a few keys), tiled once a query
+    /// block would be at least half full, and row by row otherwise.
     /// </summary>
     private static Choice Choose(in AttentionProblem problem, AttentionKernel kernel, int queryBlock)
     {
@@ -48,7 +60,7 @@ internal static unsafe class KernelDispatch
         {
             AttentionKernel.Tiled => Choice.Tiled,
             AttentionKernel.Decode when decodes => Choice.Decode,
-            AttentionKernel.Auto when decodes => Choice.Decode,
+            AttentionKernel.Auto when decodes && problem.KeyLength >= DecodeAttention.KeyBlock => Choice.Decode,
             AttentionKernel.Auto when problem.QueryLength * 2 >= queryBlock => Choice.Tiled,
             _ => Choice.RowByRow,
         };
