@@ -62,9 +62,11 @@ internal static unsafe class DecodeAttention
             {
                 int bk = Math.Min(KeyBlock, keyEnd - j0);
 
-                // Scores, key row by key row: the chunk's kv heads are adjacent in the row.
-                for (int jj = 0; jj < bk; jj++)
+                // Scores, four key rows at a time: the chunk's kv heads are adjacent in each row, so this reads four
+                // sequential runs, and each lane's query feeds four keys per load.
+                for (int jj = 0; jj < bk; jj += 4)
                 {
+                    int rowsNow = Math.Min(4, bk - jj);
                     float* kRow = k + (j0 + jj) * p.KeyRowStride;
                     for (int g = 0; g < kvHeadCount; g++)
                     {
@@ -75,7 +77,7 @@ internal static unsafe class DecodeAttention
                             for (int i = 0; i < queryLength; i++)
                             {
                                 int lane = (g * group + t) * queryLength + i;
-                                scores[lane * KeyBlock + jj] = RowKernels.Dot<TV, TOps>(ref q[i * p.QueryRowStride], ref kj[0], headDim) * p.Scale;
+                                RowKernels.Scores<TV, TOps>(ref q[i * p.QueryRowStride], ref kj[0], p.KeyRowStride, rowsNow, headDim, p.Scale, ref scores[lane * KeyBlock + jj]);
                             }
                         }
                     }
@@ -107,19 +109,28 @@ internal static unsafe class DecodeAttention
                     m[lane] = mNew;
                 }
 
-                // Values, key row by key row, in memory order.
-                for (int jj = 0; jj < bk; jj++)
+                // Values, four key rows at a time in memory order; a lane whose mask ends inside the four rows adds only
+                // the rows it sees, so a NaN or ∞ behind the mask cannot leak in as 0·∞.
+                for (int jj = 0; jj < bk; jj += 4)
                 {
+                    int rowsNow = Math.Min(4, bk - jj);
                     float* vRow = v + (j0 + jj) * p.ValueRowStride;
                     for (int g = 0; g < kvHeadCount; g++)
                     {
                         float* vj = vRow + g * valueDim;
                         for (int lane = g * lanesPerKvHead; lane < (g + 1) * lanesPerKvHead; lane++)
                         {
-                            // Masked keys are skipped, not weighted by 0, so a NaN or ∞ behind the mask cannot leak in.
-                            if (!p.IsCausal || j0 + jj < Views.VisibleKeys(lane % queryLength, queryLength, keyLength))
+                            float* weights = scores + lane * KeyBlock + jj;
+                            int seen = p.IsCausal ? Math.Clamp(Views.VisibleKeys(lane % queryLength, queryLength, keyLength) - (j0 + jj), 0, rowsNow) : rowsNow;
+                            if (seen == 4)
                             {
-                                RowKernels.MultiplyAddRow<TV, TOps>(ref vj[0], scores[lane * KeyBlock + jj], ref acc[lane * valueDim], valueDim);
+                                RowKernels.MultiplyAddFourRows<TV, TOps>(ref vj[0], p.ValueRowStride, weights[0], weights[1], weights[2], weights[3], ref acc[lane * valueDim], valueDim);
+                                continue;
+                            }
+
+                            for (int r = 0; r < seen; r++)
+                            {
+                                RowKernels.MultiplyAddRow<TV, TOps>(ref vj[r * p.ValueRowStride], weights[r], ref acc[lane * valueDim], valueDim);
                             }
                         }
                     }

@@ -189,6 +189,35 @@ internal static class RowKernels
         }
     }
 
+    /// <summary>
+    /// <c>accumulator[c] += Σ_{t &lt; 4} a[t] · x_t[c]</c> over four rows of x, <paramref name="stride"/> floats apart, with one
+    /// load and store of the accumulator per vector instead of four.
+    /// </summary>
+    public static void MultiplyAddFourRows<TV, TOps>(ref float x, nint stride, float a0, float a1, float a2, float a3, ref float accumulator, int length)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        nuint i = 0, n = (nuint)length, w = (nuint)TOps.Count;
+        ref float x1 = ref Unsafe.Add(ref x, stride);
+        ref float x2 = ref Unsafe.Add(ref x1, stride);
+        ref float x3 = ref Unsafe.Add(ref x2, stride);
+        TV f0 = TOps.Create(a0), f1 = TOps.Create(a1), f2 = TOps.Create(a2), f3 = TOps.Create(a3);
+        for (; i + w <= n; i += w)
+        {
+            TV acc = TOps.MultiplyAdd(f0, TOps.Load(ref x, i), TOps.Load(ref accumulator, i));
+            acc = TOps.MultiplyAdd(f1, TOps.Load(ref x1, i), acc);
+            acc = TOps.MultiplyAdd(f2, TOps.Load(ref x2, i), acc);
+            TOps.Store(TOps.MultiplyAdd(f3, TOps.Load(ref x3, i), acc), ref accumulator, i);
+        }
+
+        for (; i < n; i++)
+        {
+            float acc = ScalarOps.MultiplyAdd(a0, Unsafe.Add(ref x, i), Unsafe.Add(ref accumulator, i));
+            acc = ScalarOps.MultiplyAdd(a1, Unsafe.Add(ref x1, i), acc);
+            acc = ScalarOps.MultiplyAdd(a2, Unsafe.Add(ref x2, i), acc);
+            Unsafe.Add(ref accumulator, i) = ScalarOps.MultiplyAdd(a3, Unsafe.Add(ref x3, i), acc);
+        }
+    }
+
     /// <summary><c>Σ_j s[j]</c> for <c>j &lt; length</c>.</summary>
     public static float Sum<TV, TOps>(ref float s, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
