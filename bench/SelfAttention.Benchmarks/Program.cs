@@ -31,6 +31,9 @@ switch (command)
         Console.WriteLine($"streaming read, one core, 256 MiB:  {MachineControls.MeasureStreamingRead():0.0} GB/s");
         return 0;
 
+    case "gemm":
+        return GemmComparison.Run(Console.Out);
+
     case "exp":
         return ExpComparison.Run(Console.Out);
 
@@ -45,6 +48,7 @@ switch (command)
         Console.WriteLine(BdnCommand.Usage);
         Console.WriteLine("peak              the FMA-peak and streaming-read controls alone");
         Console.WriteLine("exp               the fused float exp against TensorPrimitives.Exp, and its error");
+        Console.WriteLine("gemm              the projection GEMM against OpenBLAS cblas_sgemm");
         Console.WriteLine("list              implementations and shapes");
         return command is "help" or "--help" or "-h" ? 0 : 2;
 }

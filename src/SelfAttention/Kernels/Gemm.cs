@@ -1,0 +1,239 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.Arm;
+
+namespace SelfAttention.Kernels;
+
+/// <summary>
+/// Single-precision matrix multiply for the projections of a transformer layer: <c>C = A·B (+ bias)</c>, row-major,
+/// with leading dimensions. TensorPrimitives has no GEMM, and MathNet's managed one is slow.
+/// <para>
+/// Blocking: B is packed, one K block (<see cref="KBlock"/> rows) at a time, into column panels of <c>4·lanes</c>
+/// (zero-padded past N), <c>Bp[panel][k][4·lanes]</c>, so the micro-kernel streams it contiguously from L1/L2. The
+/// micro-kernel keeps a 6-row × 4-vector tile of C in 24 accumulators and broadcasts A from its natural layout: each
+/// loaded B vector feeds six FMAs. C is first set to the bias (or zero) and every K block accumulates into it, so the
+/// micro-kernels are straight loads, FMAs and stores with no calls (a call would clobber every vector register).
+/// On 16-register ISAs (x64 without AVX-512) the tile is 6 × 2 vectors. Rows past a multiple of 6 take a one-row kernel;
+/// a panel at the right edge of C runs on a zero-padded copy of its rows that is copied back, so nothing past N is written.
+/// </para>
+/// Scratch: the packed B block, <c>ceil(N / (4·lanes)) · KBlock · 4·lanes</c> floats, then a 6 × 4·lanes edge tile.
+/// </summary>
+internal static unsafe class Gemm
+{
+    /// <summary>Rows of B per packed block: a panel (KBlock × 4·lanes) stays in L1/L2 while every row tile uses it.</summary>
+    public const int KBlock = 256;
+
+    private const int RowsPerTile = 6;
+
+    private static bool FewRegisters => !Vector512.IsHardwareAccelerated && !AdvSimd.Arm64.IsSupported;
+
+    /// <summary>Scratch floats for a multiply with <paramref name="n"/> columns at this width.</summary>
+    public static int ScratchLength<TV, TOps>(int n) where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int panel = 4 * TOps.Count;
+        return (n + panel - 1) / panel * panel * KBlock + RowsPerTile * panel;
+    }
+
+    /// <summary>
+    /// C[m × n] = A[m × k]·B[k × n] + bias[n]. a: row stride <paramref name="lda"/>; b: row stride <paramref name="ldb"/>;
+    /// c: row stride <paramref name="ldc"/>; bias: [n] or null. C must not overlap A, B or bias. scratch: <see cref="ScratchLength{TV, TOps}"/> floats.
+    /// </summary>
+    public static void Multiply<TV, TOps>(float* a, nint lda, float* b, nint ldb, float* bias, float* c, nint ldc,
+                                          int m, int n, int k, float* scratch)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count, panel = 4 * w;
+        int panels = (n + panel - 1) / panel;
+        float* edge = scratch + panels * panel * KBlock;   // [RowsPerTile][panel]
+        for (int i = 0; i < m; i++)
+        {
+            var row = new Span<float>(c + i * ldc, n);
+            if (bias == null)
+            {
+                row.Clear();
+            }
+            else
+            {
+                new ReadOnlySpan<float>(bias, n).CopyTo(row);
+            }
+        }
+
+        for (int k0 = 0; k0 < k; k0 += KBlock)
+        {
+            int kc = Math.Min(KBlock, k - k0);
+            PackB(b + k0 * ldb, ldb, n, kc, panel, scratch);
+            for (int p = 0; p < panels; p++)
+            {
+                int j0 = p * panel, cols = Math.Min(panel, n - j0);
+                float* bp = scratch + p * KBlock * panel;
+                int i = 0;
+                for (; i + RowsPerTile <= m; i += RowsPerTile)
+                {
+                    // A full panel works on C in place; the edge panel on a zero-padded copy of its rows.
+                    float* tile = c + i * ldc + j0;
+                    nint tileStride = ldc;
+                    if (cols < panel)
+                    {
+                        CopyRows(tile, ldc, edge, panel, RowsPerTile, cols, panel);
+                        tile = edge;
+                        tileStride = panel;
+                    }
+
+                    if (FewRegisters)
+                    {
+                        Tile6HalfWidth<TV, TOps>(a + i * lda + k0, lda, bp, kc, panel, tile, tileStride);
+                        Tile6HalfWidth<TV, TOps>(a + i * lda + k0, lda, bp + 2 * w, kc, panel, tile + 2 * w, tileStride);
+                    }
+                    else
+                    {
+                        Tile6<TV, TOps>(a + i * lda + k0, lda, bp, kc, panel, tile, tileStride);
+                    }
+
+                    if (cols < panel)
+                    {
+                        CopyRows(edge, panel, c + i * ldc + j0, ldc, RowsPerTile, cols, cols);
+                    }
+                }
+
+                for (; i < m; i++)
+                {
+                    float* tile = c + i * ldc + j0;
+                    if (cols < panel)
+                    {
+                        CopyRows(tile, ldc, edge, panel, 1, cols, panel);
+                        tile = edge;
+                    }
+
+                    Tile1<TV, TOps>(a + i * lda + k0, bp, kc, panel, tile);
+                    if (cols < panel)
+                    {
+                        CopyRows(edge, panel, c + i * ldc + j0, ldc, 1, cols, cols);
+                    }
+                }
+            }
+        }
+    }
+
+    // Copies rows × cols floats between strided buffers and zero-fills each destination row from cols to width.
+    private static void CopyRows(float* source, nint sourceStride, float* destination, nint destinationStride, int rows, int cols, int width)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            new ReadOnlySpan<float>(source + r * sourceStride, cols).CopyTo(new Span<float>(destination + r * destinationStride, cols));
+            new Span<float>(destination + r * destinationStride + cols, width - cols).Clear();
+        }
+    }
+
+    // Bp[panel p][kk][t] = B[k0 + kk][p·panel + t], zero past column n.
+    private static void PackB(float* b, nint ldb, int n, int kc, int panel, float* packed)
+    {
+        int panels = (n + panel - 1) / panel;
+        for (int p = 0; p < panels; p++)
+        {
+            int j0 = p * panel, cols = Math.Min(panel, n - j0);
+            float* destination = packed + p * KBlock * panel;
+            for (int kk = 0; kk < kc; kk++)
+            {
+                float* row = b + kk * ldb + j0;
+                float* d = destination + kk * panel;
+                new ReadOnlySpan<float>(row, cols).CopyTo(new Span<float>(d, cols));
+                if (cols < panel)
+                {
+                    new Span<float>(d + cols, panel - cols).Clear();
+                }
+            }
+        }
+    }
+
+    // C[6 × 4·lanes] += A[6 × kc]·Bp[kc × 4·lanes]; c has row stride ldc and every column of the tile exists.
+    private static void Tile6<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count;
+        nuint w1 = (nuint)w, w2 = (nuint)(2 * w), w3 = (nuint)(3 * w);
+        float* a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        float* c0 = c, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+        TV x00 = TOps.Load(ref c0[0], 0), x01 = TOps.Load(ref c0[0], w1), x02 = TOps.Load(ref c0[0], w2), x03 = TOps.Load(ref c0[0], w3);
+        TV x10 = TOps.Load(ref c1[0], 0), x11 = TOps.Load(ref c1[0], w1), x12 = TOps.Load(ref c1[0], w2), x13 = TOps.Load(ref c1[0], w3);
+        TV x20 = TOps.Load(ref c2[0], 0), x21 = TOps.Load(ref c2[0], w1), x22 = TOps.Load(ref c2[0], w2), x23 = TOps.Load(ref c2[0], w3);
+        TV x30 = TOps.Load(ref c3[0], 0), x31 = TOps.Load(ref c3[0], w1), x32 = TOps.Load(ref c3[0], w2), x33 = TOps.Load(ref c3[0], w3);
+        TV x40 = TOps.Load(ref c4[0], 0), x41 = TOps.Load(ref c4[0], w1), x42 = TOps.Load(ref c4[0], w2), x43 = TOps.Load(ref c4[0], w3);
+        TV x50 = TOps.Load(ref c5[0], 0), x51 = TOps.Load(ref c5[0], w1), x52 = TOps.Load(ref c5[0], w2), x53 = TOps.Load(ref c5[0], w3);
+        float* bk = bp;
+        for (int kk = 0; kk < kc; kk++, bk += panel)
+        {
+            TV b0 = TOps.Load(ref bk[0], 0), b1 = TOps.Load(ref bk[0], w1), b2 = TOps.Load(ref bk[0], w2), b3 = TOps.Load(ref bk[0], w3);
+            TV s = TOps.Create(a0[kk]);
+            x00 = TOps.MultiplyAdd(s, b0, x00); x01 = TOps.MultiplyAdd(s, b1, x01); x02 = TOps.MultiplyAdd(s, b2, x02); x03 = TOps.MultiplyAdd(s, b3, x03);
+            s = TOps.Create(a1[kk]);
+            x10 = TOps.MultiplyAdd(s, b0, x10); x11 = TOps.MultiplyAdd(s, b1, x11); x12 = TOps.MultiplyAdd(s, b2, x12); x13 = TOps.MultiplyAdd(s, b3, x13);
+            s = TOps.Create(a2[kk]);
+            x20 = TOps.MultiplyAdd(s, b0, x20); x21 = TOps.MultiplyAdd(s, b1, x21); x22 = TOps.MultiplyAdd(s, b2, x22); x23 = TOps.MultiplyAdd(s, b3, x23);
+            s = TOps.Create(a3[kk]);
+            x30 = TOps.MultiplyAdd(s, b0, x30); x31 = TOps.MultiplyAdd(s, b1, x31); x32 = TOps.MultiplyAdd(s, b2, x32); x33 = TOps.MultiplyAdd(s, b3, x33);
+            s = TOps.Create(a4[kk]);
+            x40 = TOps.MultiplyAdd(s, b0, x40); x41 = TOps.MultiplyAdd(s, b1, x41); x42 = TOps.MultiplyAdd(s, b2, x42); x43 = TOps.MultiplyAdd(s, b3, x43);
+            s = TOps.Create(a5[kk]);
+            x50 = TOps.MultiplyAdd(s, b0, x50); x51 = TOps.MultiplyAdd(s, b1, x51); x52 = TOps.MultiplyAdd(s, b2, x52); x53 = TOps.MultiplyAdd(s, b3, x53);
+        }
+
+        TOps.Store(x00, ref c0[0], 0); TOps.Store(x01, ref c0[0], w1); TOps.Store(x02, ref c0[0], w2); TOps.Store(x03, ref c0[0], w3);
+        TOps.Store(x10, ref c1[0], 0); TOps.Store(x11, ref c1[0], w1); TOps.Store(x12, ref c1[0], w2); TOps.Store(x13, ref c1[0], w3);
+        TOps.Store(x20, ref c2[0], 0); TOps.Store(x21, ref c2[0], w1); TOps.Store(x22, ref c2[0], w2); TOps.Store(x23, ref c2[0], w3);
+        TOps.Store(x30, ref c3[0], 0); TOps.Store(x31, ref c3[0], w1); TOps.Store(x32, ref c3[0], w2); TOps.Store(x33, ref c3[0], w3);
+        TOps.Store(x40, ref c4[0], 0); TOps.Store(x41, ref c4[0], w1); TOps.Store(x42, ref c4[0], w2); TOps.Store(x43, ref c4[0], w3);
+        TOps.Store(x50, ref c5[0], 0); TOps.Store(x51, ref c5[0], w1); TOps.Store(x52, ref c5[0], w2); TOps.Store(x53, ref c5[0], w3);
+    }
+
+    // Tile6 for two vectors of the panel (12 accumulators), for 16-register ISAs; bp and c point at the half.
+    private static void Tile6HalfWidth<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        nuint w1 = (nuint)TOps.Count;
+        float* a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
+        float* c0 = c, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
+        TV x00 = TOps.Load(ref c0[0], 0), x01 = TOps.Load(ref c0[0], w1), x10 = TOps.Load(ref c1[0], 0), x11 = TOps.Load(ref c1[0], w1);
+        TV x20 = TOps.Load(ref c2[0], 0), x21 = TOps.Load(ref c2[0], w1), x30 = TOps.Load(ref c3[0], 0), x31 = TOps.Load(ref c3[0], w1);
+        TV x40 = TOps.Load(ref c4[0], 0), x41 = TOps.Load(ref c4[0], w1), x50 = TOps.Load(ref c5[0], 0), x51 = TOps.Load(ref c5[0], w1);
+        float* bk = bp;
+        for (int kk = 0; kk < kc; kk++, bk += panel)
+        {
+            TV b0 = TOps.Load(ref bk[0], 0), b1 = TOps.Load(ref bk[0], w1);
+            TV s = TOps.Create(a0[kk]);
+            x00 = TOps.MultiplyAdd(s, b0, x00); x01 = TOps.MultiplyAdd(s, b1, x01);
+            s = TOps.Create(a1[kk]);
+            x10 = TOps.MultiplyAdd(s, b0, x10); x11 = TOps.MultiplyAdd(s, b1, x11);
+            s = TOps.Create(a2[kk]);
+            x20 = TOps.MultiplyAdd(s, b0, x20); x21 = TOps.MultiplyAdd(s, b1, x21);
+            s = TOps.Create(a3[kk]);
+            x30 = TOps.MultiplyAdd(s, b0, x30); x31 = TOps.MultiplyAdd(s, b1, x31);
+            s = TOps.Create(a4[kk]);
+            x40 = TOps.MultiplyAdd(s, b0, x40); x41 = TOps.MultiplyAdd(s, b1, x41);
+            s = TOps.Create(a5[kk]);
+            x50 = TOps.MultiplyAdd(s, b0, x50); x51 = TOps.MultiplyAdd(s, b1, x51);
+        }
+
+        TOps.Store(x00, ref c0[0], 0); TOps.Store(x01, ref c0[0], w1); TOps.Store(x10, ref c1[0], 0); TOps.Store(x11, ref c1[0], w1);
+        TOps.Store(x20, ref c2[0], 0); TOps.Store(x21, ref c2[0], w1); TOps.Store(x30, ref c3[0], 0); TOps.Store(x31, ref c3[0], w1);
+        TOps.Store(x40, ref c4[0], 0); TOps.Store(x41, ref c4[0], w1); TOps.Store(x50, ref c5[0], 0); TOps.Store(x51, ref c5[0], w1);
+    }
+
+    // One row: C[1 × 4·lanes] += A[1 × kc]·Bp[kc × 4·lanes].
+    private static void Tile1<TV, TOps>(float* a, float* bp, int kc, int panel, float* c)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        nuint w1 = (nuint)TOps.Count, w2 = 2 * w1, w3 = 3 * w1;
+        TV x0 = TOps.Load(ref c[0], 0), x1 = TOps.Load(ref c[0], w1), x2 = TOps.Load(ref c[0], w2), x3 = TOps.Load(ref c[0], w3);
+        float* bk = bp;
+        for (int kk = 0; kk < kc; kk++, bk += panel)
+        {
+            TV s = TOps.Create(a[kk]);
+            x0 = TOps.MultiplyAdd(s, TOps.Load(ref bk[0], 0), x0);
+            x1 = TOps.MultiplyAdd(s, TOps.Load(ref bk[0], w1), x1);
+            x2 = TOps.MultiplyAdd(s, TOps.Load(ref bk[0], w2), x2);
+            x3 = TOps.MultiplyAdd(s, TOps.Load(ref bk[0], w3), x3);
+        }
+
+        TOps.Store(x0, ref c[0], 0); TOps.Store(x1, ref c[0], w1); TOps.Store(x2, ref c[0], w2); TOps.Store(x3, ref c[0], w3);
+    }
+}
