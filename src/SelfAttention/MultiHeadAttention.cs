@@ -1,0 +1,273 @@
+using System.Buffers;
+using CommunityToolkit.HighPerformance;
+using SelfAttention.Internal;
+using SelfAttention.Kernels;
+
+namespace SelfAttention;
+
+/// <summary>
+/// A multi-head attention layer: <c>Q = X_q·W_q + b_q</c>, <c>K = X_kv·W_k + b_k</c>, <c>V = X_kv·W_v + b_v</c>, attention per
+/// head (grouped-query when <see cref="KvHeads"/> &lt; <see cref="Heads"/>), then the heads concatenated and projected,
+/// <c>output = concat(heads)·W_o + b_o</c>.
+/// <para>
+/// Weights are row-major <c>[in, out]</c>, so a projection is <c>x·W</c>: <see cref="QueryWeights"/> is
+/// <c>[ModelDim, Heads·HeadDim]</c>, <see cref="KeyWeights"/> <c>[ModelDim, KvHeads·HeadDim]</c>,
+/// <see cref="ValueWeights"/> <c>[ModelDim, KvHeads·ValueDim]</c>, <see cref="OutputWeights"/> <c>[Heads·ValueDim, ModelDim]</c>;
+/// head h owns columns <c>[h·HeadDim, (h+1)·HeadDim)</c>. PyTorch's <c>nn.Linear</c> and Hugging Face checkpoints store
+/// <c>[out, in]</c>: transpose each matrix when loading. PyTorch's <c>nn.MultiheadAttention</c> packs the three input
+/// projections as <c>in_proj_weight [3·E, E]</c> (rows: q, then k, then v) and <c>in_proj_bias [3·E]</c>; its
+/// <c>out_proj</c> is an <c>nn.Linear</c>.
+/// </para>
+/// A steady-state <see cref="Forward(ReadOnlySpan{float}, Span{float}, int, int, AttentionOptions)"/> allocates nothing
+/// (its intermediate buffers are pooled). An instance may be used from several threads at once as long as nobody
+/// writes its weights meanwhile.
+/// </summary>
+public sealed class MultiHeadAttention
+{
+    private readonly float[] _queryWeights, _keyWeights, _valueWeights, _outputWeights;
+    private readonly float[] _queryBias, _keyBias, _valueBias, _outputBias;
+
+    /// <summary>Creates a layer with zero weights; load them through the weight spans, or use <see cref="CreateRandom"/>.</summary>
+    /// <param name="modelDim">Width of the input and output rows; at least 1.</param>
+    /// <param name="heads">Query heads; at least 1.</param>
+    /// <param name="kvHeads">Key/value heads; 0 means <paramref name="heads"/>; must divide <paramref name="heads"/>.</param>
+    /// <param name="headDim">Width of a query/key head; 0 means <c>modelDim / heads</c> (which must then divide exactly).</param>
+    /// <param name="valueDim">Width of a value head; 0 means <paramref name="headDim"/>.</param>
+    /// <param name="useBias">Whether the four projections add a bias.</param>
+    /// <exception cref="ArgumentException">A size is out of range or does not divide as required.</exception>
+    public MultiHeadAttention(int modelDim, int heads, int kvHeads = 0, int headDim = 0, int valueDim = 0, bool useBias = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(modelDim, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(heads, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(kvHeads);
+        ArgumentOutOfRangeException.ThrowIfNegative(headDim);
+        ArgumentOutOfRangeException.ThrowIfNegative(valueDim);
+        kvHeads = kvHeads == 0 ? heads : kvHeads;
+        if (heads % kvHeads != 0)
+        {
+            ThrowHelper.ThrowHeadsNotMultiple(heads, kvHeads);
+        }
+
+        if (headDim == 0)
+        {
+            if (modelDim % heads != 0)
+            {
+                throw new ArgumentException($"headDim: with headDim = 0, modelDim must be a multiple of heads: expected a multiple of {heads}, actual {modelDim}.", nameof(headDim));
+            }
+
+            headDim = modelDim / heads;
+        }
+
+        valueDim = valueDim == 0 ? headDim : valueDim;
+        ModelDim = modelDim;
+        Heads = heads;
+        KvHeads = kvHeads;
+        HeadDim = headDim;
+        ValueDim = valueDim;
+        HasBias = useBias;
+        _queryWeights = new float[AttentionValidation.CheckedProduct("heads", "ModelDim·Heads·HeadDim", modelDim, heads, headDim)];
+        _keyWeights = new float[AttentionValidation.CheckedProduct("kvHeads", "ModelDim·KvHeads·HeadDim", modelDim, kvHeads, headDim)];
+        _valueWeights = new float[AttentionValidation.CheckedProduct("valueDim", "ModelDim·KvHeads·ValueDim", modelDim, kvHeads, valueDim)];
+        _outputWeights = new float[AttentionValidation.CheckedProduct("valueDim", "Heads·ValueDim·ModelDim", heads, valueDim, modelDim)];
+        _queryBias = useBias ? new float[heads * headDim] : [];
+        _keyBias = useBias ? new float[kvHeads * headDim] : [];
+        _valueBias = useBias ? new float[kvHeads * valueDim] : [];
+        _outputBias = useBias ? new float[modelDim] : [];
+    }
+
+    /// <summary>
+    /// A layer with reproducible random weights: each matrix Xavier/Glorot-uniform from <see cref="DeterministicRandom"/>
+    /// seeded with <paramref name="seed"/>, in the order W_q, W_k, W_v, W_o; biases zero. The same seed gives the same
+    /// weights on every machine and .NET version.
+    /// </summary>
+    /// <param name="modelDim">Width of the input and output rows.</param>
+    /// <param name="heads">Query heads.</param>
+    /// <param name="seed">The seed.</param>
+    /// <param name="kvHeads">Key/value heads; 0 means <paramref name="heads"/>.</param>
+    /// <param name="headDim">Width of a query/key head; 0 means <c>modelDim / heads</c>.</param>
+    /// <param name="valueDim">Width of a value head; 0 means the head dim.</param>
+    /// <param name="useBias">Whether the projections add a bias (initialised to zero).</param>
+    /// <returns>The layer.</returns>
+    public static MultiHeadAttention CreateRandom(int modelDim, int heads, ulong seed, int kvHeads = 0, int headDim = 0, int valueDim = 0, bool useBias = true)
+    {
+        var layer = new MultiHeadAttention(modelDim, heads, kvHeads, headDim, valueDim, useBias);
+        var random = new DeterministicRandom(seed);
+        random.FillXavierUniform(layer._queryWeights, modelDim, layer.Heads * layer.HeadDim);
+        random.FillXavierUniform(layer._keyWeights, modelDim, layer.KvHeads * layer.HeadDim);
+        random.FillXavierUniform(layer._valueWeights, modelDim, layer.KvHeads * layer.ValueDim);
+        random.FillXavierUniform(layer._outputWeights, layer.Heads * layer.ValueDim, modelDim);
+        return layer;
+    }
+
+    /// <summary>Width of the input and output rows.</summary>
+    public int ModelDim { get; }
+
+    /// <summary>Query heads.</summary>
+    public int Heads { get; }
+
+    /// <summary>Key/value heads; divides <see cref="Heads"/>.</summary>
+    public int KvHeads { get; }
+
+    /// <summary>Width of a query/key head.</summary>
+    public int HeadDim { get; }
+
+    /// <summary>Width of a value head.</summary>
+    public int ValueDim { get; }
+
+    /// <summary>Whether the projections add biases.</summary>
+    public bool HasBias { get; }
+
+    /// <summary>W_q, <c>[ModelDim, Heads·HeadDim]</c> row-major.</summary>
+    public Span<float> QueryWeights => _queryWeights;
+
+    /// <summary>W_k, <c>[ModelDim, KvHeads·HeadDim]</c> row-major.</summary>
+    public Span<float> KeyWeights => _keyWeights;
+
+    /// <summary>W_v, <c>[ModelDim, KvHeads·ValueDim]</c> row-major.</summary>
+    public Span<float> ValueWeights => _valueWeights;
+
+    /// <summary>W_o, <c>[Heads·ValueDim, ModelDim]</c> row-major.</summary>
+    public Span<float> OutputWeights => _outputWeights;
+
+    /// <summary>b_q, <c>[Heads·HeadDim]</c>; empty without biases.</summary>
+    public Span<float> QueryBias => _queryBias;
+
+    /// <summary>b_k, <c>[KvHeads·HeadDim]</c>; empty without biases.</summary>
+    public Span<float> KeyBias => _keyBias;
+
+    /// <summary>b_v, <c>[KvHeads·ValueDim]</c>; empty without biases.</summary>
+    public Span<float> ValueBias => _valueBias;
+
+    /// <summary>b_o, <c>[ModelDim]</c>; empty without biases.</summary>
+    public Span<float> OutputBias => _outputBias;
+
+    /// <summary>Self-attention: queries, keys and values all come from <paramref name="input"/>.</summary>
+    /// <param name="input"><c>[batch, sequenceLength, ModelDim]</c>.</param>
+    /// <param name="output">Receives <c>[batch, sequenceLength, ModelDim]</c>; must not overlap the input.</param>
+    /// <param name="batch">Sequences; at least 0.</param>
+    /// <param name="sequenceLength">Tokens per sequence; at least 0.</param>
+    /// <param name="options">Scale, causal mask, normalisation, threads and kernel, as for <see cref="Attention"/>.</param>
+    /// <exception cref="ArgumentException">A length does not match, a size is negative or overflows, or the output overlaps the input.</exception>
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, AttentionOptions options = default) =>
+        Forward(input, input, output, batch, sequenceLength, sequenceLength, options);
+
+    /// <summary>Cross-attention: queries from <paramref name="query"/>, keys and values from <paramref name="keyValue"/>.</summary>
+    /// <param name="query"><c>[batch, queryLength, ModelDim]</c>.</param>
+    /// <param name="keyValue"><c>[batch, keyLength, ModelDim]</c>.</param>
+    /// <param name="output">Receives <c>[batch, queryLength, ModelDim]</c>; must not overlap the inputs.</param>
+    /// <param name="batch">Sequences; at least 0.</param>
+    /// <param name="queryLength">Query tokens per sequence.</param>
+    /// <param name="keyLength">Key/value tokens per sequence.</param>
+    /// <param name="options">As for <see cref="Attention"/>; a causal mask is aligned bottom-right.</param>
+    /// <exception cref="ArgumentException">A length does not match, a size is negative or overflows, or the output overlaps an input.</exception>
+    public void Forward(ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue, Span<float> output,
+                        int batch, int queryLength, int keyLength, AttentionOptions options = default) =>
+        Forward(query, keyValue, output, default, AttentionWeightsMode.PerHead, hasWeights: false, batch, queryLength, keyLength, options);
+
+    /// <summary>Cross- (or, with the same span twice, self-) attention that also writes the attention weights.</summary>
+    /// <param name="query"><c>[batch, queryLength, ModelDim]</c>.</param>
+    /// <param name="keyValue"><c>[batch, keyLength, ModelDim]</c>.</param>
+    /// <param name="output">Receives <c>[batch, queryLength, ModelDim]</c>.</param>
+    /// <param name="attentionWeights">Receives <c>[batch, Heads, queryLength, keyLength]</c> (<see cref="AttentionWeightsMode.PerHead"/>) or <c>[batch, queryLength, keyLength]</c> (<see cref="AttentionWeightsMode.AverageOverHeads"/>).</param>
+    /// <param name="mode">Per head or averaged over heads.</param>
+    /// <param name="batch">Sequences.</param>
+    /// <param name="queryLength">Query tokens per sequence.</param>
+    /// <param name="keyLength">Key/value tokens per sequence.</param>
+    /// <param name="options">As for <see cref="Attention"/>.</param>
+    /// <exception cref="ArgumentException">A length does not match, a size is negative or overflows, an output overlaps an input, or the mode is undefined.</exception>
+    public void Forward(ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue, Span<float> output, Span<float> attentionWeights,
+                        AttentionWeightsMode mode, int batch, int queryLength, int keyLength, AttentionOptions options = default) =>
+        Forward(query, keyValue, output, attentionWeights, mode, hasWeights: true, batch, queryLength, keyLength, options);
+
+    private void Forward(ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue, Span<float> output, Span<float> weights,
+                         AttentionWeightsMode mode, bool hasWeights, int batch, int queryLength, int keyLength, AttentionOptions options)
+    {
+        var shape = new AttentionShape(batch, queryLength, keyLength, Heads, HeadDim) { KvHeads = KvHeads, ValueDim = ValueDim };
+        long queryRows = LayerValidation.Validate(this, query, keyValue, output, weights, mode, hasWeights, shape, options, out long keyRows);
+        int projectedQuery = Heads * HeadDim, projectedKey = KvHeads * HeadDim, projectedValue = KvHeads * ValueDim, context = Heads * ValueDim;
+
+        float[] q = ArrayPool<float>.Shared.Rent((int)(queryRows * projectedQuery));
+        float[] k = ArrayPool<float>.Shared.Rent((int)(keyRows * projectedKey));
+        float[] v = ArrayPool<float>.Shared.Rent((int)(keyRows * projectedValue));
+        float[] c = ArrayPool<float>.Shared.Rent((int)(queryRows * context));
+        float[]? average = hasWeights && mode == AttentionWeightsMode.AverageOverHeads ? ArrayPool<float>.Shared.Rent(queryLength * keyLength) : null;
+        try
+        {
+            int m = (int)queryRows, mk = (int)keyRows;
+            Span<float> qs = q.AsSpan(0, m * projectedQuery), ks = k.AsSpan(0, mk * projectedKey);
+            Span<float> vs = v.AsSpan(0, mk * projectedValue), cs = c.AsSpan(0, m * context);
+            MatrixMultiply.Multiply(query, ModelDim, _queryWeights, projectedQuery, _queryBias, qs, projectedQuery, m, projectedQuery, ModelDim);
+            MatrixMultiply.Multiply(keyValue, ModelDim, _keyWeights, projectedKey, _keyBias, ks, projectedKey, mk, projectedKey, ModelDim);
+            MatrixMultiply.Multiply(keyValue, ModelDim, _valueWeights, projectedValue, _valueBias, vs, projectedValue, mk, projectedValue, ModelDim);
+            if (!hasWeights)
+            {
+                Attention.ComputeMultiHead(qs, ks, vs, cs, shape, options);
+            }
+            else
+            {
+                ComputeWithWeights(qs, ks, vs, cs, weights, average, mode, shape, options);
+            }
+
+            MatrixMultiply.Multiply(cs, context, _outputWeights, ModelDim, _outputBias, output, ModelDim, m, ModelDim, context);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(q);
+            ArrayPool<float>.Shared.Return(k);
+            ArrayPool<float>.Shared.Return(v);
+            ArrayPool<float>.Shared.Return(c);
+            if (average is not null)
+            {
+                ArrayPool<float>.Shared.Return(average);
+            }
+        }
+    }
+
+    // One head at a time through the weights overload; weights: per head [B, H, nq, nk] or averaged [B, nq, nk].
+    private void ComputeWithWeights(Span<float> q, Span<float> k, Span<float> v, Span<float> context, Span<float> weights,
+                                    float[]? average, AttentionWeightsMode mode, in AttentionShape shape, in AttentionOptions options)
+    {
+        int nq = shape.QueryLength, nk = shape.KeyLength, group = Heads / KvHeads, block = nq * nk;
+        for (int b = 0; b < shape.Batch; b++)
+        {
+            Span<float> averaged = mode == AttentionWeightsMode.AverageOverHeads ? weights.Slice(b * block, block) : default;
+            averaged.Clear();
+            for (int h = 0; h < Heads; h++)
+            {
+                var views = HeadViews.Create(q, k, v, context, shape, b, h, h / group);
+                Span<float> headWeights = mode == AttentionWeightsMode.PerHead ? weights.Slice((b * Heads + h) * block, block) : average.AsSpan(0, block);
+                if (nq == 0)
+                {
+                    continue;
+                }
+
+                Attention.Compute(views.Query, nk == 0 ? EmptyRows(HeadDim) : views.Key, nk == 0 ? EmptyRows(ValueDim) : views.Value,
+                                  views.Output, headWeights.AsSpan2D(nq, nk), options);
+                if (mode == AttentionWeightsMode.AverageOverHeads)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(headWeights, 1f / Heads, averaged, averaged);
+                }
+            }
+        }
+    }
+
+    // A [0, width] view: Span2D cannot describe one over an empty buffer, so it points at a static row of that width.
+    private static ReadOnlySpan2D<float> EmptyRows(int width) => new(EmptyRowBuffer.Get(width), 0, 0, width, 0);
+
+    private static class EmptyRowBuffer
+    {
+        private static float[] s_row = [];
+
+        public static float[] Get(int width)
+        {
+            float[] row = s_row;
+            if (row.Length < width)
+            {
+                row = new float[width];
+                s_row = row;
+            }
+
+            return row;
+        }
+    }
+}
