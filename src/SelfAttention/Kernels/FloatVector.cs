@@ -52,6 +52,12 @@ internal interface IFloatVector<TV> where TV : struct
 
     /// <summary>The lane indices 0, 1, …, Count − 1 as floats.</summary>
     static abstract TV LaneIndices { get; }
+
+    /// <summary>
+    /// Swaps lanes 2k and 2k + 1 (each 64-bit lane rotated by 32 bits; little-endian lane order). Width one has no
+    /// pair to swap: callers take their scalar tail instead.
+    /// </summary>
+    static abstract TV SwapPairs(TV value);
 }
 
 /// <summary>Width one: the scalar fallback and every kernel's tail.</summary>
@@ -72,6 +78,7 @@ internal readonly struct ScalarOps : IFloatVector<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float ShiftIntoExponent(float value) => BitConverter.Int32BitsToSingle(BitConverter.SingleToInt32Bits(value) << 23);
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float SelectWhereLess(float x, float threshold, float ifLess, float otherwise) => x < threshold ? ifLess : otherwise;
     public static float LaneIndices => 0f;
+    public static float SwapPairs(float value) => throw new System.Diagnostics.UnreachableException("A single lane has no pair to swap.");
 }
 
 /// <summary>128 bits: SSE on x64, NEON on Arm64.</summary>
@@ -91,6 +98,7 @@ internal readonly struct Vector128Ops : IFloatVector<Vector128<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> ShiftIntoExponent(Vector128<float> value) => Vector128.ShiftLeft(value.AsInt32(), 23).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> SelectWhereLess(Vector128<float> x, Vector128<float> threshold, Vector128<float> ifLess, Vector128<float> otherwise) => Vector128.ConditionalSelect(Vector128.LessThan(x, threshold), ifLess, otherwise);
     public static Vector128<float> LaneIndices => Vector128.CreateSequence(0f, 1f);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> SwapPairs(Vector128<float> value) => (value.AsUInt64() << 32 | value.AsUInt64() >> 32).AsSingle();
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float MaxAcross(Vector128<float> value) =>
@@ -115,6 +123,7 @@ internal readonly struct Vector256Ops : IFloatVector<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> ShiftIntoExponent(Vector256<float> value) => Vector256.ShiftLeft(value.AsInt32(), 23).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> SelectWhereLess(Vector256<float> x, Vector256<float> threshold, Vector256<float> ifLess, Vector256<float> otherwise) => Vector256.ConditionalSelect(Vector256.LessThan(x, threshold), ifLess, otherwise);
     public static Vector256<float> LaneIndices => Vector256.CreateSequence(0f, 1f);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> SwapPairs(Vector256<float> value) => (value.AsUInt64() << 32 | value.AsUInt64() >> 32).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector256<float> value) => Vector128Ops.MaxAcross(Vector128.Max(value.GetLower(), value.GetUpper()));
 
 }
@@ -136,6 +145,7 @@ internal readonly struct Vector512Ops : IFloatVector<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> ShiftIntoExponent(Vector512<float> value) => Vector512.ShiftLeft(value.AsInt32(), 23).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> SelectWhereLess(Vector512<float> x, Vector512<float> threshold, Vector512<float> ifLess, Vector512<float> otherwise) => Vector512.ConditionalSelect(Vector512.LessThan(x, threshold), ifLess, otherwise);
     public static Vector512<float> LaneIndices => Vector512.CreateSequence(0f, 1f);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> SwapPairs(Vector512<float> value) => (value.AsUInt64() << 32 | value.AsUInt64() >> 32).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector512<float> value) => Vector256Ops.MaxAcross(Vector256.Max(value.GetLower(), value.GetUpper()));
 
 }
