@@ -151,6 +151,59 @@ public sealed class MultiHeadAttention
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, AttentionOptions options = default) =>
         Forward(input, input, output, batch, sequenceLength, sequenceLength, options);
 
+    /// <summary>
+    /// Incremental self-attention against a <see cref="KvCache"/>: projects the new tokens, appends their keys and values
+    /// to the cache, and lets their queries attend to every cached token (with <see cref="AttentionOptions.IsCausal"/>,
+    /// bottom-right: new token i sees the cache up to itself). A prompt's prefill is one call with all its tokens; each
+    /// generated token is then one call with <paramref name="sequenceLength"/> = 1.
+    /// </summary>
+    /// <param name="input">The new tokens, <c>[batch, sequenceLength, ModelDim]</c>.</param>
+    /// <param name="output">Receives <c>[batch, sequenceLength, ModelDim]</c>.</param>
+    /// <param name="batch">Sequences; must equal the cache's <see cref="KvCache.Batch"/>.</param>
+    /// <param name="sequenceLength">New tokens per sequence.</param>
+    /// <param name="cache">This layer's cache: KvHeads, HeadDim and ValueDim as the layer's, with room for the new tokens.</param>
+    /// <param name="options">As for <see cref="Attention"/>; use <c>IsCausal = true</c> for generation.</param>
+    /// <exception cref="ArgumentException">A length does not match, the cache does not fit the layer or is full, or an option is out of range; neither the output nor the cache has changed.</exception>
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, KvCache cache, AttentionOptions options = default)
+    {
+        ArgumentNullException.ThrowIfNull(cache);
+        var shape = new AttentionShape(batch, sequenceLength, sequenceLength, Heads, HeadDim) { KvHeads = KvHeads, ValueDim = ValueDim };
+        long rows = LayerValidation.Validate(this, input, input, output, default, AttentionWeightsMode.PerHead, hasWeights: false, shape, options, out _);
+        if (cache.Batch != batch || cache.KvHeads != KvHeads || cache.HeadDim != HeadDim || cache.ValueDim != ValueDim)
+        {
+            throw new ArgumentException(
+                $"cache: expected batch {batch}, KvHeads {KvHeads}, HeadDim {HeadDim}, ValueDim {ValueDim}; actual batch {cache.Batch}, KvHeads {cache.KvHeads}, HeadDim {cache.HeadDim}, ValueDim {cache.ValueDim}.", nameof(cache));
+        }
+
+        if (sequenceLength > cache.Capacity - cache.Length)
+        {
+            throw new ArgumentException($"cache: expected room for {sequenceLength} tokens, actual {cache.Capacity - cache.Length} left of {cache.Capacity}.", nameof(cache));
+        }
+
+        int m = (int)rows, projectedQuery = Heads * HeadDim, projectedKey = KvHeads * HeadDim, projectedValue = KvHeads * ValueDim, context = Heads * ValueDim;
+        float[] q = ArrayPool<float>.Shared.Rent(m * projectedQuery);
+        float[] k = ArrayPool<float>.Shared.Rent(m * projectedKey);
+        float[] v = ArrayPool<float>.Shared.Rent(m * projectedValue);
+        float[] c = ArrayPool<float>.Shared.Rent(m * context);
+        try
+        {
+            Span<float> qs = q.AsSpan(0, m * projectedQuery), ks = k.AsSpan(0, m * projectedKey), vs = v.AsSpan(0, m * projectedValue), cs = c.AsSpan(0, m * context);
+            MatrixMultiply.Multiply(input, ModelDim, _queryWeights, projectedQuery, _queryBias, qs, projectedQuery, m, projectedQuery, ModelDim);
+            MatrixMultiply.Multiply(input, ModelDim, _keyWeights, projectedKey, _keyBias, ks, projectedKey, m, projectedKey, ModelDim);
+            MatrixMultiply.Multiply(input, ModelDim, _valueWeights, projectedValue, _valueBias, vs, projectedValue, m, projectedValue, ModelDim);
+            cache.Append(ks, vs, sequenceLength);
+            cache.Attend(qs, cs, Heads, sequenceLength, options);
+            MatrixMultiply.Multiply(cs, context, _outputWeights, ModelDim, _outputBias, output, ModelDim, m, ModelDim, context);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(q);
+            ArrayPool<float>.Shared.Return(k);
+            ArrayPool<float>.Shared.Return(v);
+            ArrayPool<float>.Shared.Return(c);
+        }
+    }
+
     /// <summary>Cross-attention: queries from <paramref name="query"/>, keys and values from <paramref name="keyValue"/>.</summary>
     /// <param name="query"><c>[batch, queryLength, ModelDim]</c>.</param>
     /// <param name="keyValue"><c>[batch, keyLength, ModelDim]</c>.</param>

@@ -19,6 +19,15 @@ internal unsafe readonly struct AttentionProblem
     public float* Value { get; init; }
     public float* Output { get; init; }
     public float* Weights { get; init; }
+
+    /// <summary>
+    /// When set (a Half KV cache), keys and values are read from these instead of <see cref="Key"/> and <see cref="Value"/>,
+    /// with the same strides in elements. Only the decode kernel reads them.
+    /// </summary>
+    public Half* KeyHalf { get; init; }
+
+    /// <inheritdoc cref="KeyHalf"/>
+    public Half* ValueHalf { get; init; }
     public nint WeightsRowStride { get; init; }
     public nint QueryRowStride { get; init; }
     public nint KeyRowStride { get; init; }
@@ -43,6 +52,10 @@ internal unsafe readonly struct AttentionProblem
     public int DecodeKvHeadsPerItem { get; init; }
 
     public float* QueryHead(int batch, int head) => Query + batch * QueryBatchStride + (nint)head * HeadDim;
+
+    public Half* KeyHeadHalf(int batch, int head) => KeyHalf + batch * KeyBatchStride + (nint)(head / GroupSize) * HeadDim;
+
+    public Half* ValueHeadHalf(int batch, int head) => ValueHalf + batch * ValueBatchStride + (nint)(head / GroupSize) * ValueDim;
 
     public float* KeyHead(int batch, int head) => Key + batch * KeyBatchStride + (nint)(head / GroupSize) * HeadDim;
 

@@ -25,6 +25,10 @@ internal static unsafe class DecodeAttention
     /// <summary>The longest query this kernel takes; beyond it K and V are reused enough for the tiled kernel.</summary>
     public const int MaxQueryLength = 4;
 
+    /// <summary>Whether this kernel can run a call: softmax over at most <see cref="MaxQueryLength"/> query rows (it is the one kernel that reads Half keys and values).</summary>
+    public static bool ServesInPlace(int queryLength, in AttentionOptions options) =>
+        queryLength <= MaxQueryLength && options.Normalization == AttentionNormalization.Softmax;
+
     /// <summary>Keys per online-softmax step.</summary>
     public const int KeyBlock = 64;
 
@@ -35,7 +39,8 @@ internal static unsafe class DecodeAttention
     public static int ScratchLength(in AttentionProblem p, int kvHeadsPerItem)
     {
         int lanes = kvHeadsPerItem * p.GroupSize * p.QueryLength;
-        return lanes * (KeyBlock + p.ValueDim + 2);
+        int converted = p.KeyHalf == null ? 0 : 4 * kvHeadsPerItem * Math.Max(p.HeadDim, p.ValueDim);
+        return lanes * (KeyBlock + p.ValueDim + 2) + converted;
     }
 
     /// <summary>Computes every query row of the query heads that read kv heads <c>[firstKvHead, firstKvHead + kvHeadCount)</c>.</summary>
@@ -50,6 +55,7 @@ internal static unsafe class DecodeAttention
             float* acc = scores + lanes * KeyBlock;          // [lanes][valueDim]
             float* m = acc + lanes * valueDim;               // [lanes]
             float* l = m + lanes;                            // [lanes]
+            float* rows = l + lanes;                         // Half storage: [4][kvHeadCount · max(headDim, valueDim)]
             new Span<float>(acc, lanes * valueDim).Clear();
             new Span<float>(m, lanes).Fill(float.NegativeInfinity);
             new Span<float>(l, lanes).Clear();
@@ -57,6 +63,8 @@ internal static unsafe class DecodeAttention
             // Lane (g, t, i): kv head firstKvHead + g, query head (firstKvHead + g)·group + t, query row i.
             float* k = p.KeyHead(batch, firstKvHead * group);
             float* v = p.ValueHead(batch, firstKvHead * group);
+            Half* kHalf = p.KeyHalf == null ? null : p.KeyHeadHalf(batch, firstKvHead * group);
+            Half* vHalf = p.ValueHalf == null ? null : p.ValueHeadHalf(batch, firstKvHead * group);
             int keyEnd = p.IsCausal ? Views.VisibleKeys(queryLength - 1, queryLength, keyLength) : keyLength;
             for (int j0 = 0; j0 < keyEnd; j0 += KeyBlock)
             {
@@ -68,6 +76,15 @@ internal static unsafe class DecodeAttention
                 {
                     int rowsNow = Math.Min(4, bk - jj);
                     float* kRow = k + (j0 + jj) * p.KeyRowStride;
+                    nint kStride = p.KeyRowStride;
+                    if (kHalf != null)
+                    {
+                        // Half storage: widen the chunk's runs of these rows into L1 first; memory sees 2 bytes per element.
+                        kStride = kvHeadCount * headDim;
+                        Widen(kHalf + (j0 + jj) * p.KeyRowStride, p.KeyRowStride, rowsNow, (int)kStride, rows);
+                        kRow = rows;
+                    }
+
                     for (int g = 0; g < kvHeadCount; g++)
                     {
                         float* kj = kRow + g * headDim;
@@ -77,7 +94,7 @@ internal static unsafe class DecodeAttention
                             for (int i = 0; i < queryLength; i++)
                             {
                                 int lane = (g * group + t) * queryLength + i;
-                                RowKernels.Scores<TV, TOps>(ref q[i * p.QueryRowStride], ref kj[0], p.KeyRowStride, rowsNow, headDim, p.Scale, ref scores[lane * KeyBlock + jj]);
+                                RowKernels.Scores<TV, TOps>(ref q[i * p.QueryRowStride], ref kj[0], kStride, rowsNow, headDim, p.Scale, ref scores[lane * KeyBlock + jj]);
                             }
                         }
                     }
@@ -115,6 +132,14 @@ internal static unsafe class DecodeAttention
                 {
                     int rowsNow = Math.Min(4, bk - jj);
                     float* vRow = v + (j0 + jj) * p.ValueRowStride;
+                    nint vStride = p.ValueRowStride;
+                    if (vHalf != null)
+                    {
+                        vStride = kvHeadCount * valueDim;
+                        Widen(vHalf + (j0 + jj) * p.ValueRowStride, p.ValueRowStride, rowsNow, (int)vStride, rows);
+                        vRow = rows;
+                    }
+
                     for (int g = 0; g < kvHeadCount; g++)
                     {
                         float* vj = vRow + g * valueDim;
@@ -124,13 +149,13 @@ internal static unsafe class DecodeAttention
                             int seen = p.IsCausal ? Math.Clamp(Views.VisibleKeys(lane % queryLength, queryLength, keyLength) - (j0 + jj), 0, rowsNow) : rowsNow;
                             if (seen == 4)
                             {
-                                RowKernels.MultiplyAddFourRows<TV, TOps>(ref vj[0], p.ValueRowStride, weights[0], weights[1], weights[2], weights[3], ref acc[lane * valueDim], valueDim);
+                                RowKernels.MultiplyAddFourRows<TV, TOps>(ref vj[0], vStride, weights[0], weights[1], weights[2], weights[3], ref acc[lane * valueDim], valueDim);
                                 continue;
                             }
 
                             for (int r = 0; r < seen; r++)
                             {
-                                RowKernels.MultiplyAddRow<TV, TOps>(ref vj[r * p.ValueRowStride], weights[r], ref acc[lane * valueDim], valueDim);
+                                RowKernels.MultiplyAddRow<TV, TOps>(ref vj[r * vStride], weights[r], ref acc[lane * valueDim], valueDim);
                             }
                         }
                     }
@@ -149,6 +174,15 @@ internal static unsafe class DecodeAttention
                     o[c] = a[c] * inverse;
                 }
             }
+        }
+    }
+
+    // destination[r][0..run) = (float)source[r·sourceStride + 0..run) for r < rows.
+    private static void Widen(Half* source, nint sourceStride, int rows, int run, float* destination)
+    {
+        for (int r = 0; r < rows; r++)
+        {
+            System.Numerics.Tensors.TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>(source + r * sourceStride, run), new Span<float>(destination + r * run, run));
         }
     }
 }

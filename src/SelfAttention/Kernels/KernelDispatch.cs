@@ -50,6 +50,12 @@ internal static unsafe class KernelDispatch
     /// </summary>
     private static Choice Choose(in AttentionProblem problem, AttentionKernel kernel, int queryBlock)
     {
+        if (problem.KeyHalf != null)
+        {
+            // Half keys and values (a KV cache) are read by the decode kernel only; the cache sends nothing else here.
+            return Choice.Decode;
+        }
+
         if (problem.Normalization != AttentionNormalization.Softmax || problem.Weights != null)
         {
             return Choice.RowByRow;
