@@ -31,6 +31,9 @@ switch (command)
         Console.WriteLine($"streaming read, one core, 256 MiB:  {MachineControls.MeasureStreamingRead():0.0} GB/s");
         return 0;
 
+    case "cache":
+        return CacheComparison.Run(Console.Out);
+
     case "layer":
         return LayerComparison.Run(Console.Out);
 
@@ -53,6 +56,7 @@ switch (command)
         Console.WriteLine("exp               the fused float exp against TensorPrimitives.Exp, and its error");
         Console.WriteLine("gemm              the projection GEMM against OpenBLAS cblas_sgemm");
         Console.WriteLine("layer             a MultiHeadAttention forward pass at BERT-base");
+        Console.WriteLine("cache             a decode step against a 4096-token KvCache, float and Half");
         Console.WriteLine("list              implementations and shapes");
         return command is "help" or "--help" or "-h" ? 0 : 2;
 }

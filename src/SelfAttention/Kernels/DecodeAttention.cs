@@ -39,7 +39,7 @@ internal static unsafe class DecodeAttention
     public static int ScratchLength(in AttentionProblem p, int kvHeadsPerItem)
     {
         int lanes = kvHeadsPerItem * p.GroupSize * p.QueryLength;
-        int converted = p.KeyHalf == null ? 0 : 4 * kvHeadsPerItem * Math.Max(p.HeadDim, p.ValueDim);
+        int converted = p.KeyHalf == null ? 0 : 4 * Math.Max(p.HeadDim, p.ValueDim);
         return lanes * (KeyBlock + p.ValueDim + 2) + converted;
     }
 
@@ -55,7 +55,7 @@ internal static unsafe class DecodeAttention
             float* acc = scores + lanes * KeyBlock;          // [lanes][valueDim]
             float* m = acc + lanes * valueDim;               // [lanes]
             float* l = m + lanes;                            // [lanes]
-            float* rows = l + lanes;                         // Half storage: [4][kvHeadCount · max(headDim, valueDim)]
+            float* rows = l + lanes;                         // Half storage: [4][max(headDim, valueDim)], one head's piece of four rows
             new Span<float>(acc, lanes * valueDim).Clear();
             new Span<float>(m, lanes).Fill(float.NegativeInfinity);
             new Span<float>(l, lanes).Clear();
@@ -76,18 +76,17 @@ internal static unsafe class DecodeAttention
                 {
                     int rowsNow = Math.Min(4, bk - jj);
                     float* kRow = k + (j0 + jj) * p.KeyRowStride;
-                    nint kStride = p.KeyRowStride;
-                    if (kHalf != null)
-                    {
-                        // Half storage: widen the chunk's runs of these rows into L1 first; memory sees 2 bytes per element.
-                        kStride = kvHeadCount * headDim;
-                        Widen(kHalf + (j0 + jj) * p.KeyRowStride, p.KeyRowStride, rowsNow, (int)kStride, rows);
-                        kRow = rows;
-                    }
-
+                    nint kStride = kHalf == null ? p.KeyRowStride : headDim;
                     for (int g = 0; g < kvHeadCount; g++)
                     {
                         float* kj = kRow + g * headDim;
+                        if (kHalf != null)
+                        {
+                            // Half storage: widen this head's piece of the four rows into L1; memory sees 2 bytes per element.
+                            Widen(kHalf + (j0 + jj) * p.KeyRowStride + g * headDim, p.KeyRowStride, rowsNow, headDim, rows);
+                            kj = rows;
+                        }
+
                         for (int t = 0; t < group; t++)
                         {
                             float* q = p.QueryHead(batch, (firstKvHead + g) * group + t);
@@ -132,17 +131,16 @@ internal static unsafe class DecodeAttention
                 {
                     int rowsNow = Math.Min(4, bk - jj);
                     float* vRow = v + (j0 + jj) * p.ValueRowStride;
-                    nint vStride = p.ValueRowStride;
-                    if (vHalf != null)
-                    {
-                        vStride = kvHeadCount * valueDim;
-                        Widen(vHalf + (j0 + jj) * p.ValueRowStride, p.ValueRowStride, rowsNow, (int)vStride, rows);
-                        vRow = rows;
-                    }
-
+                    nint vStride = vHalf == null ? p.ValueRowStride : valueDim;
                     for (int g = 0; g < kvHeadCount; g++)
                     {
                         float* vj = vRow + g * valueDim;
+                        if (vHalf != null)
+                        {
+                            Widen(vHalf + (j0 + jj) * p.ValueRowStride + g * valueDim, p.ValueRowStride, rowsNow, valueDim, rows);
+                            vj = rows;
+                        }
+
                         for (int lane = g * lanesPerKvHead; lane < (g + 1) * lanesPerKvHead; lane++)
                         {
                             float* weights = scores + lane * KeyBlock + jj;

@@ -58,6 +58,14 @@ internal static unsafe class Gemm
             }
         }
 
+        if (m < RowsPerTile)
+        {
+            // A few rows (a decode step): packing B would copy all of it for almost no reuse, so stream its rows in
+            // place, four per pass over each row of C.
+            StreamRows<TV, TOps>(a, lda, b, ldb, c, ldc, m, n, k);
+            return;
+        }
+
         for (int k0 = 0; k0 < k; k0 += KBlock)
         {
             int kc = Math.Min(KBlock, k - k0);
@@ -110,6 +118,29 @@ internal static unsafe class Gemm
                         CopyRows(edge, panel, c + i * ldc + j0, ldc, 1, cols, cols);
                     }
                 }
+            }
+        }
+    }
+
+    // C[m × n] += A[m × k]·B[k × n] without packing: c_i += Σ_kk a[i][kk]·B[kk][:], four rows of B per accumulator pass.
+    private static void StreamRows<TV, TOps>(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, int m, int n, int k)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int kk = 0;
+        for (; kk + 4 <= k; kk += 4)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                float* ai = a + i * lda + kk;
+                RowKernels.MultiplyAddFourRows<TV, TOps>(ref b[kk * ldb], ldb, ai[0], ai[1], ai[2], ai[3], ref c[i * ldc], n);
+            }
+        }
+
+        for (; kk < k; kk++)
+        {
+            for (int i = 0; i < m; i++)
+            {
+                RowKernels.MultiplyAddRow<TV, TOps>(ref b[kk * ldb], a[i * lda + kk], ref c[i * ldc], n);
             }
         }
     }
