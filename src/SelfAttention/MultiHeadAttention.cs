@@ -180,28 +180,11 @@ public sealed class MultiHeadAttention
             throw new ArgumentException($"cache: expected room for {sequenceLength} tokens, actual {cache.Capacity - cache.Length} left of {cache.Capacity}.", nameof(cache));
         }
 
-        int m = (int)rows, projectedQuery = Heads * HeadDim, projectedKey = KvHeads * HeadDim, projectedValue = KvHeads * ValueDim, context = Heads * ValueDim;
-        float[] q = ArrayPool<float>.Shared.Rent(m * projectedQuery);
-        float[] k = ArrayPool<float>.Shared.Rent(m * projectedKey);
-        float[] v = ArrayPool<float>.Shared.Rent(m * projectedValue);
-        float[] c = ArrayPool<float>.Shared.Rent(m * context);
-        try
-        {
-            Span<float> qs = q.AsSpan(0, m * projectedQuery), ks = k.AsSpan(0, m * projectedKey), vs = v.AsSpan(0, m * projectedValue), cs = c.AsSpan(0, m * context);
-            MatrixMultiply.Multiply(input, ModelDim, _queryWeights, projectedQuery, _queryBias, qs, projectedQuery, m, projectedQuery, ModelDim);
-            MatrixMultiply.Multiply(input, ModelDim, _keyWeights, projectedKey, _keyBias, ks, projectedKey, m, projectedKey, ModelDim);
-            MatrixMultiply.Multiply(input, ModelDim, _valueWeights, projectedValue, _valueBias, vs, projectedValue, m, projectedValue, ModelDim);
-            cache.Append(ks, vs, sequenceLength);
-            cache.Attend(qs, cs, Heads, sequenceLength, options);
-            MatrixMultiply.Multiply(cs, context, _outputWeights, ModelDim, _outputBias, output, ModelDim, m, ModelDim, context);
-        }
-        finally
-        {
-            ArrayPool<float>.Shared.Return(q);
-            ArrayPool<float>.Shared.Return(k);
-            ArrayPool<float>.Shared.Return(v);
-            ArrayPool<float>.Shared.Return(c);
-        }
+        int m = (int)rows;
+        using var work = Project(input, input, m, m);
+        cache.Append(work.Keys, work.Values, sequenceLength);
+        cache.Attend(work.Queries, work.Context, Heads, sequenceLength, options);
+        ProjectOutput(work.Context, output, m);
     }
 
     /// <summary>Cross-attention: queries from <paramref name="query"/>, keys and values from <paramref name="keyValue"/>.</summary>
@@ -237,42 +220,77 @@ public sealed class MultiHeadAttention
     {
         var shape = new AttentionShape(batch, queryLength, keyLength, Heads, HeadDim) { KvHeads = KvHeads, ValueDim = ValueDim };
         long queryRows = LayerValidation.Validate(this, query, keyValue, output, weights, mode, hasWeights, shape, options, out long keyRows);
-        int projectedQuery = Heads * HeadDim, projectedKey = KvHeads * HeadDim, projectedValue = KvHeads * ValueDim, context = Heads * ValueDim;
-
-        float[] q = ArrayPool<float>.Shared.Rent((int)(queryRows * projectedQuery));
-        float[] k = ArrayPool<float>.Shared.Rent((int)(keyRows * projectedKey));
-        float[] v = ArrayPool<float>.Shared.Rent((int)(keyRows * projectedValue));
-        float[] c = ArrayPool<float>.Shared.Rent((int)(queryRows * context));
         float[]? average = hasWeights && mode == AttentionWeightsMode.AverageOverHeads ? ArrayPool<float>.Shared.Rent(queryLength * keyLength) : null;
         try
         {
-            int m = (int)queryRows, mk = (int)keyRows;
-            Span<float> qs = q.AsSpan(0, m * projectedQuery), ks = k.AsSpan(0, mk * projectedKey);
-            Span<float> vs = v.AsSpan(0, mk * projectedValue), cs = c.AsSpan(0, m * context);
-            MatrixMultiply.Multiply(query, ModelDim, _queryWeights, projectedQuery, _queryBias, qs, projectedQuery, m, projectedQuery, ModelDim);
-            MatrixMultiply.Multiply(keyValue, ModelDim, _keyWeights, projectedKey, _keyBias, ks, projectedKey, mk, projectedKey, ModelDim);
-            MatrixMultiply.Multiply(keyValue, ModelDim, _valueWeights, projectedValue, _valueBias, vs, projectedValue, mk, projectedValue, ModelDim);
+            using var work = Project(query, keyValue, (int)queryRows, (int)keyRows);
             if (!hasWeights)
             {
-                Attention.ComputeMultiHead(qs, ks, vs, cs, shape, options);
+                Attention.ComputeMultiHead(work.Queries, work.Keys, work.Values, work.Context, shape, options);
             }
             else
             {
-                ComputeWithWeights(qs, ks, vs, cs, weights, average, mode, shape, options);
+                ComputeWithWeights(work.Queries, work.Keys, work.Values, work.Context, weights, average, mode, shape, options);
             }
 
-            MatrixMultiply.Multiply(cs, context, _outputWeights, ModelDim, _outputBias, output, ModelDim, m, ModelDim, context);
+            ProjectOutput(work.Context, output, (int)queryRows);
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(q);
-            ArrayPool<float>.Shared.Return(k);
-            ArrayPool<float>.Shared.Return(v);
-            ArrayPool<float>.Shared.Return(c);
             if (average is not null)
             {
                 ArrayPool<float>.Shared.Return(average);
             }
+        }
+    }
+
+    /// <summary>
+    /// Rents the intermediate buffers and computes the input projections: Q = query·W_q + b_q <c>[queryRows, Heads·HeadDim]</c>,
+    /// K and V from <paramref name="keyValue"/> <c>[keyRows, KvHeads·HeadDim / ValueDim]</c>; the context buffer
+    /// <c>[queryRows, Heads·ValueDim]</c> is left for the attention. Disposing returns the buffers to the pool.
+    /// </summary>
+    private Workspace Project(ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue, int queryRows, int keyRows)
+    {
+        var work = new Workspace(queryRows * Heads * HeadDim, keyRows * KvHeads * HeadDim, keyRows * KvHeads * ValueDim, queryRows * Heads * ValueDim);
+        MatrixMultiply.Multiply(query, ModelDim, _queryWeights, Heads * HeadDim, _queryBias, work.Queries, Heads * HeadDim, queryRows, Heads * HeadDim, ModelDim);
+        MatrixMultiply.Multiply(keyValue, ModelDim, _keyWeights, KvHeads * HeadDim, _keyBias, work.Keys, KvHeads * HeadDim, keyRows, KvHeads * HeadDim, ModelDim);
+        MatrixMultiply.Multiply(keyValue, ModelDim, _valueWeights, KvHeads * ValueDim, _valueBias, work.Values, KvHeads * ValueDim, keyRows, KvHeads * ValueDim, ModelDim);
+        return work;
+    }
+
+    /// <summary>output <c>[rows, ModelDim]</c> = context <c>[rows, Heads·ValueDim]</c>·W_o + b_o.</summary>
+    private void ProjectOutput(Span<float> context, Span<float> output, int rows) =>
+        MatrixMultiply.Multiply(context, Heads * ValueDim, _outputWeights, ModelDim, _outputBias, output, ModelDim, rows, ModelDim, Heads * ValueDim);
+
+    /// <summary>The pooled intermediates of one forward pass: projected queries, keys, values and the attention context.</summary>
+    private readonly struct Workspace : IDisposable
+    {
+        private readonly float[] _queries, _keys, _values, _context;
+        private readonly int _queryLength, _keyLength, _valueLength, _contextLength;
+
+        public Workspace(int queryLength, int keyLength, int valueLength, int contextLength)
+        {
+            (_queryLength, _keyLength, _valueLength, _contextLength) = (queryLength, keyLength, valueLength, contextLength);
+            _queries = ArrayPool<float>.Shared.Rent(queryLength);
+            _keys = ArrayPool<float>.Shared.Rent(keyLength);
+            _values = ArrayPool<float>.Shared.Rent(valueLength);
+            _context = ArrayPool<float>.Shared.Rent(contextLength);
+        }
+
+        public Span<float> Queries => _queries.AsSpan(0, _queryLength);
+
+        public Span<float> Keys => _keys.AsSpan(0, _keyLength);
+
+        public Span<float> Values => _values.AsSpan(0, _valueLength);
+
+        public Span<float> Context => _context.AsSpan(0, _contextLength);
+
+        public void Dispose()
+        {
+            ArrayPool<float>.Shared.Return(_queries);
+            ArrayPool<float>.Shared.Return(_keys);
+            ArrayPool<float>.Shared.Return(_values);
+            ArrayPool<float>.Shared.Return(_context);
         }
     }
 
