@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using SelfAttention.Kernels;
 
 namespace SelfAttention.Benchmarks.Quick;
 
@@ -10,9 +11,9 @@ namespace SelfAttention.Benchmarks.Quick;
 /// core (12 independent accumulators of fused multiply-adds, enough to cover the FMA latency on two pipes) and the
 /// streaming read bandwidth of one core (a 256 MiB float array summed with vector adds). Both report the best of
 /// several repetitions: a control is an upper bound, and noise only ever slows it. Both run at the widest accelerated
-/// vector width, so under <c>DOTNET_EnableAVX512=0</c> they give the AVX2 figures. The multiply-adds are
-/// <c>MultiplyAddEstimate</c>: one fused instruction where the CPU has FMA, a multiply and an add where it has not
-/// (<c>FusedMultiplyAdd</c> is emulated in software there, about 0.4 GFLOP/s under <c>DOTNET_EnableAVX2=0</c>).
+/// vector width, so under <c>DOTNET_EnableAVX512=0</c> they give the AVX2 figures. They run on the library's own
+/// per-width operations (<see cref="IFloatVector{TV}"/>), whose multiply-add is one fused instruction where the CPU has
+/// FMA and a multiply and an add where it has not (a software-emulated fused multiply-add would measure the emulation).
 /// </summary>
 public static class MachineControls
 {
@@ -24,9 +25,9 @@ public static class MachineControls
     /// <summary>Measures the single-thread FMA peak: GFLOP/s, one FMA being 2 flops per lane.</summary>
     public static double MeasureFmaPeak(int repetitions = 5)
     {
-        if (Vector512.IsHardwareAccelerated) return MeasureFmaPeak<Vector512<float>, Ops512>(repetitions);
-        if (Vector256.IsHardwareAccelerated) return MeasureFmaPeak<Vector256<float>, Ops256>(repetitions);
-        return MeasureFmaPeak<Vector128<float>, Ops128>(repetitions);
+        if (Vector512.IsHardwareAccelerated) return MeasureFmaPeak<Vector512<float>, Vector512Ops>(repetitions);
+        if (Vector256.IsHardwareAccelerated) return MeasureFmaPeak<Vector256<float>, Vector256Ops>(repetitions);
+        return MeasureFmaPeak<Vector128<float>, Vector128Ops>(repetitions);
     }
 
     /// <summary>Measures the single-thread streaming read bandwidth over an array of <paramref name="mebibytes"/> MiB, in GB/s (10⁹ bytes per second).</summary>
@@ -39,9 +40,9 @@ public static class MachineControls
         for (int pass = 0; pass < passes; pass++)
         {
             long start = Stopwatch.GetTimestamp();
-            sink += Vector512.IsHardwareAccelerated ? SumStreaming<Vector512<float>, Ops512>(data)
-                  : Vector256.IsHardwareAccelerated ? SumStreaming<Vector256<float>, Ops256>(data)
-                  : SumStreaming<Vector128<float>, Ops128>(data);
+            sink += Vector512.IsHardwareAccelerated ? SumStreaming<Vector512<float>, Vector512Ops>(data)
+                  : Vector256.IsHardwareAccelerated ? SumStreaming<Vector256<float>, Vector256Ops>(data)
+                  : SumStreaming<Vector128<float>, Vector128Ops>(data);
             best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
 
@@ -50,7 +51,7 @@ public static class MachineControls
     }
 
     private static double MeasureFmaPeak<TV, TOps>(int repetitions)
-        where TV : struct where TOps : struct, IVectorOps<TV>
+        where TV : struct where TOps : struct, IFloatVector<TV>
     {
         long iterations = 1_000_000;
         double seconds = TimeFmaLoop<TV, TOps>(iterations);
@@ -65,7 +66,7 @@ public static class MachineControls
     }
 
     private static double TimeFmaLoop<TV, TOps>(long iterations)
-        where TV : struct where TOps : struct, IVectorOps<TV>
+        where TV : struct where TOps : struct, IFloatVector<TV>
     {
         long start = Stopwatch.GetTimestamp();
         float sink = FmaLoop<TV, TOps>(iterations);
@@ -77,7 +78,7 @@ public static class MachineControls
     // acc = acc·m + a converges to a/(1 − m): no overflow, no denormals; every FMA depends only on its own accumulator.
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static float FmaLoop<TV, TOps>(long iterations)
-        where TV : struct where TOps : struct, IVectorOps<TV>
+        where TV : struct where TOps : struct, IFloatVector<TV>
     {
         TV m = TOps.Create(0.999999f), a = TOps.Create(1e-6f);
         TV a0 = TOps.Create(0.1f), a1 = TOps.Create(0.2f), a2 = TOps.Create(0.3f), a3 = TOps.Create(0.4f);
@@ -98,7 +99,7 @@ public static class MachineControls
     // Σ data with four independent accumulators (the loads, not the add latency, set the pace); scalar tail.
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
     private static float SumStreaming<TV, TOps>(float[] data)
-        where TV : struct where TOps : struct, IVectorOps<TV>
+        where TV : struct where TOps : struct, IFloatVector<TV>
     {
         ref float start = ref MemoryMarshal.GetArrayDataReference(data);
         nuint length = (nuint)data.Length, lanes = (nuint)TOps.Count, i = 0;
@@ -118,45 +119,5 @@ public static class MachineControls
         }
 
         return total;
-    }
-
-    private interface IVectorOps<TV> where TV : struct
-    {
-        static abstract int Count { get; }
-        static abstract TV Create(float value);
-        static abstract TV Load(ref float source, nuint offset);
-        static abstract TV Add(TV a, TV b);
-        static abstract TV MultiplyAdd(TV a, TV b, TV c);
-        static abstract float Sum(TV value);
-    }
-
-    private readonly struct Ops512 : IVectorOps<Vector512<float>>
-    {
-        public static int Count => Vector512<float>.Count;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Create(float value) => Vector512.Create(value);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Load(ref float source, nuint offset) => Vector512.LoadUnsafe(ref source, offset);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> MultiplyAdd(Vector512<float> a, Vector512<float> b, Vector512<float> c) => Vector512.MultiplyAddEstimate(a, b, c);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector512<float> value) => Vector512.Sum(value);
-    }
-
-    private readonly struct Ops256 : IVectorOps<Vector256<float>>
-    {
-        public static int Count => Vector256<float>.Count;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Create(float value) => Vector256.Create(value);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Load(ref float source, nuint offset) => Vector256.LoadUnsafe(ref source, offset);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.MultiplyAddEstimate(a, b, c);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector256<float> value) => Vector256.Sum(value);
-    }
-
-    private readonly struct Ops128 : IVectorOps<Vector128<float>>
-    {
-        public static int Count => Vector128<float>.Count;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Create(float value) => Vector128.Create(value);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Load(ref float source, nuint offset) => Vector128.LoadUnsafe(ref source, offset);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> Add(Vector128<float> a, Vector128<float> b) => a + b;
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(a, b, c);
-        [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float Sum(Vector128<float> value) => Vector128.Sum(value);
     }
 }
