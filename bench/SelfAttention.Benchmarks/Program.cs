@@ -1,6 +1,8 @@
+using SelfAttention.Benchmarks;
 using SelfAttention.Benchmarks.Bdn;
-using SelfAttention.Benchmarks.Implementations;
-using SelfAttention.Benchmarks.Quick;
+using SelfAttention.Benchmarks.Commands;
+using SelfAttention.Comparison.Implementations;
+using SelfAttention.Comparison.Quick;
 
 // dotnet run -c Release --project bench/SelfAttention.Benchmarks -- <command> [options]
 string command = args.Length > 0 ? args[0] : "help";
@@ -11,7 +13,7 @@ switch (command)
         QuickOptions options;
         try
         {
-            options = QuickOptions.Parse(rest);
+            options = QuickOptions.Parse(rest, BenchmarkRegistry.Implementations);
         }
         catch (ArgumentException e)
         {
@@ -20,7 +22,7 @@ switch (command)
             return 2;
         }
 
-        return new QuickRunner(options, Console.Out).Run();
+        return new QuickRunner(options, Console.Out, BenchmarkRegistry.Implementations).Run();
 
     case "bdn":
         return BdnCommand.Run(rest);
@@ -44,7 +46,7 @@ switch (command)
         return ExpComparison.Run(Console.Out);
 
     case "list":
-        Console.WriteLine($"implementations: {string.Join(", ", ImplementationRegistry.Names)}");
+        Console.WriteLine($"implementations: {string.Join(", ", BenchmarkRegistry.Implementations.Names)}");
         Console.WriteLine($"shapes: {string.Join("; ", BenchmarkShape.All.Select(s => $"{s.Name} ({string.Join("/", s.Aliases)}) {s.Dimensions}"))}");
         return 0;
 

@@ -1,10 +1,10 @@
 using BenchmarkDotNet.Attributes;
-using SelfAttention.Benchmarks.Implementations;
+using SelfAttention.Comparison.Implementations;
 
 namespace SelfAttention.Benchmarks.Bdn;
 
 /// <summary>
-/// Every implementation of <see cref="ImplementationRegistry"/> at every shape of DESIGN.md §6, both as parameters.
+/// Every implementation of <see cref="BenchmarkRegistry"/> at every shape of DESIGN.md §6, both as parameters.
 /// <see cref="BdnConfig"/> drops the pairs that are not run (the oracle and MathNet at the long shapes, a peer whose
 /// native library is missing) and adds the GFLOP/s column and the speedups over Naive, the baseline, and the peers.
 /// Each case is checked against the oracle in its global setup before BenchmarkDotNet times it.
@@ -35,7 +35,7 @@ public class AttentionBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        _implementation = ImplementationRegistry.Create(Implementation.Name);
+        _implementation = BenchmarkRegistry.Implementations.Create(Implementation.Name);
         if (_implementation.UnavailableReason is { } reason)
         {
             throw new InvalidOperationException($"{Implementation}: {reason}");

@@ -2,8 +2,8 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
-using SelfAttention.Benchmarks.Implementations;
-using SelfAttention.Benchmarks.Peers;
+using SelfAttention.Comparison.Implementations;
+using SelfAttention.Comparison.Peers;
 
 namespace SelfAttention.Benchmarks.Bdn;
 
@@ -53,7 +53,7 @@ public static class BdnConfig
     public static IEnumerable<string> Exclusions()
     {
         var slowShapes = BenchmarkShape.All.Where(s => !s.IncludesSlowImplementations).Select(s => s.Name).ToArray();
-        foreach (string name in ImplementationRegistry.Names)
+        foreach (string name in BenchmarkRegistry.Implementations.Names)
         {
             var implementation = Get(name);
             if (implementation.UnavailableReason is { } reason)
@@ -86,7 +86,7 @@ public static class BdnConfig
         {
             if (!s_implementations.TryGetValue(name, out var implementation))
             {
-                s_implementations[name] = implementation = ImplementationRegistry.Create(name);
+                s_implementations[name] = implementation = BenchmarkRegistry.Implementations.Create(name);
             }
 
             return implementation;

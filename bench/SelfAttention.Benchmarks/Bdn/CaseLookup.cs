@@ -1,6 +1,6 @@
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
-using SelfAttention.Benchmarks.Implementations;
+using SelfAttention.Comparison.Implementations;
 
 namespace SelfAttention.Benchmarks.Bdn;
 

@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
 using BenchmarkDotNet.Attributes;
-using SelfAttention.Benchmarks.Quick;
+using SelfAttention.Benchmarks.Commands;
 
 namespace SelfAttention.Benchmarks.Bdn;
 

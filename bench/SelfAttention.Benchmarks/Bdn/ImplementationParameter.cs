@@ -1,4 +1,4 @@
-using SelfAttention.Benchmarks.Implementations;
+using SelfAttention.Comparison.Implementations;
 
 namespace SelfAttention.Benchmarks.Bdn;
 
@@ -6,13 +6,13 @@ namespace SelfAttention.Benchmarks.Bdn;
 /// An implementation's name as a BenchmarkDotNet parameter that sorts in registry order (Naive first, then the library
 /// kernels, then the peers) rather than alphabetically; BenchmarkDotNet orders parameters through <see cref="IComparable"/>.
 /// </summary>
-/// <param name="Name">The name in <see cref="ImplementationRegistry.Names"/>.</param>
+/// <param name="Name">The name in <see cref="BenchmarkRegistry.Implementations"/>.</param>
 public sealed record ImplementationParameter(string Name) : IComparable<ImplementationParameter>, IComparable
 {
     /// <summary>Every implementation, in registry order.</summary>
-    public static IEnumerable<ImplementationParameter> All => ImplementationRegistry.Names.Select(n => new ImplementationParameter(n));
+    public static IEnumerable<ImplementationParameter> All => BenchmarkRegistry.Implementations.Names.Select(n => new ImplementationParameter(n));
 
-    private int Order => ImplementationRegistry.Names.ToList().IndexOf(Name);
+    private int Order => BenchmarkRegistry.Implementations.Names.ToList().IndexOf(Name);
 
     /// <inheritdoc/>
     public int CompareTo(ImplementationParameter? other) => other is null ? 1 : Order.CompareTo(other.Order);

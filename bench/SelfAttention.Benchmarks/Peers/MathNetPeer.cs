@@ -1,6 +1,6 @@
 using MathNet.Numerics;
 using MathNet.Numerics.LinearAlgebra;
-using SelfAttention.Benchmarks.Implementations;
+using SelfAttention.Comparison.Implementations;
 
 namespace SelfAttention.Benchmarks.Peers;
 

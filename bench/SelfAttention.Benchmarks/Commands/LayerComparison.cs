@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using SelfAttention.Reference;
 
-namespace SelfAttention.Benchmarks.Quick;
+namespace SelfAttention.Benchmarks.Commands;
 
 /// <summary>
 /// The <c>layer</c> command: a <see cref="MultiHeadAttention"/> forward pass at BERT-base (sequence 128, model 768,

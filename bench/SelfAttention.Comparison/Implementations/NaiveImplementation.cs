@@ -1,6 +1,6 @@
 using SelfAttention.Reference;
 
-namespace SelfAttention.Benchmarks.Implementations;
+namespace SelfAttention.Comparison.Implementations;
 
 /// <summary>The oracle, <see cref="NaiveAttention"/>: plain loops, double sums. Every other implementation is validated against it and the speedups are over it.</summary>
 public sealed class NaiveImplementation : AttentionImplementation

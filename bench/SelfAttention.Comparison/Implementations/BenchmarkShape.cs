@@ -1,4 +1,4 @@
-namespace SelfAttention.Benchmarks.Implementations;
+namespace SelfAttention.Comparison.Implementations;
 
 /// <summary>
 /// A named shape of DESIGN.md §6, batch 1. <see cref="ToString"/> is what BenchmarkDotNet shows and filters match
@@ -7,7 +7,7 @@ namespace SelfAttention.Benchmarks.Implementations;
 /// <param name="Name">Short name used in tables and filters.</param>
 /// <param name="Aliases">Names accepted by <c>quick --shapes</c>, besides <paramref name="Name"/>.</param>
 /// <param name="Shape">The attention shape.</param>
-/// <param name="IncludesSlowImplementations">Whether the naive oracle and MathNet are timed here (they take seconds per call at the long shapes).</param>
+/// <param name="IncludesSlowImplementations">Whether the implementations marked <see cref="AttentionImplementation.IsSlow"/> (the naive oracle among them) are timed here: they take seconds per call at the long shapes.</param>
 public sealed record BenchmarkShape(string Name, string[] Aliases, AttentionShape Shape, bool IncludesSlowImplementations)
     : IComparable<BenchmarkShape>, IComparable
 {

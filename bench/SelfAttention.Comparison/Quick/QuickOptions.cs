@@ -1,14 +1,19 @@
 using System.Globalization;
-using SelfAttention.Benchmarks.Implementations;
+using SelfAttention.Comparison.Implementations;
 
-namespace SelfAttention.Benchmarks.Quick;
+namespace SelfAttention.Comparison.Quick;
 
-/// <summary>The options of the <c>quick</c> command.</summary>
+/// <summary>
+/// The options of the quick comparison (<c>quick</c> in the benchmarks exe, <c>selfattention bench</c>): parse them
+/// with <see cref="Parse"/>, then run <see cref="QuickRunner"/>.
+/// </summary>
 public sealed record QuickOptions
 {
-    /// <summary>The command-line help.</summary>
-    public const string Usage = """
-        quick [options]   validate every implementation against the naive oracle, then time them alternating, medians
+    /// <summary>What the command does, one line.</summary>
+    public const string Summary = "validate every implementation against the naive oracle, then time them alternating, medians";
+
+    /// <summary>The options, one per line, each indented by two spaces, for a host to put under its own command line.</summary>
+    public const string OptionsUsage = """
           --shapes a,b      shapes to time (default: all): toy, bert, 512, 2048, 4096, decode
           --impl a,b        implementations to time (default: all; Naive always runs as the oracle), e.g. tiled,openblas
           --threads N       MaxDegreeOfParallelism for the library kernels (default 1; the peers use one thread)
@@ -17,6 +22,9 @@ public sealed record QuickOptions
           --warmup S        minimum warm-up per implementation over the run (default 1.0; the tiered JIT recompiles late)
           --no-peak         skip the FMA-peak and streaming-read controls
         """;
+
+    /// <summary>The help of the benchmarks exe's <c>quick</c> command: <c>quick [options]</c>, <see cref="Summary"/>, <see cref="OptionsUsage"/>.</summary>
+    public const string Usage = "quick [options]   " + Summary + "\n" + OptionsUsage;
 
     /// <summary>The shapes to time, in table order.</summary>
     public IReadOnlyList<BenchmarkShape> Shapes { get; init; } = BenchmarkShape.All;
@@ -42,10 +50,16 @@ public sealed record QuickOptions
     /// <summary>The options every timed call gets.</summary>
     public AttentionOptions AttentionOptions => new() { IsCausal = Causal, MaxDegreeOfParallelism = Threads };
 
-    /// <summary>Parses the arguments after <c>quick</c>.</summary>
-    /// <exception cref="ArgumentException">An option is unknown or its value is invalid.</exception>
-    public static QuickOptions Parse(IReadOnlyList<string> args)
+    /// <summary>Parses the arguments after the command name (<see cref="OptionsUsage"/>).</summary>
+    /// <param name="args">The arguments; none gives the defaults.</param>
+    /// <param name="registry">The implementations <c>--impl</c> may name; <see cref="ImplementationRegistry.Default"/> when
+    /// <see langword="null"/>. Pass the same registry to <see cref="QuickRunner"/>.</param>
+    /// <exception cref="ArgumentException">An option is unknown, lacks its value, or its value is invalid; the message
+    /// says which (a command line maps it to exit code 2 and prints <see cref="OptionsUsage"/>).</exception>
+    public static QuickOptions Parse(IReadOnlyList<string> args, ImplementationRegistry? registry = null)
     {
+        ArgumentNullException.ThrowIfNull(args);
+        registry ??= ImplementationRegistry.Default;
         var options = new QuickOptions();
         for (int a = 0; a < args.Count; a++)
         {
@@ -53,7 +67,7 @@ public sealed record QuickOptions
             options = arg switch
             {
                 "--shapes" => options with { Shapes = ParseShapes(Value(args, ref a)) },
-                "--impl" or "--implementations" => options with { Implementations = ParseImplementations(Value(args, ref a)) },
+                "--impl" or "--implementations" => options with { Implementations = ParseImplementations(Value(args, ref a), registry) },
                 "--threads" => options with { Threads = ParseNumber(arg, Value(args, ref a), min: -1) },
                 "--causal" => options with { Causal = true },
                 "--seconds" => options with { Seconds = ParseSeconds(arg, Value(args, ref a)) },
@@ -80,14 +94,14 @@ public sealed record QuickOptions
         Array.ConvertAll(Split(list), name => BenchmarkShape.Find(name)
             ?? throw new ArgumentException($"unknown shape '{name}'; known: toy, bert, 512, 2048, 4096, decode"));
 
-    private static string[] ParseImplementations(string list)
+    private static string[] ParseImplementations(string list, ImplementationRegistry registry)
     {
         string[] names = Split(list);
         foreach (string name in names)
         {
-            if (!ImplementationRegistry.Names.Any(n => Matches(n, name)))
+            if (!registry.Names.Any(n => Matches(n, name)))
             {
-                throw new ArgumentException($"unknown implementation '{name}'; known: {string.Join(", ", ImplementationRegistry.Names)}");
+                throw new ArgumentException($"unknown implementation '{name}'; known: {string.Join(", ", registry.Names)}");
             }
         }
 

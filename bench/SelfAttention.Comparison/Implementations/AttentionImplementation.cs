@@ -1,9 +1,9 @@
-namespace SelfAttention.Benchmarks.Implementations;
+namespace SelfAttention.Comparison.Implementations;
 
 /// <summary>
 /// One way to compute multi-head attention over BSNH buffers, with the signature of
 /// <see cref="Attention.ComputeMultiHead"/>. The BenchmarkDotNet class and the quick harness both take every
-/// implementation from <see cref="ImplementationRegistry"/>, so a new kernel is timed by adding one line there.
+/// implementation from an <see cref="ImplementationRegistry"/>, so a new kernel is timed by adding one line there.
 /// </summary>
 public abstract class AttentionImplementation
 {
@@ -11,8 +11,9 @@ public abstract class AttentionImplementation
     public abstract string Name { get; }
 
     /// <summary>
-    /// True for implementations that take seconds per call at the long shapes (the naive oracle, MathNet); they are
-    /// timed only at shapes whose <see cref="BenchmarkShape.IncludesSlowImplementations"/> is set.
+    /// True for implementations that take seconds per call at the long shapes (the naive oracle; a peer built on
+    /// general-purpose managed matrices); they are timed only at shapes whose
+    /// <see cref="BenchmarkShape.IncludesSlowImplementations"/> is set.
     /// </summary>
     public virtual bool IsSlow => false;
 

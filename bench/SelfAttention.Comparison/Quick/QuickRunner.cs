@@ -2,10 +2,10 @@ using System.Diagnostics;
 using System.Runtime;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using SelfAttention.Benchmarks.Implementations;
-using SelfAttention.Benchmarks.Peers;
+using SelfAttention.Comparison.Implementations;
+using SelfAttention.Comparison.Peers;
 
-namespace SelfAttention.Benchmarks.Quick;
+namespace SelfAttention.Comparison.Quick;
 
 /// <summary>
 /// The quick harness. In order: the machine controls; every implementation validated in full against the oracle on
@@ -17,7 +17,25 @@ namespace SelfAttention.Benchmarks.Quick;
 /// and the figure is the median per-call time over the rounds, so noise from other processes hits every
 /// implementation alike and is voted out.
 /// </summary>
-public sealed class QuickRunner(QuickOptions options, TextWriter log)
+/// <example>
+/// A command line's whole <c>bench</c> command; exit codes 0, 1 (an implementation failed validation), 2 (bad options):
+/// <code>
+/// QuickOptions options;
+/// try
+/// {
+///     options = QuickOptions.Parse(args);
+/// }
+/// catch (ArgumentException e)
+/// {
+///     Console.Error.WriteLine($"bench: {e.Message}");
+///     Console.Error.WriteLine(QuickOptions.OptionsUsage);
+///     return 2;
+/// }
+///
+/// return new QuickRunner(options, Console.Out).Run();
+/// </code>
+/// </example>
+public sealed class QuickRunner
 {
     private const double TimedBatchSeconds = 0.03;
     private const double WarmupBatchSeconds = 0.1;
@@ -27,25 +45,48 @@ public sealed class QuickRunner(QuickOptions options, TextWriter log)
     private const int MaxRounds = 31;
     private const int CheckedRows = 8;
 
+    private readonly QuickOptions _options;
+    private readonly TextWriter _log;
+    private readonly ImplementationRegistry _registry;
+
     // Warm-up seconds per implementation, accumulated over the whole run.
     private readonly Dictionary<string, double> _warmedSeconds = [];
 
-    /// <summary>Runs everything and prints the table; returns the process exit code (1 when an implementation failed validation).</summary>
+    /// <summary>Prepares a run; nothing is measured before <see cref="Run"/>.</summary>
+    /// <param name="options">What to time (<see cref="QuickOptions.Parse"/>).</param>
+    /// <param name="log">Where the progress lines and the table go, as they come.</param>
+    /// <param name="registry">The implementations to validate and time; <see cref="ImplementationRegistry.Default"/> when
+    /// <see langword="null"/>. Use the registry the options were parsed with.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="options"/> or <paramref name="log"/> is <see langword="null"/>.</exception>
+    public QuickRunner(QuickOptions options, TextWriter log, ImplementationRegistry? registry = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(log);
+        _options = options;
+        _log = log;
+        _registry = registry ?? ImplementationRegistry.Default;
+    }
+
+    /// <summary>
+    /// Runs everything, writing to the log as it goes, and prints the table. Takes about <see cref="QuickOptions.Seconds"/>
+    /// plus the controls and the validation (a few seconds), and longer when the first calls alone exceed the budget.
+    /// </summary>
+    /// <returns>The process exit code: 0, or 1 when an implementation failed validation (it is reported and not timed).</returns>
     public int Run()
     {
         var clock = Stopwatch.StartNew();
-        log.WriteLine($"SelfAttention quick benchmark: .NET {Environment.Version}, {RuntimeInformation.OSDescription.Trim()}, "
-                      + $"{Environment.ProcessorCount} logical CPUs, {MachineControls.VectorWidth}, "
-                      + $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC, tiered compilation {(TieredCompilationEnabled() ? "on" : "off")}");
-        log.WriteLine($"options: threads {options.Threads}, {(options.Causal ? "causal" : "not causal")}, budget {options.Seconds:0} s, "
-                      + $"warm-up ≥ {options.WarmupSeconds:0.0#} s per implementation");
+        _log.WriteLine($"SelfAttention quick benchmark: .NET {Environment.Version}, {RuntimeInformation.OSDescription.Trim()}, "
+                       + $"{Environment.ProcessorCount} logical CPUs, {MachineControls.VectorWidth}, "
+                       + $"{(GCSettings.IsServerGC ? "server" : "workstation")} GC, {CompilationMode()}");
+        _log.WriteLine($"options: threads {_options.Threads}, {(_options.Causal ? "causal" : "not causal")}, budget {_options.Seconds:0} s, "
+                       + $"warm-up ≥ {_options.WarmupSeconds:0.0#} s per implementation");
 
         MachineFigures? machine = null;
-        if (options.Peak)
+        if (_options.Peak)
         {
             machine = new MachineFigures(MachineControls.MeasureFmaPeak(), MachineControls.MeasureStreamingRead());
-            log.WriteLine($"controls: FMA peak {machine.FmaPeak:0.0} GFLOP/s ({MachineControls.VectorWidth}, one core, 12 accumulators); "
-                          + $"streaming read {machine.StreamingRead:0.0} GB/s (one core, 256 MiB); best of several");
+            _log.WriteLine($"controls: FMA peak {machine.FmaPeak:0.0} GFLOP/s ({MachineControls.VectorWidth}, one core, 12 accumulators); "
+                           + $"streaming read {machine.StreamingRead:0.0} GB/s (one core, 256 MiB); best of several");
             GC.Collect();
         }
 
@@ -54,23 +95,23 @@ public sealed class QuickRunner(QuickOptions options, TextWriter log)
         var measurements = new List<Measurement>();
         var notes = new List<string>();
         double start = clock.Elapsed.TotalSeconds;
-        for (int s = 0; s < options.Shapes.Count; s++)
+        for (int s = 0; s < _options.Shapes.Count; s++)
         {
-            double remaining = Math.Max(0, options.Seconds - (clock.Elapsed.TotalSeconds - start));
-            var shape = options.Shapes[s];
+            double remaining = Math.Max(0, _options.Seconds - (clock.Elapsed.TotalSeconds - start));
+            var shape = _options.Shapes[s];
             long shapeStart = Stopwatch.GetTimestamp();
-            measurements.AddRange(MeasureShape(shape, implementations, remaining / (options.Shapes.Count - s), notes, ref anyFailed, out string phases));
-            log.WriteLine($"  {shape.Name,-10} {Stopwatch.GetElapsedTime(shapeStart).TotalSeconds,5:0.0} s: {phases}");
+            measurements.AddRange(MeasureShape(shape, implementations, remaining / (_options.Shapes.Count - s), notes, ref anyFailed, out string phases));
+            _log.WriteLine($"  {shape.Name,-10} {Stopwatch.GetElapsedTime(shapeStart).TotalSeconds,5:0.0} s: {phases}");
         }
 
-        log.WriteLine();
-        new QuickReport(options, machine, measurements, implementations.Select(i => i.Name).ToArray()).Write(log);
+        _log.WriteLine();
+        new QuickReport(_options, machine, measurements, implementations).Write(_log);
         foreach (string note in notes)
         {
-            log.WriteLine($"note: {note}");
+            _log.WriteLine($"note: {note}");
         }
 
-        log.WriteLine($"total {clock.Elapsed.TotalSeconds:0.0} s");
+        _log.WriteLine($"total {clock.Elapsed.TotalSeconds:0.0} s");
         return anyFailed ? 1 : 0;
     }
 
@@ -87,21 +128,30 @@ public sealed class QuickRunner(QuickOptions options, TextWriter log)
         }
     }
 
-    private static bool TieredCompilationEnabled() =>
-        AppContext.TryGetSwitch("System.Runtime.TieredCompilation", out bool enabled) ? enabled
-        : Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") != "0";
+    // NativeAOT compiles everything ahead of time: no tiers to wait for (JitInfo then counts nothing).
+    private static string CompilationMode()
+    {
+        if (!RuntimeFeature.IsDynamicCodeCompiled)
+        {
+            return "ahead-of-time compiled (NativeAOT)";
+        }
+
+        bool tiered = AppContext.TryGetSwitch("System.Runtime.TieredCompilation", out bool enabled) ? enabled
+                      : Environment.GetEnvironmentVariable("DOTNET_TieredCompilation") != "0";
+        return $"tiered compilation {(tiered ? "on" : "off")}";
+    }
 
     // The selected implementations that are available and match the oracle on every small shape.
     private List<AttentionImplementation> SelectAndValidate(out bool anyFailed)
     {
         anyFailed = false;
         var passed = new List<AttentionImplementation>();
-        log.WriteLine($"validation against {NaiveImplementation.BaselineName} (tolerance {OutputCheck.AbsoluteTolerance:0e+0} + {OutputCheck.RelativeTolerance:0e+0}·|ref|) on "
-                      + string.Join("; ", OutputCheck.SmallShapes.Select(s => s.Name)) + ":");
-        foreach (var implementation in ImplementationRegistry.CreateAll())
+        _log.WriteLine($"validation against {NaiveImplementation.BaselineName} (tolerance {OutputCheck.AbsoluteTolerance:0e+0} + {OutputCheck.RelativeTolerance:0e+0}·|ref|) on "
+                       + string.Join("; ", OutputCheck.SmallShapes.Select(s => s.Name)) + ":");
+        foreach (var implementation in _registry.CreateAll())
         {
-            bool selected = implementation.Name == NaiveImplementation.BaselineName || options.Implementations is null
-                            || options.Implementations.Any(p => QuickOptions.Matches(implementation.Name, p));
+            bool selected = implementation.Name == NaiveImplementation.BaselineName || _options.Implementations is null
+                            || _options.Implementations.Any(p => QuickOptions.Matches(implementation.Name, p));
             if (!selected)
             {
                 continue;
@@ -109,13 +159,13 @@ public sealed class QuickRunner(QuickOptions options, TextWriter log)
 
             if (implementation.UnavailableReason is { } reason)
             {
-                log.WriteLine($"  {implementation.Name,-20} skipped: {reason}");
+                _log.WriteLine($"  {implementation.Name,-20} skipped: {reason}");
                 continue;
             }
 
             if (implementation.Name == NaiveImplementation.BaselineName)
             {
-                log.WriteLine($"  {implementation.Name,-20} the oracle");
+                _log.WriteLine($"  {implementation.Name,-20} the oracle");
                 passed.Add(implementation);
                 continue;
             }
@@ -124,7 +174,7 @@ public sealed class QuickRunner(QuickOptions options, TextWriter log)
             string? failedShape = null;
             foreach (var (name, shape) in OutputCheck.SmallShapes)
             {
-                var result = Guarded(() => OutputCheck.Validate(implementation, shape, options.AttentionOptions));
+                var result = Guarded(() => OutputCheck.Validate(implementation, shape, _options.AttentionOptions));
                 if (!result.Passed)
                 {
                     (worst, failedShape) = (result, name);
@@ -136,19 +186,19 @@ public sealed class QuickRunner(QuickOptions options, TextWriter log)
 
             if (failedShape is null)
             {
-                log.WriteLine($"  {implementation.Name,-20} ok, {worst}");
+                _log.WriteLine($"  {implementation.Name,-20} ok, {worst}");
                 passed.Add(implementation);
             }
             else
             {
                 anyFailed = true;
-                log.WriteLine($"  {implementation.Name,-20} NOT TIMED: at {failedShape} {worst}");
+                _log.WriteLine($"  {implementation.Name,-20} NOT TIMED: at {failedShape} {worst}");
             }
         }
 
         if (OpenBlasLibrary.FailureReason is null && passed.Any(i => i.Name == OpenBlasPeer.PeerName))
         {
-            log.WriteLine($"OpenBLAS: {OpenBlasLibrary.Description}");
+            _log.WriteLine($"OpenBLAS: {OpenBlasLibrary.Description}");
         }
 
         return passed;
@@ -159,7 +209,7 @@ public sealed class QuickRunner(QuickOptions options, TextWriter log)
     {
         long shapeStart = Stopwatch.GetTimestamp();
         var buffers = new AttentionBuffers(shape.Shape);
-        var attentionOptions = options.AttentionOptions;
+        var attentionOptions = _options.AttentionOptions;
         var reference = new LastRowsReference(buffers, attentionOptions, CheckedRows);
         var measurements = new List<Measurement>();
         var participants = new List<Participant>();
@@ -199,9 +249,9 @@ public sealed class QuickRunner(QuickOptions options, TextWriter log)
         double checkSeconds = Stopwatch.GetElapsedTime(shapeStart).TotalSeconds;
         bool checksQuiet = System.Runtime.JitInfo.GetCompiledMethodCount() == jitBeforeChecks && checkSeconds >= JitQuietSeconds;
         int warmRounds = 0;
-        if (!(checksQuiet && participants.TrueForAll(p => _warmedSeconds[p.Implementation.Name] >= options.WarmupSeconds)))
+        if (!(checksQuiet && participants.TrueForAll(p => _warmedSeconds[p.Implementation.Name] >= _options.WarmupSeconds)))
         {
-            warmRounds = Warm(buffers, participants, attentionOptions, WarmupBatchSeconds, options.WarmupSeconds, 0, MaxQuietWaitSeconds);
+            warmRounds = Warm(buffers, participants, attentionOptions, WarmupBatchSeconds, _options.WarmupSeconds, 0, MaxQuietWaitSeconds);
         }
 
         double warmSeconds = Stopwatch.GetElapsedTime(shapeStart).TotalSeconds - checkSeconds;

@@ -2,7 +2,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics.X86;
 using System.Text;
 
-namespace SelfAttention.Benchmarks.Peers;
+namespace SelfAttention.Comparison.Peers;
 
 /// <summary>
 /// The system OpenBLAS (Debian: <c>apt-get install libopenblas0</c>), loaded on first use with

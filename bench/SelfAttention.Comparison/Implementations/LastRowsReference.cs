@@ -1,6 +1,6 @@
 using SelfAttention.Reference;
 
-namespace SelfAttention.Benchmarks.Implementations;
+namespace SelfAttention.Comparison.Implementations;
 
 /// <summary>
 /// The oracle's output for the last few query rows of every batch at a timed shape, where running the oracle on the

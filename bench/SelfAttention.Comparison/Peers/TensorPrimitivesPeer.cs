@@ -1,7 +1,7 @@
 using System.Numerics.Tensors;
-using SelfAttention.Benchmarks.Implementations;
+using SelfAttention.Comparison.Implementations;
 
-namespace SelfAttention.Benchmarks.Peers;
+namespace SelfAttention.Comparison.Peers;
 
 /// <summary>
 /// Attention composed from <see cref="TensorPrimitives"/> calls, the way a .NET user would write it: per query row a

@@ -1,4 +1,4 @@
-namespace SelfAttention.Benchmarks.Implementations;
+namespace SelfAttention.Comparison.Implementations;
 
 /// <summary>The library's public entry point with one <see cref="AttentionKernel"/> forced; <see cref="AttentionKernel.Auto"/> is what users get.</summary>
 public sealed class LibraryKernelImplementation(AttentionKernel kernel) : AttentionImplementation

@@ -1,15 +1,16 @@
 using System.Globalization;
-using SelfAttention.Benchmarks.Implementations;
-using SelfAttention.Benchmarks.Peers;
+using SelfAttention.Comparison.Implementations;
+using SelfAttention.Comparison.Peers;
 
-namespace SelfAttention.Benchmarks.Quick;
+namespace SelfAttention.Comparison.Quick;
 
 /// <summary>
 /// Prints the quick table: per shape and implementation the median time per call, its spread, GFLOP/s (and GB/s of
 /// K+V for decode) with the share of the measured controls, the speedups over the oracle and the two main peers, the
-/// bytes one call allocates and the spot check.
+/// bytes one call allocates and the spot check. Rows follow the order of <paramref name="implementations"/>.
 /// </summary>
-public sealed class QuickReport(QuickOptions options, MachineFigures? machine, IReadOnlyList<Measurement> measurements, IReadOnlyList<string> order)
+internal sealed class QuickReport(QuickOptions options, MachineFigures? machine, IReadOnlyList<Measurement> measurements,
+                                  IReadOnlyList<AttentionImplementation> implementations)
 {
     private static readonly CultureInfo s_culture = CultureInfo.InvariantCulture;
 
@@ -76,9 +77,11 @@ public sealed class QuickReport(QuickOptions options, MachineFigures? machine, I
         writer.WriteLine("B/call: bytes allocated per steady-state call on all threads (GC.GetTotalAllocatedBytes around the timed batches, least over rounds). max|Δ|: largest difference from the oracle over the last "
                          + "8 query rows, checked before timing.");
         var skipped = options.Shapes.Where(s => !s.IncludesSlowImplementations).Select(s => s.Name).ToArray();
-        if (skipped.Length > 0)
+        var slow = implementations.Where(i => i.IsSlow).Select(i => i.Name).ToArray();
+        if (skipped.Length > 0 && slow.Length > 0)
         {
-            writer.WriteLine($"Naive and MathNet are not timed at {string.Join(", ", skipped)} (seconds per call there).");
+            string who = slow.Length == 1 ? $"{slow[0]} is" : $"{string.Join(", ", slow[..^1])} and {slow[^1]} are";
+            writer.WriteLine($"{who} not timed at {string.Join(", ", skipped)} (seconds per call there).");
         }
 
         writer.WriteLine($"The library kernels run with MaxDegreeOfParallelism = {options.Threads}; the peers always use one thread.");
@@ -86,15 +89,15 @@ public sealed class QuickReport(QuickOptions options, MachineFigures? machine, I
 
     private int IndexOf(string name)
     {
-        for (int n = 0; n < order.Count; n++)
+        for (int n = 0; n < implementations.Count; n++)
         {
-            if (order[n] == name)
+            if (implementations[n].Name == name)
             {
                 return n;
             }
         }
 
-        return order.Count;
+        return implementations.Count;
     }
 
     private static double TimeOf(List<Measurement> rows, string name) =>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
+using SelfAttention.Comparison.Quick;
 
-namespace SelfAttention.Benchmarks.Quick;
+namespace SelfAttention.Benchmarks.Commands;
 
 /// <summary>
 /// The <c>cache</c> command: one decode step against a <see cref="KvCache"/> holding 4096 tokens (32 heads, d = 128),

@@ -1,6 +1,6 @@
-using SelfAttention.Benchmarks.Implementations;
+using SelfAttention.Comparison.Implementations;
 
-namespace SelfAttention.Benchmarks.Quick;
+namespace SelfAttention.Comparison.Quick;
 
 /// <summary>What the quick harness measured for one implementation at one shape.</summary>
 /// <param name="Shape">The shape.</param>
@@ -11,7 +11,7 @@ namespace SelfAttention.Benchmarks.Quick;
 /// <param name="Rounds">Timed rounds.</param>
 /// <param name="CallsPerRound">Calls in each timed round's batch.</param>
 /// <param name="AllocatedBytes">Bytes allocated per steady-state call on all threads: the least over the timed batches of bytes / calls, rounded up.</param>
-public sealed record Measurement(BenchmarkShape Shape, string Implementation, CheckResult Check, double SecondsPerCall,
+internal sealed record Measurement(BenchmarkShape Shape, string Implementation, CheckResult Check, double SecondsPerCall,
                                  double RelativeSpread, int Rounds, long CallsPerRound, long AllocatedBytes)
 {
     /// <summary>True when the implementation passed its check and was timed.</summary>

@@ -3,9 +3,10 @@ using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
+using SelfAttention.Comparison.Quick;
 using SelfAttention.Kernels;
 
-namespace SelfAttention.Benchmarks.Quick;
+namespace SelfAttention.Benchmarks.Commands;
 
 /// <summary>
 /// The <c>exp</c> command: the library's fused exp-subtract-sum against TensorPrimitives (Subtract, Exp, Sum) on rows

@@ -1,6 +1,6 @@
-using SelfAttention.Benchmarks.Implementations;
+using SelfAttention.Comparison.Implementations;
 
-namespace SelfAttention.Benchmarks.Peers;
+namespace SelfAttention.Comparison.Peers;
 
 /// <summary>
 /// Attention from the system OpenBLAS, the composition DESIGN.md §6 measured in C: per head

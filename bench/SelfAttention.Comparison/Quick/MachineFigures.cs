@@ -1,6 +1,6 @@
-namespace SelfAttention.Benchmarks.Quick;
+namespace SelfAttention.Comparison.Quick;
 
 /// <summary>The controls measured in this process.</summary>
 /// <param name="FmaPeak">Single-core FMA peak, GFLOP/s.</param>
 /// <param name="StreamingRead">Single-core streaming read, GB/s.</param>
-public sealed record MachineFigures(double FmaPeak, double StreamingRead);
+internal sealed record MachineFigures(double FmaPeak, double StreamingRead);

@@ -1,4 +1,4 @@
-namespace SelfAttention.Benchmarks.Implementations;
+namespace SelfAttention.Comparison.Implementations;
 
 /// <summary>
 /// The four BSNH buffers of one shape, inputs filled with seeded uniform values of mean 0 and variance 1 (scores then

@@ -4,7 +4,7 @@ using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using SelfAttention.Kernels;
 
-namespace SelfAttention.Benchmarks.Quick;
+namespace SelfAttention.Comparison.Quick;
 
 /// <summary>
 /// Two control loops measured in the same process as the kernels, to read their figures against: the FMA peak of one

@@ -1,6 +1,6 @@
 using SelfAttention.Reference;
 
-namespace SelfAttention.Benchmarks.Implementations;
+namespace SelfAttention.Comparison.Implementations;
 
 /// <summary>
 /// Compares an implementation's output with the naive oracle's. An element passes when

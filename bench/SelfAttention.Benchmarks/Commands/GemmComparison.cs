@@ -1,8 +1,8 @@
 using System.Diagnostics;
-using SelfAttention.Benchmarks.Peers;
+using SelfAttention.Comparison.Peers;
 using SelfAttention.Kernels;
 
-namespace SelfAttention.Benchmarks.Quick;
+namespace SelfAttention.Benchmarks.Commands;
 
 /// <summary>
 /// The <c>gemm</c> command: the library's projection GEMM (<c>C = A·B</c>, row-major) against OpenBLAS
