@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Packs the library (SelfAttention) and the tool (SelfAttention.Cli) into a local folder, checks what the packages
+# hold, installs the library into a scratch console project and the tool into a scratch tool path, and runs both.
+# Uses a private NuGet cache, so a stale copy of the same version in ~/.nuget/packages never masks a change.
+# Usage: scripts/package-smoke-test.sh            (CI runs it; exits non-zero on the first failure)
+set -euo pipefail
+root="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+export NUGET_PACKAGES="$work/nuget-cache" DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+packages="$work/packages"
+version="$(sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$root/src/Directory.Build.props")"
+
+echo "=== pack SelfAttention $version and SelfAttention.Cli $version ==="
+dotnet pack "$root/src/SelfAttention/SelfAttention.csproj" -c Release -o "$packages" --nologo -v quiet
+dotnet pack "$root/src/SelfAttention.Cli/SelfAttention.Cli.csproj" -c Release -o "$packages" --nologo -v quiet
+ls -l "$packages"
+
+echo "=== package contents ==="
+library="$packages/SelfAttention.$version.nupkg"
+for entry in README.md LICENSE lib/net10.0/SelfAttention.dll lib/net10.0/SelfAttention.xml SelfAttention.nuspec; do
+    unzip -l "$library" | grep -q " $entry\$" || { echo "missing in $(basename "$library"): $entry"; exit 1; }
+done
+test -f "$packages/SelfAttention.$version.snupkg" || { echo "missing symbols package SelfAttention.$version.snupkg"; exit 1; }
+unzip -l "$packages/SelfAttention.$version.snupkg" | grep -q "lib/net10.0/SelfAttention.pdb" || { echo "no pdb in the symbols package"; exit 1; }
+nuspec="$(unzip -p "$library" SelfAttention.nuspec)"
+for field in '<license type="expression">MIT</license>' '<readme>README.md</readme>' '<repository type="git"' 'System.Numerics.Tensors' 'CommunityToolkit.HighPerformance'; do
+    grep -qF "$field" <<<"$nuspec" || { echo "nuspec lacks $field"; echo "$nuspec"; exit 1; }
+done
+echo "library package: README, LICENSE, XML docs, symbols, license expression, repository, dependencies present"
+
+echo "=== install the library into a scratch console project ==="
+app="$work/app"
+dotnet new console -o "$app" -n SmokeApp --no-restore >/dev/null
+dotnet add "$app/SmokeApp.csproj" package SelfAttention --version "$version" --source "$packages" --source https://api.nuget.org/v3/index.json >/dev/null
+cat > "$app/Program.cs" <<'CS'
+using CommunityToolkit.HighPerformance;
+using SelfAttention;
+using SelfAttention.Reference;
+
+// "I love bears", unscaled, through the packaged library, checked against its own oracle.
+float[,] x = { { 0.5f, 0.8f, 0.2f, 0.6f }, { 0.7f, 0.1f, 0.9f, 0.3f }, { 0.4f, 0.6f, 0.3f, 0.8f } };
+var output = new float[3, 4];
+var weights = new float[3, 3];
+var expected = new float[3, 4];
+var options = new AttentionOptions { Scale = 1f };
+Attention.Compute(x, x, x, output, weights, options);
+NaiveAttention.Compute(x, x, x, expected, options);
+double worst = 0;
+for (int i = 0; i < 3; i++)
+    for (int c = 0; c < 4; c++)
+        worst = Math.Max(worst, Math.Abs(output[i, c] - expected[i, c]));
+Console.WriteLine($"weights[0, *] = {weights[0, 0]:0.0000} {weights[0, 1]:0.0000} {weights[0, 2]:0.0000}; largest difference from the oracle {worst:0.0e+0}");
+return worst < 1e-5 && Math.Abs(weights[0, 0] - 0.3939) < 1e-4 ? 0 : 1;
+CS
+dotnet run --project "$app/SmokeApp.csproj" -c Release
+
+echo "=== install the tool from the local folder ==="
+dotnet tool install SelfAttention.Cli --version "$version" --add-source "$packages" --tool-path "$work/tools" >/dev/null
+"$work/tools/selfattention" --version
+"$work/tools/selfattention" walkthrough --example 1 | sed -n '1,3p;/^Step 3/,/^Step 4/p'
+"$work/tools/selfattention" heatmap --example 3 --out "$work/example3.svg"
+grep -q '<svg' "$work/example3.svg"
+echo "package smoke test: OK"

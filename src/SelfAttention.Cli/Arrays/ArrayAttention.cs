@@ -1,0 +1,44 @@
+using CommunityToolkit.HighPerformance;
+
+namespace SelfAttention.Cli.Arrays;
+
+/// <summary>Runs attention over checked <see cref="ArrayInputs"/>: the output, and the weights when asked for.</summary>
+internal static class ArrayAttention
+{
+    /// <summary>
+    /// The output <c>[Batch, QueryLength, Heads·ValueDim]</c>. With <paramref name="weights"/> non-null, that buffer
+    /// (<c>[Batch, Heads, QueryLength, KeyLength]</c>) receives the weights: each head then runs through the
+    /// weights overload of <see cref="Attention.Compute(ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, Span2D{float}, Span2D{float}, AttentionOptions)"/>
+    /// on pitched views of the BSNH buffers; without, the whole problem is one <see cref="Attention.ComputeMultiHead"/> call.
+    /// </summary>
+    public static float[] Compute(ArrayInputs inputs, AttentionOptions options, float[]? weights)
+    {
+        AttentionShape shape = inputs.Shape;
+        float[] q = inputs.Query.Data, k = inputs.Key.Data, v = inputs.Value.Data;
+        var output = new float[(long)shape.Batch * shape.QueryLength * shape.Heads * shape.ValueDim];
+        if (weights is null || shape.QueryLength == 0 || shape.KeyLength == 0)
+        {
+            Attention.ComputeMultiHead(q, k, v, output, shape, options);
+            return output;
+        }
+
+        int nq = shape.QueryLength, nk = shape.KeyLength, d = shape.HeadDim, dv = shape.ValueDim;
+        int group = shape.Heads / shape.KvHeads;
+        int queryPitch = shape.Heads * d, keyPitch = shape.KvHeads * d, valuePitch = shape.KvHeads * dv, outputPitch = shape.Heads * dv;
+        for (int b = 0; b < shape.Batch; b++)
+        {
+            for (int h = 0; h < shape.Heads; h++)
+            {
+                int g = h / group;
+                var query = new ReadOnlySpan2D<float>(q, b * nq * queryPitch + h * d, nq, d, queryPitch - d);
+                var key = new ReadOnlySpan2D<float>(k, b * nk * keyPitch + g * d, nk, d, keyPitch - d);
+                var value = new ReadOnlySpan2D<float>(v, b * nk * valuePitch + g * dv, nk, dv, valuePitch - dv);
+                var head = new Span2D<float>(output, b * nq * outputPitch + h * dv, nq, dv, outputPitch - dv);
+                var headWeights = new Span2D<float>(weights, (b * shape.Heads + h) * nq * nk, nq, nk, 0);
+                Attention.Compute(query, key, value, head, headWeights, options);
+            }
+        }
+
+        return output;
+    }
+}

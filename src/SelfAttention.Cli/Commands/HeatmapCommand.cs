@@ -1,0 +1,227 @@
+using System.Globalization;
+using System.Text;
+using SelfAttention.Cli.Arrays;
+using SelfAttention.Cli.CommandLine;
+using SelfAttention.Cli.Heatmap;
+using SelfAttention.Cli.Walkthrough;
+using SelfAttention.Tokenization;
+
+namespace SelfAttention.Cli.Commands;
+
+/// <summary><c>selfattention heatmap</c>: attention weights as an SVG heatmap, one panel per head.</summary>
+internal sealed class HeatmapCommand : ICommand
+{
+    private const string DefaultOut = "attention.svg";
+
+    public string Name => "heatmap";
+
+    public string Summary => "attention weights as an SVG heatmap (--sentence, --example N, or .npy inputs)";
+
+    public string Help =>
+        $"""
+        Usage: selfattention heatmap --sentence TEXT [--heads H] [--dim D] [--seed S] [options]
+               selfattention heatmap --example N [options]
+               selfattention heatmap --query q.npy --key k.npy --heads H [--kv-heads G] [--value v.npy]
+                                     [--batch-index B] [--labels a,b,c] [--key-labels x,y,z] [options]
+
+        Writes the attention weights as a self-contained SVG (opens in any browser): one panel per head,
+        rows are queries, columns are keys, with token labels and a colour scale.
+
+        Sources (exactly one):
+          --sentence TEXT     tokenize TEXT, embed it with a seeded table, add sinusoidal positions, and run
+                              a seeded multi-head attention layer (MultiHeadAttention.CreateRandom)
+            --heads H         heads; default 4          --dim D    model width, a multiple of H; default 16
+            --seed S          seed of the table and the layer; default 1
+          --example N         the weights of walkthrough example N (1 to {Walkthroughs.Count})
+          --query, --key FILE .npy inputs as for 'selfattention run'; --value is optional (weights only)
+            --heads H, --kv-heads G, --batch-index B (default 0)
+            --labels LIST     comma-separated query labels; also the key labels when there are as many keys
+            --key-labels LIST comma-separated key labels
+
+        Options:
+          --out FILE          where to write the SVG; default {DefaultOut}
+          --values on|off     print the value in each cell; default: when a panel is at most 16×16
+        {AttentionOptionsReader.Help}  -h, --help          this text
+        (--causal, --scale and --normalization do not apply to --example, whose steps are fixed.)
+
+        Exit codes: 0 success; 1 the SVG could not be written; 2 bad option or bad input file (nothing written).
+
+        Examples:
+          selfattention heatmap --sentence "The cat sat on the mat" --heads 4 --causal --out cat.svg
+          selfattention heatmap --example 4 --out heads.svg
+
+        """;
+
+    public int Run(ArgumentReader arguments, TextWriter output, TextWriter error)
+    {
+        string? sentence = arguments.Option("--sentence");
+        int? example = arguments.IntOption("--example", 1, Walkthroughs.Count);
+        string? query = arguments.Option("--query");
+        string? key = arguments.Option("--key");
+        string? value = arguments.Option("--value");
+        int? heads = arguments.IntOption("--heads", 1, 4096);
+        int? kvHeads = arguments.IntOption("--kv-heads", 1, 4096);
+        int? dim = arguments.IntOption("--dim", 1, 65536);
+        int? seed = arguments.IntOption("--seed", 0);
+        int? batchIndex = arguments.IntOption("--batch-index", 0);
+        string? labels = arguments.Option("--labels");
+        string? keyLabels = arguments.Option("--key-labels");
+        string outPath = arguments.Option("--out") ?? DefaultOut;
+        bool? showValues = arguments.Option("--values") switch
+        {
+            null => null,
+            "on" => true,
+            "off" => false,
+            { } other => throw new UsageException($"{Name}: --values expects on or off, got '{other}'."),
+        };
+        AttentionOptions options = AttentionOptionsReader.Read(arguments, Name);
+        arguments.EnsureAllConsumed();
+
+        int sources = (sentence is null ? 0 : 1) + (example is null ? 0 : 1) + (query is null && key is null ? 0 : 1);
+        if (sources != 1)
+        {
+            throw new UsageException($"{Name}: give exactly one source: --sentence TEXT, --example N, or --query and --key; got {sources}.");
+        }
+
+        if (sentence is null && (dim is not null || seed is not null))
+        {
+            throw new UsageException($"{Name}: --dim and --seed apply to --sentence only.");
+        }
+
+        if (example is not null && (heads is not null || kvHeads is not null))
+        {
+            throw new UsageException($"{Name}: --heads and --kv-heads do not apply to --example.");
+        }
+
+        (IReadOnlyList<HeatmapPanel> panels, string title, string caption) = sentence is not null
+            ? FromSentence(sentence, heads ?? 4, dim ?? 16, (ulong)(seed ?? 1), options)
+            : example is { } number ? FromExample(number)
+            : FromArrays(query, key, value, heads, kvHeads, batchIndex ?? 0, labels, keyLabels, options);
+        string svg = SvgHeatmap.Render(panels, new HeatmapOptions { Title = title, Caption = caption, ShowValues = showValues });
+        WriteAtomically(outPath, svg);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"wrote {outPath}: {panels.Count} panel{(panels.Count == 1 ? "" : "s")}, {panels[0].Rows} × {panels[0].Columns}, {new FileInfo(outPath).Length / 1024.0:0.#} KiB"));
+        return ExitCodes.Success;
+    }
+
+    private (IReadOnlyList<HeatmapPanel>, string, string) FromSentence(string sentence, int heads, int dim, ulong seed, AttentionOptions options)
+    {
+        if (dim % heads != 0)
+        {
+            throw new UsageException($"{Name}: --dim {dim} must be a multiple of --heads {heads}.");
+        }
+
+        var tokenizer = new WordTokenizer(lowercase: false);
+        string[] tokens = tokenizer.Split(sentence).ToArray();
+        if (tokens.Length == 0)
+        {
+            throw new UsageException($"{Name}: --sentence has no words to attend over.");
+        }
+
+        var vocabulary = Vocabulary.Build([sentence], tokenizer);
+        int[] ids = tokenizer.Encode(sentence, vocabulary);
+        int n = ids.Length;
+        var x = new float[n * dim];
+        EmbeddingTable.CreateRandom(vocabulary.Count, dim, seed).Lookup(ids, x);
+        PositionalEncoding.AddSinusoidal(x, n, dim);
+        var layer = MultiHeadAttention.CreateRandom(dim, heads, seed);
+        var layerOutput = new float[n * dim];
+        var weights = new float[heads * n * n];
+        layer.Forward(x, x, layerOutput, weights, AttentionWeightsMode.PerHead, 1, n, n, options);
+        var panels = Enumerable.Range(0, heads)
+            .Select(h => new HeatmapPanel($"head {h}", tokens, tokens, weights.AsSpan(h * n * n, n * n).ToArray()))
+            .ToArray();
+        string title = $"\"{Shorten(sentence)}\"";
+        string caption = string.Create(CultureInfo.InvariantCulture,
+            $"rows: queries, columns: keys · {heads} heads of {dim / heads} dims, seeded layer (seed {seed}) · {Describe(options)}");
+        return (panels, title, caption);
+    }
+
+    private static (IReadOnlyList<HeatmapPanel>, string, string) FromExample(int number)
+    {
+        var example = Walkthroughs.Build(number);
+        var panels = example.Steps
+            .SelectMany(step => step.Matrices.Where(m => m.IsAttentionWeights)
+                .Select(m => new HeatmapPanel(m.Name == "weights" ? step.Title : m.Name, m.RowLabels, m.ColumnLabels, m.Values)))
+            .ToArray();
+        return (panels, $"Example {number}: \"{example.Sentence}\"", $"{example.Title} · rows: queries, columns: keys");
+    }
+
+    private (IReadOnlyList<HeatmapPanel>, string, string) FromArrays(string? query, string? key, string? value, int? heads, int? kvHeads,
+                                                                    int batchIndex, string? labels, string? keyLabels, AttentionOptions options)
+    {
+        if (query is null || key is null || heads is null)
+        {
+            throw new UsageException($"{Name}: .npy input needs --query, --key and --heads.");
+        }
+
+        var inputs = ArrayInputs.Read(Name, query, key, value, heads.Value, kvHeads);
+        AttentionShape shape = inputs.Shape;
+        if (batchIndex >= shape.Batch)
+        {
+            throw new UsageException($"{Name}: --batch-index {batchIndex} is out of range: the inputs have batch {shape.Batch}.");
+        }
+
+        int nq = shape.QueryLength, nk = shape.KeyLength;
+        if (nq == 0 || nk == 0)
+        {
+            throw new UsageException($"{Name}: nothing to draw: {nq} queries × {nk} keys.");
+        }
+
+        string[] rowLabels = Labels("--labels", labels, nq);
+        string[] columnLabels = keyLabels is not null ? Labels("--key-labels", keyLabels, nk)
+                              : labels is not null && nk == nq ? rowLabels
+                              : Labels("--key-labels", null, nk);
+        var weights = new float[(long)shape.Batch * shape.Heads * nq * nk];
+        ArrayAttention.Compute(inputs, options, weights);
+        var panels = Enumerable.Range(0, shape.Heads)
+            .Select(h => new HeatmapPanel($"head {h}", rowLabels, columnLabels,
+                                          weights.AsSpan((batchIndex * shape.Heads + h) * nq * nk, nq * nk).ToArray()))
+            .ToArray();
+        string batch = inputs.Batched ? $"[{batchIndex}]" : "";
+        return (panels, $"{Path.GetFileName(query)}{batch} · {Path.GetFileName(key)}{batch}",
+                $"rows: queries, columns: keys · {shape.Heads} heads ({shape.KvHeads} kv) of {shape.HeadDim} dims · {Describe(options)}");
+    }
+
+    private string[] Labels(string option, string? list, int count)
+    {
+        if (list is null)
+        {
+            return Enumerable.Range(0, count).Select(i => i.ToString(CultureInfo.InvariantCulture)).ToArray();
+        }
+
+        string[] labels = list.Split(',', StringSplitOptions.TrimEntries);
+        if (labels.Length != count)
+        {
+            throw new UsageException($"{Name}: {option}: expected {count} labels, got {labels.Length}.");
+        }
+
+        return labels;
+    }
+
+    private static string Describe(AttentionOptions options) =>
+        string.Join(", ", new[]
+        {
+            options.IsCausal ? "causal" : "not causal",
+            options.Scale is { } scale ? string.Create(CultureInfo.InvariantCulture, $"scale {scale:0.####}") : "scale 1/√d",
+            options.Normalization == AttentionNormalization.Sum ? "divide by the sum" : "softmax",
+        });
+
+    private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
+
+    // The SVG goes to a temporary file beside the target first, so a failed write never leaves half a file.
+    private static void WriteAtomically(string path, string content)
+    {
+        string full = Path.GetFullPath(path);
+        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
+        try
+        {
+            File.WriteAllText(temporary, content, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temporary);
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using SelfAttention.Cli;
+
+return CliApp.Run(args, Console.Out, Console.Error);

@@ -1,0 +1,219 @@
+using CommunityToolkit.HighPerformance;
+using SelfAttention.Cli.Tests.Helpers;
+using SelfAttention.IO;
+using SelfAttention.Reference;
+
+namespace SelfAttention.Cli.Tests.Commands;
+
+/// <summary>
+/// <c>run</c>: attention over .npy files agrees with the naive reference (tolerance 2e-5 + 2e-5·|ref|: float32
+/// kernels against double sums on values of order 1), and every bad input exits 2 with one line and writes nothing.
+/// </summary>
+public class RunCommandTests
+{
+    private const float Tolerance = 2e-5f;
+
+    [Fact]
+    public void BatchedGroupedQueryAttentionMatchesTheReference()
+    {
+        using var folder = new TempFolder();
+        // batch 2, 5 queries, 7 keys, 4 query heads over 2 kv heads, head dim 3, value dim 5.
+        float[] q = NpyFiles.WriteRandom(folder.File("q.npy"), 1, 2, 5, 4 * 3);
+        float[] k = NpyFiles.WriteRandom(folder.File("k.npy"), 2, 2, 7, 2 * 3);
+        float[] v = NpyFiles.WriteRandom(folder.File("v.npy"), 3, 2, 7, 2 * 5);
+        var result = Tool.Run("run", "--query", folder.File("q.npy"), "--key", folder.File("k.npy"), "--value", folder.File("v.npy"),
+                              "--heads", "4", "--kv-heads", "2", "--causal", "--out", folder.File("o.npy"), "--weights", folder.File("w.npy"));
+        Assert.True(result.ExitCode == 0, result.ToString());
+
+        var shape = new AttentionShape(2, 5, 7, 4, 3) { KvHeads = 2, ValueDim = 5 };
+        var options = new AttentionOptions { IsCausal = true };
+        var expected = new float[2 * 5 * 4 * 5];
+        NaiveAttention.ComputeMultiHead(q, k, v, expected, shape, options);
+        var output = Npy.ReadFile(folder.File("o.npy"));
+        Assert.Equal(new[] { 2, 5, 20 }, output.Shape);
+        AssertClose(expected, output.Data);
+
+        var weights = Npy.ReadFile(folder.File("w.npy"));
+        Assert.Equal(new[] { 2, 4, 5, 7 }, weights.Shape);
+        for (int b = 0; b < 2; b++)
+        {
+            for (int h = 0; h < 4; h++)
+            {
+                var expectedWeights = new float[5 * 7];
+                NaiveAttention.Compute(new ReadOnlySpan2D<float>(q, b * 5 * 12 + h * 3, 5, 3, 9),
+                                       new ReadOnlySpan2D<float>(k, b * 7 * 6 + h / 2 * 3, 7, 3, 3),
+                                       new ReadOnlySpan2D<float>(v, b * 7 * 10 + h / 2 * 5, 7, 5, 5),
+                                       new float[5, 5], new Span2D<float>(expectedWeights, 5, 7), options);
+                AssertClose(expectedWeights, weights.Data.AsSpan((b * 4 + h) * 35, 35).ToArray());
+            }
+        }
+    }
+
+    [Fact]
+    public void UnbatchedFloat64InputsWithScaleAndSumNormalisation()
+    {
+        using var folder = new TempFolder();
+        var q = new double[3 * 4];
+        var k = new double[6 * 4];
+        for (int i = 0; i < q.Length; i++) q[i] = 0.1 * (i % 7) + 0.05;
+        for (int i = 0; i < k.Length; i++) k[i] = 0.2 * (i % 5) + 0.1;
+        Npy.WriteFile(folder.File("q.npy"), q, [3, 4]);
+        Npy.WriteFile(folder.File("k.npy"), k, [6, 4]);
+        var result = Tool.Run("run", "--query", folder.File("q.npy"), "--key", folder.File("k.npy"), "--value", folder.File("k.npy"),
+                              "--heads", "2", "--scale", "0.25", "--normalization", "sum", "--threads", "2", "--out", folder.File("o.npy"));
+        Assert.True(result.ExitCode == 0, result.ToString());
+
+        float[] qf = q.Select(x => (float)x).ToArray(), kf = k.Select(x => (float)x).ToArray();
+        var expected = new float[3 * 4];
+        NaiveAttention.ComputeMultiHead(qf, kf, kf, expected, new AttentionShape(1, 3, 6, 2, 2),
+                                        new AttentionOptions { Scale = 0.25f, Normalization = AttentionNormalization.Sum });
+        var output = Npy.ReadFile(folder.File("o.npy"));
+        Assert.Equal(new[] { 3, 4 }, output.Shape);
+        AssertClose(expected, output.Data);
+        Assert.Contains("scale 0.25, sum", result.Output);
+    }
+
+    [Fact]
+    public void WithoutOutASmallResultIsPrinted()
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("x.npy"), 4, 3, 4);
+        var result = Tool.Run("run", "--query", folder.File("x.npy"), "--key", folder.File("x.npy"), "--value", folder.File("x.npy"), "--heads", "1");
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("output", result.Output);
+        Assert.Contains("c3", result.Output);
+        Assert.Equal(new[] { "x.npy" }, folder.Files());
+    }
+
+    [Fact]
+    public void WrongMagicIsRejected() => AssertRejected(
+        f => NpyFiles.WriteRaw(f, "<f4", false, [2, 4], NpyFiles.Bytes(new float[8]), magic: "\u0093NUMPZ"), "magic");
+
+    [Fact]
+    public void FortranOrderIsRejected() => AssertRejected(
+        f => NpyFiles.WriteRaw(f, "<f4", true, [2, 4], NpyFiles.Bytes(new float[8])), "Fortran");
+
+    [Theory]
+    [InlineData("<i4")]
+    [InlineData(">f4")]
+    [InlineData("<f2")]
+    [InlineData("<c8")]
+    public void UnsupportedDtypeIsRejected(string descr) => AssertRejected(
+        f => NpyFiles.WriteRaw(f, descr, false, [2, 4], new byte[32]), descr);
+
+    [Fact]
+    public void TruncatedDataIsRejected() => AssertRejected(
+        f => NpyFiles.WriteRaw(f, "<f4", false, [2, 4], NpyFiles.Bytes(new float[7])), "truncated");
+
+    [Fact]
+    public void KeyWidthThatDoesNotMatchTheQueryIsRejected()
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 8);
+        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 5, 6);
+        NpyFiles.WriteRandom(folder.File("v.npy"), 3, 5, 8);
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2"], "k.npy", "expected last dimension 8", "got 6");
+    }
+
+    [Fact]
+    public void KeyAndValueLengthsMustAgree()
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 8);
+        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 5, 8);
+        NpyFiles.WriteRandom(folder.File("v.npy"), 3, 4, 8);
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2"], "v.npy", "expected 5 rows", "got 4");
+    }
+
+    [Fact]
+    public void BatchesMustAgree()
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 2, 3, 8);
+        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 3, 5, 8);
+        NpyFiles.WriteRandom(folder.File("v.npy"), 3, 3, 5, 8);
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2"], "k.npy", "expected batch 2", "got 3");
+    }
+
+    [Fact]
+    public void RanksMustAgree()
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 8);
+        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 1, 5, 8);
+        NpyFiles.WriteRandom(folder.File("v.npy"), 3, 5, 8);
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2"], "k.npy", "2-D");
+    }
+
+    [Theory]
+    [InlineData(new[] { "--heads", "3" }, "multiple of --heads 3")]
+    [InlineData(new[] { "--heads", "4", "--kv-heads", "3" }, "not a multiple of --kv-heads 3")]
+    [InlineData(new[] { "--heads", "0" }, "--heads expects an integer ≥ 1")]
+    [InlineData(new[] { "--heads", "2", "--scale", "NaN" }, "--scale expects a finite number")]
+    [InlineData(new[] { "--heads", "2", "--normalization", "max" }, "softmax or sum")]
+    [InlineData(new[] { "--heads", "2", "--threads", "0" }, "--threads")]
+    [InlineData(new string[0], "--heads is required")]
+    public void BadOptionsAreRejected(string[] options, string message)
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 8);
+        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 5, 8);
+        NpyFiles.WriteRandom(folder.File("v.npy"), 3, 5, 8);
+        AssertUsageErrorWritesNothing(folder, options, message);
+    }
+
+    [Fact]
+    public void MissingFileIsRejected()
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 8);
+        var result = Tool.Run("run", "--query", folder.File("q.npy"), "--key", folder.File("nope.npy"), "--value", folder.File("q.npy"), "--heads", "2");
+        Tool.AssertUsageError(result, "--key", "no such file", "nope.npy");
+    }
+
+    [Fact]
+    public void OutAndWeightsMustDiffer()
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 8);
+        var result = Tool.Run("run", "--query", folder.File("q.npy"), "--key", folder.File("q.npy"), "--value", folder.File("q.npy"),
+                              "--heads", "2", "--out", folder.File("same.npy"), "--weights", folder.File("same.npy"));
+        Tool.AssertUsageError(result, "same file");
+        Assert.Equal(new[] { "q.npy" }, folder.Files());
+    }
+
+    [Fact]
+    public void MissingRequiredOptionsAreNamed() =>
+        Tool.AssertUsageError(Tool.Run("run", "--heads", "2"), "--query, --key, --value are required");
+
+    // Writes a good key and value and a bad query made by `write`, then expects exit 2, one line naming the file and
+    // the problem, and no output files.
+    private static void AssertRejected(Action<string> write, string problem)
+    {
+        using var folder = new TempFolder();
+        write(folder.File("q.npy"));
+        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 5, 4);
+        NpyFiles.WriteRandom(folder.File("v.npy"), 3, 5, 4);
+        AssertUsageErrorWritesNothing(folder, ["--heads", "1"], "q.npy", problem);
+    }
+
+    private static void AssertUsageErrorWritesNothing(TempFolder folder, string[] options, params string[] fragments)
+    {
+        string[] before = folder.Files();
+        var result = Tool.Run(["run", "--query", folder.File("q.npy"), "--key", folder.File("k.npy"), "--value", folder.File("v.npy"),
+                               .. options, "--out", folder.File("o.npy"), "--weights", folder.File("w.npy")]);
+        Tool.AssertUsageError(result, fragments);
+        Assert.Equal("", result.Output);
+        Assert.Equal(before, folder.Files());
+    }
+
+    private static void AssertClose(float[] expected, float[] actual)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= Tolerance + Tolerance * Math.Abs(expected[i]),
+                $"element {i}: expected {expected[i]}, actual {actual[i]}");
+        }
+    }
+}

@@ -1,0 +1,62 @@
+namespace SelfAttention.Cli.Tests.Helpers;
+
+/// <summary>What one run of the tool printed and returned.</summary>
+internal sealed record CliResult(int ExitCode, string Output, string Error)
+{
+    /// <summary>The non-empty lines of standard error.</summary>
+    public string[] ErrorLines => Error.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Output}\n--- stderr\n{Error}";
+}
+
+/// <summary>Runs the tool in-process, as <c>selfattention ARGS</c> would, capturing both streams.</summary>
+internal static class Tool
+{
+    public static CliResult Run(params string[] args)
+    {
+        var output = new StringWriter { NewLine = "\n" };
+        var error = new StringWriter { NewLine = "\n" };
+        int code = CliApp.Run(args, output, error);
+        return new CliResult(code, output.ToString(), error.ToString());
+    }
+
+    /// <summary>Asserts a usage failure: exit code 2, exactly one line on stderr containing every fragment.</summary>
+    public static void AssertUsageError(CliResult result, params string[] fragments)
+    {
+        Assert.True(result.ExitCode == 2, result.ToString());
+        Assert.True(result.ErrorLines.Length == 1, result.ToString());
+        foreach (string fragment in fragments)
+        {
+            Assert.Contains(fragment, result.Error, StringComparison.OrdinalIgnoreCase);
+        }
+    }
+}
+
+/// <summary>A fresh temporary folder per test, deleted afterwards.</summary>
+internal sealed class TempFolder : IDisposable
+{
+    public TempFolder()
+    {
+        Path = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "selfattention-cli-tests-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(Path);
+    }
+
+    public string Path { get; }
+
+    public string File(string name) => System.IO.Path.Combine(Path, name);
+
+    /// <summary>The names of the files in the folder, sorted.</summary>
+    public string[] Files() => Directory.GetFiles(Path).Select(System.IO.Path.GetFileName).Order(StringComparer.Ordinal).ToArray()!;
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Path, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temporary folder is harmless; the assertion that failed matters more.
+        }
+    }
+}
