@@ -64,28 +64,9 @@ public class AllocationTests
                             Call(entry, q, k, v, output, weights, nq, nk, d, heads, options);
                         }
 
-                        // The runtime occasionally charges a one-off allocation to this thread in the middle of a run
-                        // (seen: ~7 KB on one call, 248 B on the next, then 0 for good, with tiering on or off), and a
-                        // garbage collection started by another thread can shift the counter without any allocation
-                        // (dotnet/coreclr#10207). So up to five consecutive calls are measured: a call that allocates
-                        // allocates every time and fails all five; runtime noise does not repeat.
-                        var measured = new List<long>();
-                        for (int attempt = 0; attempt < 5; attempt++)
-                        {
-                            int collections = GC.CollectionCount(0);
-                            long before = GC.GetAllocatedBytesForCurrentThread();
-                            Call(entry, q, k, v, output, weights, nq, nk, d, heads, options);
-                            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-                            if (allocated == 0 && GC.CollectionCount(0) == collections)
-                            {
-                                measured.Clear();
-                                break;
-                            }
-
-                            measured.Add(allocated);
-                        }
-
-                        Assert.True(measured.Count == 0, $"{entry}, {kernel}, nq={nq} nk={nk} d={d} causal={causal} norm={normalization} degree={degree}: steady-state calls allocated [{string.Join(", ", measured)}] bytes.");
+                        // One-off runtime charges are voted out by the helper; see AllocationAssert.
+                        AllocationAssert.SteadyStateAllocatesNothing(() => Call(entry, q, k, v, output, weights, nq, nk, d, heads, options),
+                            $"{entry}, {kernel}, nq={nq} nk={nk} d={d} causal={causal} norm={normalization} degree={degree}", warmUpCalls: 0);
                         Assert.True(float.IsFinite(output[0]), $"{entry}, {kernel}: the measured call produced {output[0]}.");
                     }
                 }

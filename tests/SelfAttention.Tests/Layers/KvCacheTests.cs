@@ -139,14 +139,7 @@ public class KvCacheTests
         float[] token = TestInputs.Uniform(rng, 64, 1f), tokenOut = new float[64];
         var causal = new AttentionOptions { IsCausal = true };
         layer.Forward(prompt, promptOut, 1, 200, cache, causal);
-        for (int i = 0; i < 3; i++)
-        {
-            layer.Forward(token, tokenOut, 1, 1, cache, causal);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        layer.Forward(token, tokenOut, 1, 1, cache, causal);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AllocationAssert.SteadyStateAllocatesNothing(() => layer.Forward(token, tokenOut, 1, 1, cache, causal), $"decode step, {storage} cache");
     }
 
     private static void Step(MultiHeadAttention layer, KvCache cache, float[] input, float[] output, int batch, int tokens, int modelDim, int first, int count, AttentionOptions options)

@@ -102,14 +102,7 @@ public class MultiHeadAttentionTests
         var layer = MultiHeadAttention.CreateRandom(64, 4, seed: 1);
         var rng = new Random(1);
         float[] input = TestInputs.Uniform(rng, 2 * 40 * 64, 1f), output = new float[input.Length];
-        for (int i = 0; i < 3; i++)
-        {
-            layer.Forward(input, output, 2, 40);
-        }
-
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        layer.Forward(input, output, 2, 40);
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        AllocationAssert.SteadyStateAllocatesNothing(() => layer.Forward(input, output, 2, 40), "MultiHeadAttention.Forward");
     }
 
     [Fact]

@@ -263,7 +263,7 @@ public class LayerAllocationTests
         var table = EmbeddingTable.CreateRandom(1000, 64, seed: 3);
         int[] ids = [5, 999, 0, 17, 17, 3, 400, 12];
         var destination = new float[ids.Length * 64];
-        AssertNoAllocation(() => table.Lookup(ids, destination), "EmbeddingTable.Lookup");
+        AllocationAssert.SteadyStateAllocatesNothing(() => table.Lookup(ids, destination), "EmbeddingTable.Lookup");
     }
 
     [Fact]
@@ -272,8 +272,8 @@ public class LayerAllocationTests
         foreach (int modelDim in new[] { 7, 64, 300 })
         {
             var embeddings = new float[32 * modelDim];
-            AssertNoAllocation(() => PositionalEncoding.AddSinusoidal(embeddings, 32, modelDim, startPosition: 10), $"AddSinusoidal d {modelDim}");
-            AssertNoAllocation(() => PositionalEncoding.WriteSinusoidal(embeddings, 32, modelDim), $"WriteSinusoidal d {modelDim}");
+            AllocationAssert.SteadyStateAllocatesNothing(() => PositionalEncoding.AddSinusoidal(embeddings, 32, modelDim, startPosition: 10), $"AddSinusoidal d {modelDim}");
+            AllocationAssert.SteadyStateAllocatesNothing(() => PositionalEncoding.WriteSinusoidal(embeddings, 32, modelDim), $"WriteSinusoidal d {modelDim}");
         }
     }
 
@@ -285,7 +285,7 @@ public class LayerAllocationTests
             foreach (var layout in new[] { RotaryLayout.Interleaved, RotaryLayout.HalfSplit })
             {
                 var x = TestInputs.Uniform(new Random(1), 16 * 4 * headDim, 1f);
-                AssertNoAllocation(() => RotaryEmbedding.Apply(x, 16, 4, headDim, 100, layout), $"RotaryEmbedding.Apply {layout} headDim {headDim}");
+                AllocationAssert.SteadyStateAllocatesNothing(() => RotaryEmbedding.Apply(x, 16, 4, headDim, 100, layout), $"RotaryEmbedding.Apply {layout} headDim {headDim}");
             }
         }
     }
@@ -297,35 +297,6 @@ public class LayerAllocationTests
         var vocabulary = Vocabulary.Build(["Dream big, and work for it!"], tokenizer);
         string text = "Dream BIG, and work for it! " + new string('X', 200);
         var ids = new int[16];
-        AssertNoAllocation(() => tokenizer.Encode(text, vocabulary, ids), "WordTokenizer.Encode(span)");
-    }
-
-    /// <summary>
-    /// Warm up, then measure up to five calls: a call that allocates does so every time; a one-off runtime charge to
-    /// the thread or a collection started elsewhere (see <see cref="AllocationTests"/>) does not repeat.
-    /// </summary>
-    private static void AssertNoAllocation(Action call, string context)
-    {
-        for (int warmUp = 0; warmUp < 3; warmUp++)
-        {
-            call();
-        }
-
-        var measured = new List<long>();
-        for (int attempt = 0; attempt < 5; attempt++)
-        {
-            int collections = GC.CollectionCount(0);
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            call();
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-            if (allocated == 0 && GC.CollectionCount(0) == collections)
-            {
-                return;
-            }
-
-            measured.Add(allocated);
-        }
-
-        Assert.Fail($"{context}: every measured call allocated ({string.Join(", ", measured)} bytes).");
+        AllocationAssert.SteadyStateAllocatesNothing(() => tokenizer.Encode(text, vocabulary, ids), "WordTokenizer.Encode(span)");
     }
 }
