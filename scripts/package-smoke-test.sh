@@ -18,11 +18,14 @@ ls -l "$packages"
 
 echo "=== package contents ==="
 library="$packages/SelfAttention.$version.nupkg"
+# (Listings go through variables: 'unzip | grep -q' can fail under pipefail when grep stops reading early.)
+listing="$(unzip -l "$library")"
 for entry in README.md LICENSE lib/net10.0/SelfAttention.dll lib/net10.0/SelfAttention.xml SelfAttention.nuspec; do
-    unzip -l "$library" | grep -q " $entry\$" || { echo "missing in $(basename "$library"): $entry"; exit 1; }
+    grep -q " $entry\$" <<<"$listing" || { echo "missing in $(basename "$library"): $entry"; exit 1; }
 done
 test -f "$packages/SelfAttention.$version.snupkg" || { echo "missing symbols package SelfAttention.$version.snupkg"; exit 1; }
-unzip -l "$packages/SelfAttention.$version.snupkg" | grep -q "lib/net10.0/SelfAttention.pdb" || { echo "no pdb in the symbols package"; exit 1; }
+symbols="$(unzip -l "$packages/SelfAttention.$version.snupkg")"
+grep -q "lib/net10.0/SelfAttention.pdb" <<<"$symbols" || { echo "no pdb in the symbols package"; exit 1; }
 nuspec="$(unzip -p "$library" SelfAttention.nuspec)"
 for field in '<license type="expression">MIT</license>' '<readme>README.md</readme>' '<repository type="git"' 'System.Numerics.Tensors' 'CommunityToolkit.HighPerformance'; do
     grep -qF "$field" <<<"$nuspec" || { echo "nuspec lacks $field"; echo "$nuspec"; exit 1; }
@@ -32,7 +35,17 @@ echo "library package: README, LICENSE, XML docs, symbols, license expression, r
 echo "=== install the library into a scratch console project ==="
 app="$work/app"
 dotnet new console -o "$app" -n SmokeApp --no-restore >/dev/null
-dotnet add "$app/SmokeApp.csproj" package SelfAttention --version "$version" --source "$packages" --source https://api.nuget.org/v3/index.json >/dev/null
+cat > "$app/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <clear />
+    <add key="local" value="$packages" />
+    <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+  </packageSources>
+</configuration>
+XML
+dotnet add "$app/SmokeApp.csproj" package SelfAttention --version "$version" >/dev/null
 cat > "$app/Program.cs" <<'CS'
 using CommunityToolkit.HighPerformance;
 using SelfAttention;
