@@ -13,6 +13,7 @@ internal static class AttentionOptionsReader
           --scale S               score scale; default 1/√(head dim)
           --normalization N       softmax (default) or sum (divide by the sum)
           --threads N             worker threads; default: every core (results are identical for any N)
+
         """;
 
     public static AttentionOptions Read(ArgumentReader arguments, string command)

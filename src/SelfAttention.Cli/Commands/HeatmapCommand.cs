@@ -39,9 +39,9 @@ internal sealed class HeatmapCommand : ICommand
             --key-labels LIST comma-separated key labels
 
         Options:
-          --out FILE          where to write the SVG; default {DefaultOut}
-          --values on|off     print the value in each cell; default: when a panel is at most 16×16
-        {AttentionOptionsReader.Help}  -h, --help          this text
+          --out FILE              where to write the SVG; default {DefaultOut}
+          --values on|off         print the value in each cell; default: when a panel is at most 16×16
+        {AttentionOptionsReader.Help}  -h, --help              this text
         (--causal, --scale and --normalization do not apply to --example, whose steps are fixed.)
 
         Exit codes: 0 success; 1 the SVG could not be written; 2 bad option or bad input file (nothing written).
