@@ -13,14 +13,14 @@ namespace SelfAttention.Kernels;
 /// <item>scores <c>Sᵀ[j][r]</c> come from a 6-key × 4-vector micro-kernel that broadcasts <c>k[j][c]</c> straight from K's
 /// natural layout (24 accumulators, each loaded vector feeds six FMAs), so K is never packed;</item>
 /// <item>the online softmax is vertical: the running max, sum and rescale factor of a query are lanes of a vector, so it
-/// needs no horizontal reductions;</item>
+/// needs no horizontal reductions, and the score micro-kernel folds each register tile into the new max as it stores it;</item>
 /// <item><c>O[r][:] += Σ_j P[r][j]·V[j][:]</c> is a 4-row micro-kernel that broadcasts <c>Pᵀ[j][r]</c> against V rows in
 /// their natural layout, with the rescale by <c>e^(m_old − m_new)</c> folded into loading the accumulator tile.</item>
 /// </list>
 /// </para>
 /// <para>
 /// Scratch per work item (floats, 64-byte aligned): <c>Qt [headDim × Bq]</c>, <c>Sᵀ [KeyBlock × Bq]</c>,
-/// <c>O [Bq × valueDim]</c>, then <c>m, l, alpha [Bq]</c> each: O(tile), never O(queryLength·keyLength).
+/// <c>O [Bq × valueDim]</c>, then <c>m, l, alpha, m' [Bq]</c> each: O(tile), never O(queryLength·keyLength).
 /// </para>
 /// Causal: key blocks past the last key any row of the query block can see are never visited; only blocks that cross
 /// the diagonal are masked. A row that sees no key keeps m = −∞ and l = 0 and is written as zeros.
@@ -46,7 +46,7 @@ internal static unsafe class TiledAttention
 
     /// <summary>Scratch floats one work item needs.</summary>
     public static int ScratchLength(int queryBlock, int headDim, int valueDim) =>
-        queryBlock * (headDim + KeyBlock + valueDim + 3);
+        queryBlock * (headDim + KeyBlock + valueDim + 4);
 
     /// <summary>Computes query rows <c>[q0, q0 + Bq)</c> (clipped to the query length) of head (batch, head).</summary>
     public static void RunBlock<TV, TOps>(in AttentionProblem p, int batch, int head, int q0, Span<float> scratchSpan)
@@ -65,6 +65,7 @@ internal static unsafe class TiledAttention
             float* m = acc + bq * valueDim;             // [bq]
             float* l = m + bq;                          // [bq]
             float* alpha = l + bq;                      // [bq]
+            float* mNext = alpha + bq;                  // [bq]
 
             float* q = p.QueryHead(batch, head) + q0 * p.QueryRowStride;
             float* k = p.KeyHead(batch, head);
@@ -103,18 +104,20 @@ internal static unsafe class TiledAttention
             for (int j0 = 0; j0 < keyEnd; j0 += KeyBlock)
             {
                 int bk = Math.Min(KeyBlock, keyEnd - j0);
-                Scores<TV, TOps>(qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st);
 
                 // The block crosses the diagonal when its last key is hidden from the block's first row. Then row r
-                // sees the block's keys jj ≤ r − firstHidden; otherwise every row sees all of them.
-                int firstHidden = int.MinValue / 2;
-                if (p.IsCausal && j0 + bk - 1 > q0 + offset)
+                // sees the block's keys jj ≤ r − firstHidden; otherwise every row sees all of them. The running max
+                // takes the block's scores as they are computed, or after masking on the diagonal.
+                bool diagonal = p.IsCausal && j0 + bk - 1 > q0 + offset;
+                int firstHidden = diagonal ? j0 - q0 - offset : int.MinValue / 2;
+                new Span<float>(m, bq).CopyTo(new Span<float>(mNext, bq));
+                Scores<TV, TOps>(qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st, diagonal ? null : mNext);
+                if (diagonal)
                 {
-                    firstHidden = j0 - q0 - offset;
-                    MaskDiagonal<TV, TOps>(st, bk, firstHidden);
+                    MaskDiagonal<TV, TOps>(st, bk, firstHidden, mNext);
                 }
 
-                OnlineSoftmax<TV, TOps>(st, bk, m, l, alpha);
+                OnlineSoftmax<TV, TOps>(st, bk, m, mNext, l, alpha);
                 AccumulateValues<TV, TOps>(st, bk, firstHidden, v + j0 * p.ValueRowStride, p.ValueRowStride, valueDim, alpha, acc, tileRows);
             }
 
@@ -140,17 +143,18 @@ internal static unsafe class TiledAttention
     }
 
     /// <summary>
-    /// Sᵀ[j][r] = Σ_c k[j][c]·Qt[c][r] for j &lt; keyCount. qt: [headDim][4·lanes]; k: [keyCount, headDim] with row
-    /// stride <paramref name="keyStride"/>; st: [keyCount][4·lanes].
+    /// Sᵀ[j][r] = Σ_c k[j][c]·Qt[c][r] for j &lt; keyCount, and <c>rowMax[r] = max(rowMax[r], max_j Sᵀ[j][r])</c> unless
+    /// rowMax is null: folding each register tile into the max saves a pass over Sᵀ. qt: [headDim][4·lanes];
+    /// k: [keyCount, headDim] with row stride <paramref name="keyStride"/>; st: [keyCount][4·lanes]; rowMax: [4·lanes].
     /// </summary>
-    private static void Scores<TV, TOps>(float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st)
+    private static void Scores<TV, TOps>(float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
         if (FewRegisters)
         {
-            ScoresHalfWidth<TV, TOps>(qt, k, keyStride, keyCount, headDim, st);
-            ScoresHalfWidth<TV, TOps>(qt + 2 * w, k, keyStride, keyCount, headDim, st + 2 * w);
+            ScoresHalfWidth<TV, TOps>(qt, k, keyStride, keyCount, headDim, st, rowMax);
+            ScoresHalfWidth<TV, TOps>(qt + 2 * w, k, keyStride, keyCount, headDim, st + 2 * w, rowMax == null ? null : rowMax + 2 * w);
             return;
         }
 
@@ -189,6 +193,13 @@ internal static unsafe class TiledAttention
             Store4<TV, TOps>(s + 3 * bq, w, a30, a31, a32, a33);
             Store4<TV, TOps>(s + 4 * bq, w, a40, a41, a42, a43);
             Store4<TV, TOps>(s + 5 * bq, w, a50, a51, a52, a53);
+            if (rowMax != null)
+            {
+                FoldMax<TV, TOps>(rowMax, 0, a00, a10, a20, a30, a40, a50);
+                FoldMax<TV, TOps>(rowMax, (nuint)w, a01, a11, a21, a31, a41, a51);
+                FoldMax<TV, TOps>(rowMax, (nuint)(2 * w), a02, a12, a22, a32, a42, a52);
+                FoldMax<TV, TOps>(rowMax, (nuint)(3 * w), a03, a13, a23, a33, a43, a53);
+            }
         }
 
         for (; j < keyCount; j++)
@@ -206,6 +217,13 @@ internal static unsafe class TiledAttention
             }
 
             Store4<TV, TOps>(st + j * bq, w, a0, a1, a2, a3);
+            if (rowMax != null)
+            {
+                FoldMax<TV, TOps>(rowMax, 0, a0);
+                FoldMax<TV, TOps>(rowMax, (nuint)w, a1);
+                FoldMax<TV, TOps>(rowMax, (nuint)(2 * w), a2);
+                FoldMax<TV, TOps>(rowMax, (nuint)(3 * w), a3);
+            }
         }
     }
 
@@ -213,7 +231,7 @@ internal static unsafe class TiledAttention
     /// <see cref="Scores{TV, TOps}"/> for half of the query lanes (two vectors) with 12 accumulators, for 16-register ISAs.
     /// qt and st point at the half's first lane; rows keep their full stride of 4·lanes.
     /// </summary>
-    private static void ScoresHalfWidth<TV, TOps>(float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st)
+    private static void ScoresHalfWidth<TV, TOps>(float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
@@ -248,6 +266,11 @@ internal static unsafe class TiledAttention
             TOps.Store(a30, ref s[3 * bq], 0); TOps.Store(a31, ref s[3 * bq], (nuint)w);
             TOps.Store(a40, ref s[4 * bq], 0); TOps.Store(a41, ref s[4 * bq], (nuint)w);
             TOps.Store(a50, ref s[5 * bq], 0); TOps.Store(a51, ref s[5 * bq], (nuint)w);
+            if (rowMax != null)
+            {
+                FoldMax<TV, TOps>(rowMax, 0, a00, a10, a20, a30, a40, a50);
+                FoldMax<TV, TOps>(rowMax, (nuint)w, a01, a11, a21, a31, a41, a51);
+            }
         }
 
         for (; j < keyCount; j++)
@@ -264,6 +287,11 @@ internal static unsafe class TiledAttention
 
             TOps.Store(a0, ref st[j * bq], 0);
             TOps.Store(a1, ref st[j * bq], (nuint)w);
+            if (rowMax != null)
+            {
+                FoldMax<TV, TOps>(rowMax, 0, a0);
+                FoldMax<TV, TOps>(rowMax, (nuint)w, a1);
+            }
         }
     }
 
@@ -277,46 +305,59 @@ internal static unsafe class TiledAttention
         TOps.Store(a3, ref destination[0], (nuint)(3 * w));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FoldMax<TV, TOps>(float* rowMax, nuint offset, TV a0, TV a1, TV a2, TV a3, TV a4, TV a5)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        TV max = TOps.MaxNative(TOps.MaxNative(TOps.MaxNative(a0, a1), TOps.MaxNative(a2, a3)), TOps.MaxNative(a4, a5));
+        FoldMax<TV, TOps>(rowMax, offset, max);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FoldMax<TV, TOps>(float* rowMax, nuint offset, TV a)
+        where TV : struct where TOps : struct, IFloatVector<TV> =>
+        TOps.Store(TOps.MaxNative(a, TOps.Load(ref rowMax[0], offset)), ref rowMax[0], offset);
+
     /// <summary>
     /// Sets Sᵀ[j][r] = −∞ where key <c>j0 + j</c> is hidden from query <c>q0 + r</c>, i.e. where
-    /// <c>r &lt; j + firstHidden</c> with <c>firstHidden = j0 − q0 − offset</c>.
+    /// <c>r &lt; j + firstHidden</c> with <c>firstHidden = j0 − q0 − offset</c>, and folds the masked scores into rowMax.
     /// </summary>
-    private static void MaskDiagonal<TV, TOps>(float* st, int keyCount, int firstHidden)
+    private static void MaskDiagonal<TV, TOps>(float* st, int keyCount, int firstHidden, float* rowMax)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
         TV minusInfinity = TOps.Create(float.NegativeInfinity);
-        for (int j = 0; j < keyCount; j++)
+        for (int t = 0; t < VectorsPerTile; t++)
         {
-            float* s = st + j * bq;
-            for (int t = 0; t < VectorsPerTile; t++)
+            TV lane = TOps.Add(TOps.LaneIndices, TOps.Create(t * w));
+            TV max = TOps.Load(ref rowMax[0], (nuint)(t * w));
+            float* s = st + t * w;
+            for (int j = 0; j < keyCount; j++, s += bq)
             {
-                TV lane = TOps.Add(TOps.LaneIndices, TOps.Create(t * w));
-                TV threshold = TOps.Create(j + firstHidden);
-                TOps.Store(TOps.SelectWhereLess(lane, threshold, minusInfinity, TOps.Load(ref s[0], (nuint)(t * w))), ref s[0], (nuint)(t * w));
+                TV masked = TOps.SelectWhereLess(lane, TOps.Create(j + firstHidden), minusInfinity, TOps.Load(ref s[0], 0));
+                TOps.Store(masked, ref s[0], 0);
+                max = TOps.MaxNative(masked, max);
             }
+
+            TOps.Store(max, ref rowMax[0], (nuint)(t * w));
         }
     }
 
     /// <summary>
-    /// One online-softmax step per query lane: <c>m' = max(m, max_j Sᵀ[j])</c>, <c>alpha = e^(m − m')</c>,
-    /// <c>Pᵀ[j] = e^(Sᵀ[j] − m')</c> in place, <c>l' = l·alpha + Σ_j Pᵀ[j]</c>. While a lane has seen only −∞ its
-    /// max is replaced by 0 in the subtraction, so e^(−∞ − 0) = 0 instead of NaN.
+    /// One online-softmax step per query lane, given the new running max <c>m' = max(m, max_j Sᵀ[j])</c>:
+    /// <c>alpha = e^(m − m')</c>, <c>Pᵀ[j] = e^(Sᵀ[j] − m')</c> in place, <c>l' = l·alpha + Σ_j Pᵀ[j]</c>, then
+    /// <c>m = m'</c>. While a lane has seen only −∞ its max is replaced by 0 in the subtraction, so e^(−∞ − 0) = 0
+    /// instead of NaN. A NaN score (which the hardware max may skip) still gives a NaN weight and so a NaN row.
     /// </summary>
-    private static void OnlineSoftmax<TV, TOps>(float* st, int keyCount, float* m, float* l, float* alpha)
+    private static void OnlineSoftmax<TV, TOps>(float* st, int keyCount, float* m, float* mNext, float* l, float* alpha)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
         for (int t = 0; t < bq; t += w)
         {
             TV mOld = TOps.Load(ref m[0], (nuint)t);
-            TV mNew = mOld;
+            TV mNew = TOps.Load(ref mNext[0], (nuint)t);
             float* s = st + t;
-            for (int j = 0; j < keyCount; j++)
-            {
-                mNew = TOps.Max(mNew, TOps.Load(ref s[0], (nuint)(j * bq)));
-            }
-
             TV mSafe = TOps.SelectWhereLess(mNew, TOps.Create(float.MinValue), TOps.Zero, mNew);
             TV a = FastExp.Exp<TV, TOps>(TOps.Subtract(mOld, mSafe));
             TV sum0 = TOps.Zero, sum1 = TOps.Zero;
