@@ -75,8 +75,10 @@ internal static unsafe class TiledAttention
             float* o = p.OutputHead(batch, head) + q0 * p.OutputRowStride;
 
             // Every row tile of P·V sweeps the whole V block with full-vector loads. Rows that are not 64-byte aligned
-            // (any managed array, in general) split each load across two cache lines, so such a block is first copied
-            // into aligned scratch: measured +8 % at (8, 2048, 2048, 64) with unaligned inputs, no change when aligned.
+            // (any managed array, in general) split each load across two cache lines, so such a block is copied into
+            // aligned scratch first, by the score kernel, whose FMA-bound loop leaves load and store slots to spare:
+            // measured +8 % at (8, 2048, 2048, 64) with unaligned inputs (+5 % more at (12, 512, 512, 64) for doing
+            // the copy inside the score kernel rather than as a pass of its own); no change when aligned.
             bool packValues = ((nint)v & 63) != 0 || (p.ValueRowStride & 15) != 0;
 
             // Qt[c][r] = q[r][c]·scale; lanes past the last row are zero so they stay finite and are simply not written out.
@@ -118,22 +120,22 @@ internal static unsafe class TiledAttention
                 bool diagonal = p.IsCausal && j0 + bk - 1 > q0 + offset;
                 int firstHidden = diagonal ? j0 - q0 - offset : int.MinValue / 2;
                 new Span<float>(m, bq).CopyTo(new Span<float>(mNext, bq));
-                Scores<TV, TOps>(qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st, diagonal ? null : mNext);
+                float* vBlock = v + j0 * p.ValueRowStride;
+                nint valueStride = p.ValueRowStride;
+                var copy = new RowCopy(vBlock, valueStride, valueDim, packValues ? vb : null);
+                Scores<TV, TOps>(qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st, diagonal ? null : mNext, copy);
+                if (packValues)
+                {
+                    vBlock = vb;
+                    valueStride = valueDim;
+                }
+
                 if (diagonal)
                 {
                     MaskDiagonal<TV, TOps>(st, bk, firstHidden, mNext);
                 }
 
                 OnlineSoftmax<TV, TOps>(st, bk, m, mNext, l, alpha);
-
-                float* vBlock = v + j0 * p.ValueRowStride;
-                nint valueStride = p.ValueRowStride;
-                if (packValues)
-                {
-                    Pack<TV, TOps>(vBlock, valueStride, bk, valueDim, vb);
-                    vBlock = vb;
-                    valueStride = valueDim;
-                }
 
                 AccumulateValues<TV, TOps>(st, bk, firstHidden, vBlock, valueStride, valueDim, alpha, acc, tileRows);
             }
@@ -161,15 +163,17 @@ internal static unsafe class TiledAttention
 
     /// <summary>
     /// Sᵀ[j][r] = Σ_c k[j][c]·Qt[c][r] for j &lt; keyCount, and <c>rowMax[r] = max(rowMax[r], max_j Sᵀ[j][r])</c> unless
-    /// rowMax is null: folding each register tile into the max saves a pass over Sᵀ. qt: [headDim][4·lanes];
-    /// k: [keyCount, headDim] with row stride <paramref name="keyStride"/>; st: [keyCount][4·lanes]; rowMax: [4·lanes].
+    /// rowMax is null: folding each register tile into the max saves a pass over Sᵀ. Copies rows j &lt; keyCount of
+    /// <paramref name="copy"/> along the way, six per tile. qt: [headDim][4·lanes]; k: [keyCount, headDim] with row
+    /// stride <paramref name="keyStride"/>; st: [keyCount][4·lanes]; rowMax: [4·lanes].
     /// </summary>
-    private static void Scores<TV, TOps>(float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax)
+    private static void Scores<TV, TOps>(float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax, RowCopy copy)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
         if (FewRegisters)
         {
+            copy.Rows<TV, TOps>(0, keyCount);
             ScoresHalfWidth<TV, TOps>(qt, k, keyStride, keyCount, headDim, st, rowMax);
             ScoresHalfWidth<TV, TOps>(qt + 2 * w, k, keyStride, keyCount, headDim, st + 2 * w, rowMax == null ? null : rowMax + 2 * w);
             return;
@@ -179,6 +183,7 @@ internal static unsafe class TiledAttention
         for (; j + KeysPerTile <= keyCount; j += KeysPerTile)
         {
             float* k0 = k + j * keyStride, k1 = k0 + keyStride, k2 = k1 + keyStride, k3 = k2 + keyStride, k4 = k3 + keyStride, k5 = k4 + keyStride;
+            copy.Rows<TV, TOps>(j, KeysPerTile);
             TV a00 = TOps.Zero, a01 = TOps.Zero, a02 = TOps.Zero, a03 = TOps.Zero;
             TV a10 = TOps.Zero, a11 = TOps.Zero, a12 = TOps.Zero, a13 = TOps.Zero;
             TV a20 = TOps.Zero, a21 = TOps.Zero, a22 = TOps.Zero, a23 = TOps.Zero;
@@ -219,6 +224,7 @@ internal static unsafe class TiledAttention
             }
         }
 
+        copy.Rows<TV, TOps>(j, keyCount - j);
         for (; j < keyCount; j++)
         {
             float* kj = k + j * keyStride;
@@ -322,22 +328,39 @@ internal static unsafe class TiledAttention
         TOps.Store(a3, ref destination[0], (nuint)(3 * w));
     }
 
-    /// <summary>Copies rows: source: [rows, columns] with row stride <paramref name="stride"/>; destination: [rows, columns], dense.</summary>
-    private static void Pack<TV, TOps>(float* source, nint stride, int rows, int columns, float* destination)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    /// <summary>
+    /// Rows to copy into dense scratch alongside another kernel's arithmetic, whose spare load and store slots hide
+    /// the copy. source: [rows, columns] with row stride <c>Stride</c>; destination: [rows, columns], or null for no copy.
+    /// </summary>
+    private readonly struct RowCopy(float* source, nint stride, int columns, float* destination)
     {
-        int w = TOps.Count;
-        for (int j = 0; j < rows; j++, source += stride, destination += columns)
+        /// <summary>Copies rows <c>[first, first + count)</c>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Rows<TV, TOps>(int first, int count)
+            where TV : struct where TOps : struct, IFloatVector<TV>
         {
-            int c = 0;
-            for (; c + w <= columns; c += w)
+            if (destination != null)
             {
-                TOps.Store(TOps.Load(ref source[0], (nuint)c), ref destination[0], (nuint)c);
+                Copy<TV, TOps>(source + first * stride, stride, count, columns, destination + first * columns);
             }
+        }
 
-            for (; c < columns; c++)
+        private static void Copy<TV, TOps>(float* source, nint stride, int rows, int columns, float* destination)
+            where TV : struct where TOps : struct, IFloatVector<TV>
+        {
+            int w = TOps.Count;
+            for (int j = 0; j < rows; j++, source += stride, destination += columns)
             {
-                destination[c] = source[c];
+                int c = 0;
+                for (; c + w <= columns; c += w)
+                {
+                    TOps.Store(TOps.Load(ref source[0], (nuint)c), ref destination[0], (nuint)c);
+                }
+
+                for (; c < columns; c++)
+                {
+                    destination[c] = source[c];
+                }
             }
         }
     }
