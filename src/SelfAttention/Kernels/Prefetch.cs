@@ -35,4 +35,22 @@ internal static unsafe class Prefetch
             Sse.Prefetch0(p + 448);
         }
     }
+
+    /// <summary>
+    /// Fetches into all cache levels the cache lines of the <paramref name="count"/> floats at <paramref name="start"/>
+    /// (which may lie past the end of a buffer): one short row without the neighbouring heads' bytes that
+    /// <see cref="Row"/> would also bring in.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Floats(float* start, int count)
+    {
+        if (Sse.IsSupported)
+        {
+            byte* p = (byte*)start, end = (byte*)(start + count);
+            for (; p < end; p += 64)
+            {
+                Sse.Prefetch0(p);
+            }
+        }
+    }
 }

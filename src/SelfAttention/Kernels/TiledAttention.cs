@@ -82,11 +82,14 @@ internal static unsafe class TiledAttention
             bool packValues = ((nint)v & 63) != 0 || (p.ValueRowStride & 15) != 0;
 
             // Qt[c][r] = q[r][c]·scale; lanes past the last row are zero so they stay finite and are simply not written out.
+            // Each query row is read once per call, strided (heads interleaved), so it comes from far away; the rows of
+            // the next query block (the next work item, or a harmless miss) are prefetched meanwhile.
             float scale = p.Scale;
             nint queryStride = p.QueryRowStride;
             for (int r = 0; r < rows; r++)
             {
                 float* qRow = q + r * queryStride;
+                Prefetch.Floats(qRow + bq * queryStride, headDim);
                 float* column = qt + r;
                 for (int c = 0; c < headDim; c++, column += bq)
                 {
