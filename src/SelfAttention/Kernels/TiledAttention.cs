@@ -15,7 +15,8 @@ namespace SelfAttention.Kernels;
 /// <item>the online softmax is vertical: the running max, sum and rescale factor of a query are lanes of a vector, so it
 /// needs no horizontal reductions, and the score micro-kernel folds each register tile into the new max as it stores it;</item>
 /// <item><c>O[r][:] += Σ_j P[r][j]·V[j][:]</c> is a 4-row micro-kernel that broadcasts <c>Pᵀ[j][r]</c> against V rows in
-/// their natural layout, with the rescale by <c>e^(m_old − m_new)</c> folded into loading the accumulator tile.</item>
+/// their natural layout (or, when those rows are not 64-byte aligned, against an aligned copy of the block that the score
+/// kernel makes as it goes), with the rescale by <c>e^(m_old − m_new)</c> folded into loading the accumulator tile.</item>
 /// </list>
 /// </para>
 /// <para>
