@@ -14,33 +14,32 @@ namespace SelfAttention.Kernels;
 /// natural layout (24 accumulators, each loaded vector feeds six FMAs), so K is never packed;</item>
 /// <item>the online softmax is vertical: the running max, sum and rescale factor of a query are lanes of a vector, so it
 /// needs no horizontal reductions, and the score micro-kernel folds each register tile into the new max as it stores it;</item>
-/// <item><c>O[r][:] += Σ_j P[r][j]·V[j][:]</c> is a 4-row micro-kernel that broadcasts <c>Pᵀ[j][r]</c> against V rows in
-/// their natural layout (or, when those rows are not 64-byte aligned, against an aligned copy of the block that the score
-/// kernel makes as it goes), with the rescale by <c>e^(m_old − m_new)</c> folded into loading the accumulator tile.</item>
+/// <item>the output accumulates transposed too, <c>Oᵀ[c][r] += Σ_j v[j][c]·Pᵀ[j][r]</c>: a 6-channel × 4-vector
+/// micro-kernel, the score kernel's shape, that loads rows of Pᵀ and broadcasts <c>v[j][c]</c> straight from V's natural
+/// layout, so V is read in place whatever its alignment; the rescale by <c>e^(m_old − m_new)</c> is a lane-wise multiply
+/// folded into loading the accumulator tile, and the final <c>o[r][c] = Oᵀ[c][r] / l[r]</c> transposes once.</item>
 /// </list>
 /// </para>
 /// <para>
 /// Scratch per work item (floats, 64-byte aligned): <c>Qt [headDim × Bq]</c>, <c>Sᵀ [KeyBlock × Bq]</c>,
-/// <c>O [Bq × valueDim]</c>, <c>m, l, alpha, m' [Bq]</c> each, then an aligned copy of the V block
-/// <c>[KeyBlock × valueDim]</c> when V's rows are not 64-byte aligned: O(tile), never O(queryLength·keyLength).
+/// <c>Oᵀ [valueDim × Bq]</c>, then <c>m, l, alpha, m' [Bq]</c> each: O(tile), never O(queryLength·keyLength).
 /// </para>
 /// Causal: key blocks past the last key any row of the query block can see are never visited; only blocks that cross
 /// the diagonal are masked. A row that sees no key keeps m = −∞ and l = 0 and is written as zeros.
 /// </summary>
 internal static unsafe class TiledAttention
 {
-    /// <summary>Keys per block: Sᵀ (KeyBlock × Bq) and the V block stay in L1/L2 while every row tile uses them.</summary>
+    /// <summary>Keys per block: Sᵀ (KeyBlock × Bq) stays in L1 while every channel tile of P·V sweeps it.</summary>
     public const int KeyBlock = 128;
 
     private const int KeysPerTile = 6;
 
     /// <summary>
     /// True where the ISA has 16 vector registers (x64 without AVX-512) rather than 32 (AVX-512, Arm64). The 24-accumulator
-    /// score tile and the 16-accumulator P·V tile would spill there (measured: 55.9 GFLOP/s at (12, 512, 512, 64) with
-    /// 256-bit vectors), so they are taken half as wide. A JIT-time constant.
+    /// score and P·V tiles would spill there (measured: 55.9 GFLOP/s at (12, 512, 512, 64) with 256-bit vectors), so the
+    /// score tile is taken half as wide and P·V two channels at a time. A JIT-time constant.
     /// </summary>
     private static bool FewRegisters => !Vector512.IsHardwareAccelerated && !AdvSimd.Arm64.IsSupported;
-    private const int RowsPerTile = 4;
     private const int VectorsPerTile = 4;
 
     /// <summary>Query rows per work item at this width.</summary>
@@ -48,7 +47,7 @@ internal static unsafe class TiledAttention
 
     /// <summary>Scratch floats one work item needs.</summary>
     public static int ScratchLength(int queryBlock, int headDim, int valueDim) =>
-        queryBlock * (headDim + KeyBlock + valueDim + 4) + KeyBlock * valueDim;
+        queryBlock * (headDim + KeyBlock + valueDim + 4);
 
     /// <summary>Computes query rows <c>[q0, q0 + Bq)</c> (clipped to the query length) of head (batch, head).</summary>
     public static void RunBlock<TV, TOps>(in AttentionProblem p, int batch, int head, int q0, Span<float> scratchSpan)
@@ -57,30 +56,21 @@ internal static unsafe class TiledAttention
         int w = TOps.Count, bq = VectorsPerTile * w;
         int headDim = p.HeadDim, valueDim = p.ValueDim, queryLength = p.QueryLength, keyLength = p.KeyLength;
         int rows = Math.Min(bq, queryLength - q0);
-        int tileRows = (rows + RowsPerTile - 1) / RowsPerTile * RowsPerTile;
 
         fixed (float* scratch = scratchSpan)
         {
             float* qt = scratch;                        // [headDim][bq]
             float* st = qt + headDim * bq;              // [KeyBlock][bq]
-            float* acc = st + KeyBlock * bq;            // [bq][valueDim]
-            float* m = acc + bq * valueDim;             // [bq]
+            float* ot = st + KeyBlock * bq;             // [valueDim][bq]
+            float* m = ot + valueDim * bq;              // [bq]
             float* l = m + bq;                          // [bq]
             float* alpha = l + bq;                      // [bq]
             float* mNext = alpha + bq;                  // [bq]
-            float* vb = mNext + bq;                     // [KeyBlock][valueDim]
 
             float* q = p.QueryHead(batch, head) + q0 * p.QueryRowStride;
             float* k = p.KeyHead(batch, head);
             float* v = p.ValueHead(batch, head);
             float* o = p.OutputHead(batch, head) + q0 * p.OutputRowStride;
-
-            // Every row tile of P·V sweeps the whole V block with full-vector loads. Rows that are not 64-byte aligned
-            // (any managed array, in general) split each load across two cache lines, so such a block is copied into
-            // aligned scratch first, by the score kernel, whose FMA-bound loop leaves load and store slots to spare:
-            // measured +8 % at (8, 2048, 2048, 64) with unaligned inputs (+5 % more at (12, 512, 512, 64) for doing
-            // the copy inside the score kernel rather than as a pass of its own); no change when aligned.
-            bool packValues = ((nint)v & 63) != 0 || (p.ValueRowStride & 15) != 0;
 
             // Qt[c][r] = q[r][c]·scale; lanes past the last row are zero so they stay finite and are simply not written out.
             // Each query row is read once per call, strided (heads interleaved), so it comes from far away; the rows of
@@ -107,7 +97,7 @@ internal static unsafe class TiledAttention
                 }
             }
 
-            new Span<float>(acc, tileRows * valueDim).Clear();
+            new Span<float>(ot, valueDim * bq).Clear();
             new Span<float>(m, bq).Fill(float.NegativeInfinity);
             new Span<float>(l, bq).Clear();
 
@@ -124,15 +114,7 @@ internal static unsafe class TiledAttention
                 bool diagonal = p.IsCausal && j0 + bk - 1 > q0 + offset;
                 int firstHidden = diagonal ? j0 - q0 - offset : int.MinValue / 2;
                 new Span<float>(m, bq).CopyTo(new Span<float>(mNext, bq));
-                float* vBlock = v + j0 * p.ValueRowStride;
-                nint valueStride = p.ValueRowStride;
-                var copy = new RowCopy(vBlock, valueStride, valueDim, packValues ? vb : null);
-                Scores<TV, TOps>(qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st, diagonal ? null : mNext, copy);
-                if (packValues)
-                {
-                    vBlock = vb;
-                    valueStride = valueDim;
-                }
+                Scores<TV, TOps>(qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st, diagonal ? null : mNext);
 
                 if (diagonal)
                 {
@@ -140,26 +122,18 @@ internal static unsafe class TiledAttention
                 }
 
                 OnlineSoftmax<TV, TOps>(st, bk, m, mNext, l, alpha);
-
-                AccumulateValues<TV, TOps>(st, bk, firstHidden, vBlock, valueStride, valueDim, alpha, acc, tileRows);
+                AccumulateValues<TV, TOps>(st, bk, firstHidden, v + j0 * p.ValueRowStride, p.ValueRowStride, valueDim, alpha, ot);
             }
 
-            // o[r] = acc[r] / l[r]; a row that saw nothing (l = 0) is zero.
+            // o[r][c] = Oᵀ[c][r] / l[r]; a row that saw nothing (l = 0) is zero.
             for (int r = 0; r < rows; r++)
             {
                 float inverse = l[r] == 0f ? 0f : 1f / l[r];
-                float* src = acc + r * valueDim;
+                float* src = ot + r;
                 float* dst = o + r * p.OutputRowStride;
-                int c = 0;
-                TV factor = TOps.Create(inverse);
-                for (; c + w <= valueDim; c += w)
+                for (int c = 0; c < valueDim; c++, src += bq)
                 {
-                    TOps.Store(TOps.Multiply(TOps.Load(ref src[0], (nuint)c), factor), ref dst[0], (nuint)c);
-                }
-
-                for (; c < valueDim; c++)
-                {
-                    dst[c] = src[c] * inverse;
+                    dst[c] = *src * inverse;
                 }
             }
         }
@@ -167,17 +141,15 @@ internal static unsafe class TiledAttention
 
     /// <summary>
     /// Sᵀ[j][r] = Σ_c k[j][c]·Qt[c][r] for j &lt; keyCount, and <c>rowMax[r] = max(rowMax[r], max_j Sᵀ[j][r])</c> unless
-    /// rowMax is null: folding each register tile into the max saves a pass over Sᵀ. Copies rows j &lt; keyCount of
-    /// <paramref name="copy"/> along the way, six per tile. qt: [headDim][4·lanes]; k: [keyCount, headDim] with row
-    /// stride <paramref name="keyStride"/>; st: [keyCount][4·lanes]; rowMax: [4·lanes].
+    /// rowMax is null: folding each register tile into the max saves a pass over Sᵀ. qt: [headDim][4·lanes];
+    /// k: [keyCount, headDim] with row stride <paramref name="keyStride"/>; st: [keyCount][4·lanes]; rowMax: [4·lanes].
     /// </summary>
-    private static void Scores<TV, TOps>(float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax, RowCopy copy)
+    private static void Scores<TV, TOps>(float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
         if (FewRegisters)
         {
-            copy.Rows<TV, TOps>(0, keyCount);
             ScoresHalfWidth<TV, TOps>(qt, k, keyStride, keyCount, headDim, st, rowMax);
             ScoresHalfWidth<TV, TOps>(qt + 2 * w, k, keyStride, keyCount, headDim, st + 2 * w, rowMax == null ? null : rowMax + 2 * w);
             return;
@@ -187,7 +159,6 @@ internal static unsafe class TiledAttention
         for (; j + KeysPerTile <= keyCount; j += KeysPerTile)
         {
             float* k0 = k + j * keyStride, k1 = k0 + keyStride, k2 = k1 + keyStride, k3 = k2 + keyStride, k4 = k3 + keyStride, k5 = k4 + keyStride;
-            copy.Rows<TV, TOps>(j, KeysPerTile);
             TV a00 = TOps.Zero, a01 = TOps.Zero, a02 = TOps.Zero, a03 = TOps.Zero;
             TV a10 = TOps.Zero, a11 = TOps.Zero, a12 = TOps.Zero, a13 = TOps.Zero;
             TV a20 = TOps.Zero, a21 = TOps.Zero, a22 = TOps.Zero, a23 = TOps.Zero;
@@ -228,7 +199,6 @@ internal static unsafe class TiledAttention
             }
         }
 
-        copy.Rows<TV, TOps>(j, keyCount - j);
         for (; j < keyCount; j++)
         {
             float* kj = k + j * keyStride;
@@ -332,43 +302,6 @@ internal static unsafe class TiledAttention
         TOps.Store(a3, ref destination[0], (nuint)(3 * w));
     }
 
-    /// <summary>
-    /// Rows to copy into dense scratch alongside another kernel's arithmetic, whose spare load and store slots hide
-    /// the copy. source: [rows, columns] with row stride <c>Stride</c>; destination: [rows, columns], or null for no copy.
-    /// </summary>
-    private readonly struct RowCopy(float* source, nint stride, int columns, float* destination)
-    {
-        /// <summary>Copies rows <c>[first, first + count)</c>.</summary>
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        public void Rows<TV, TOps>(int first, int count)
-            where TV : struct where TOps : struct, IFloatVector<TV>
-        {
-            if (destination != null)
-            {
-                Copy<TV, TOps>(source + first * stride, stride, count, columns, destination + first * columns);
-            }
-        }
-
-        private static void Copy<TV, TOps>(float* source, nint stride, int rows, int columns, float* destination)
-            where TV : struct where TOps : struct, IFloatVector<TV>
-        {
-            int w = TOps.Count;
-            for (int j = 0; j < rows; j++, source += stride, destination += columns)
-            {
-                int c = 0;
-                for (; c + w <= columns; c += w)
-                {
-                    TOps.Store(TOps.Load(ref source[0], (nuint)c), ref destination[0], (nuint)c);
-                }
-
-                for (; c < columns; c++)
-                {
-                    destination[c] = source[c];
-                }
-            }
-        }
-    }
-
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FoldMax<TV, TOps>(float* rowMax, nuint offset, TV a0, TV a1, TV a2, TV a3, TV a4, TV a5)
         where TV : struct where TOps : struct, IFloatVector<TV>
@@ -450,141 +383,131 @@ internal static unsafe class TiledAttention
     }
 
     /// <summary>
-    /// <c>acc[r][:] = acc[r][:]·alpha[r] + Σ_j Pᵀ[j][r]·v[j][:]</c> for the first <paramref name="tileRows"/> rows, where j
-    /// runs over the keys row r sees: <c>j ≤ r − firstHidden</c>. A masked key is left out rather than weighted by 0, so
-    /// an infinite or NaN value behind the mask cannot leak in as <c>0·∞ = NaN</c>.
-    /// pt: [keyCount][4·lanes]; v: [keyCount, valueDim] with row stride <paramref name="valueStride"/>; acc: [rows][valueDim].
+    /// <c>Oᵀ[c][r] = Oᵀ[c][r]·alpha[r] + Σ_j Pᵀ[j][r]·v[j][c]</c>, where j runs over the keys row r sees:
+    /// <c>j ≤ r − firstHidden</c>. Keys every row sees go through register tiles of channels × 4 vectors of rows that
+    /// broadcast <c>v[j][c]</c>, so V is read in place whatever its alignment; the keys on the diagonal that only later
+    /// rows see come after, where a masked row has <c>P = 0</c> and a non-finite value is replaced by 0 for it, so that
+    /// <c>0·∞ = NaN</c> cannot leak in. pt: [keyCount][4·lanes]; v: [keyCount, valueDim] with row stride
+    /// <paramref name="valueStride"/>; ot: [valueDim][4·lanes].
     /// </summary>
     private static void AccumulateValues<TV, TOps>(float* pt, int keyCount, int firstHidden, float* v, nint valueStride, int valueDim,
-                                                   float* alpha, float* acc, int tileRows)
+                                                    float* alpha, float* ot)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
-        int bq = VectorsPerTile * TOps.Count;
-        for (int r = 0; r < tileRows; r += RowsPerTile)
+        int w = TOps.Count, bq = VectorsPerTile * w;
+        int allSee = Math.Clamp(1 - firstHidden, 0, keyCount);
+        int c = 0;
+        for (; !FewRegisters && c + 6 <= valueDim; c += 6)
         {
-            // Keys every row of the tile sees go through the 4-row micro-kernel; the few more that only its later rows
-            // see (at most three, on the diagonal) are added row by row.
-            int common = Math.Clamp(r - firstHidden + 1, 0, keyCount);
-            AccumulateTile<TV, TOps>(pt + r, common, v, valueStride, valueDim, alpha + r, acc + r * valueDim);
-            for (int t = 1; t < RowsPerTile; t++)
+            ChannelTile6<TV, TOps>(pt, allSee, v + c, valueStride, alpha, ot + c * bq);
+        }
+
+        for (; c + 2 <= valueDim; c += 2)
+        {
+            ChannelTile2<TV, TOps>(pt, allSee, v + c, valueStride, alpha, ot + c * bq);
+        }
+
+        if (c < valueDim)
+        {
+            ChannelTile2<TV, TOps>(pt, allSee, v + c, valueStride, alpha, ot + c * bq, single: true);
+        }
+
+        for (int j = allSee; j < keyCount; j++)
+        {
+            float* pj = pt + j * bq;
+            float* vj = v + j * valueStride;
+            TV p0 = TOps.Load(ref pj[0], 0), p1 = TOps.Load(ref pj[0], (nuint)w), p2 = TOps.Load(ref pj[0], (nuint)(2 * w)), p3 = TOps.Load(ref pj[0], (nuint)(3 * w));
+            TV threshold = TOps.Create(j + firstHidden);
+            for (int cc = 0; cc < valueDim; cc++)
             {
-                int seen = Math.Clamp(r + t - firstHidden + 1, 0, keyCount);
-                for (int j = common; j < seen; j++)
+                float* o = ot + cc * bq;
+                TV b = TOps.Create(vj[cc]);
+                TV b0 = b, b1 = b, b2 = b, b3 = b;
+                if (!float.IsFinite(vj[cc]))
                 {
-                    RowKernels.MultiplyAddRow<TV, TOps>(ref v[j * valueStride], pt[j * bq + r + t], ref acc[(r + t) * valueDim], valueDim);
+                    b0 = TOps.SelectWhereLess(TOps.LaneIndices, threshold, TOps.Zero, b);
+                    b1 = TOps.SelectWhereLess(TOps.Add(TOps.LaneIndices, TOps.Create(w)), threshold, TOps.Zero, b);
+                    b2 = TOps.SelectWhereLess(TOps.Add(TOps.LaneIndices, TOps.Create(2 * w)), threshold, TOps.Zero, b);
+                    b3 = TOps.SelectWhereLess(TOps.Add(TOps.LaneIndices, TOps.Create(3 * w)), threshold, TOps.Zero, b);
                 }
+
+                TOps.Store(TOps.MultiplyAdd(p0, b0, TOps.Load(ref o[0], 0)), ref o[0], 0);
+                TOps.Store(TOps.MultiplyAdd(p1, b1, TOps.Load(ref o[0], (nuint)w)), ref o[0], (nuint)w);
+                TOps.Store(TOps.MultiplyAdd(p2, b2, TOps.Load(ref o[0], (nuint)(2 * w))), ref o[0], (nuint)(2 * w));
+                TOps.Store(TOps.MultiplyAdd(p3, b3, TOps.Load(ref o[0], (nuint)(3 * w))), ref o[0], (nuint)(3 * w));
             }
         }
     }
 
-    /// <summary>
-    /// The 4-row P·V micro-kernel: <c>o_t[:] = o_t[:]·alpha[t] + Σ_{j &lt; keyCount} Pᵀ[j][t]·v[j][:]</c> for t &lt; 4.
-    /// pt: column t of Pᵀ at <c>pt[j·4·lanes + t]</c>; o: four rows of <paramref name="valueDim"/> floats.
-    /// </summary>
-    private static void AccumulateTile<TV, TOps>(float* p, int keyCount, float* v, nint valueStride, int valueDim, float* alpha, float* o0)
+    /// <summary>The 6-channel × 4-vector P·V tile (24 accumulators): channels c &lt; 6 of Oᵀ, rescaled by alpha, plus keys j &lt; keyCount.</summary>
+    private static void ChannelTile6<TV, TOps>(float* pt, int keyCount, float* v, nint valueStride, float* alpha, float* ot)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
-        float* o1 = o0 + valueDim, o2 = o1 + valueDim, o3 = o2 + valueDim;
-        TV s0 = TOps.Create(alpha[0]), s1 = TOps.Create(alpha[1]), s2 = TOps.Create(alpha[2]), s3 = TOps.Create(alpha[3]);
-        int c = 0;
-        for (; !FewRegisters && c + 4 * w <= valueDim; c += 4 * w)
+        nuint o1 = (nuint)w, o2 = (nuint)(2 * w), o3 = (nuint)(3 * w);
+        TV s0 = TOps.Load(ref alpha[0], 0), s1 = TOps.Load(ref alpha[0], o1), s2 = TOps.Load(ref alpha[0], o2), s3 = TOps.Load(ref alpha[0], o3);
+        float* c0 = ot, c1 = c0 + bq, c2 = c1 + bq, c3 = c2 + bq, c4 = c3 + bq, c5 = c4 + bq;
+        TV a00 = TOps.Multiply(TOps.Load(ref c0[0], 0), s0), a01 = TOps.Multiply(TOps.Load(ref c0[0], o1), s1), a02 = TOps.Multiply(TOps.Load(ref c0[0], o2), s2), a03 = TOps.Multiply(TOps.Load(ref c0[0], o3), s3);
+        TV a10 = TOps.Multiply(TOps.Load(ref c1[0], 0), s0), a11 = TOps.Multiply(TOps.Load(ref c1[0], o1), s1), a12 = TOps.Multiply(TOps.Load(ref c1[0], o2), s2), a13 = TOps.Multiply(TOps.Load(ref c1[0], o3), s3);
+        TV a20 = TOps.Multiply(TOps.Load(ref c2[0], 0), s0), a21 = TOps.Multiply(TOps.Load(ref c2[0], o1), s1), a22 = TOps.Multiply(TOps.Load(ref c2[0], o2), s2), a23 = TOps.Multiply(TOps.Load(ref c2[0], o3), s3);
+        TV a30 = TOps.Multiply(TOps.Load(ref c3[0], 0), s0), a31 = TOps.Multiply(TOps.Load(ref c3[0], o1), s1), a32 = TOps.Multiply(TOps.Load(ref c3[0], o2), s2), a33 = TOps.Multiply(TOps.Load(ref c3[0], o3), s3);
+        TV a40 = TOps.Multiply(TOps.Load(ref c4[0], 0), s0), a41 = TOps.Multiply(TOps.Load(ref c4[0], o1), s1), a42 = TOps.Multiply(TOps.Load(ref c4[0], o2), s2), a43 = TOps.Multiply(TOps.Load(ref c4[0], o3), s3);
+        TV a50 = TOps.Multiply(TOps.Load(ref c5[0], 0), s0), a51 = TOps.Multiply(TOps.Load(ref c5[0], o1), s1), a52 = TOps.Multiply(TOps.Load(ref c5[0], o2), s2), a53 = TOps.Multiply(TOps.Load(ref c5[0], o3), s3);
+        float* pj = pt, vj = v;
+        for (int j = 0; j < keyCount; j++, pj += bq, vj += valueStride)
         {
-            nuint c0 = (nuint)c, c1 = (nuint)(c + w), c2 = (nuint)(c + 2 * w), c3 = (nuint)(c + 3 * w);
-            TV a00 = TOps.Multiply(TOps.Load(ref o0[0], c0), s0), a01 = TOps.Multiply(TOps.Load(ref o0[0], c1), s0), a02 = TOps.Multiply(TOps.Load(ref o0[0], c2), s0), a03 = TOps.Multiply(TOps.Load(ref o0[0], c3), s0);
-            TV a10 = TOps.Multiply(TOps.Load(ref o1[0], c0), s1), a11 = TOps.Multiply(TOps.Load(ref o1[0], c1), s1), a12 = TOps.Multiply(TOps.Load(ref o1[0], c2), s1), a13 = TOps.Multiply(TOps.Load(ref o1[0], c3), s1);
-            TV a20 = TOps.Multiply(TOps.Load(ref o2[0], c0), s2), a21 = TOps.Multiply(TOps.Load(ref o2[0], c1), s2), a22 = TOps.Multiply(TOps.Load(ref o2[0], c2), s2), a23 = TOps.Multiply(TOps.Load(ref o2[0], c3), s2);
-            TV a30 = TOps.Multiply(TOps.Load(ref o3[0], c0), s3), a31 = TOps.Multiply(TOps.Load(ref o3[0], c1), s3), a32 = TOps.Multiply(TOps.Load(ref o3[0], c2), s3), a33 = TOps.Multiply(TOps.Load(ref o3[0], c3), s3);
-            float* vj = v + c;
-            float* pj = p;
-            for (int j = 0; j < keyCount; j++, vj += valueStride, pj += bq)
-            {
-                TV v0 = TOps.Load(ref vj[0], 0), v1 = TOps.Load(ref vj[0], (nuint)w), v2 = TOps.Load(ref vj[0], (nuint)(2 * w)), v3 = TOps.Load(ref vj[0], (nuint)(3 * w));
-                TV b = TOps.Create(pj[0]);
-                a00 = TOps.MultiplyAdd(b, v0, a00); a01 = TOps.MultiplyAdd(b, v1, a01); a02 = TOps.MultiplyAdd(b, v2, a02); a03 = TOps.MultiplyAdd(b, v3, a03);
-                b = TOps.Create(pj[1]);
-                a10 = TOps.MultiplyAdd(b, v0, a10); a11 = TOps.MultiplyAdd(b, v1, a11); a12 = TOps.MultiplyAdd(b, v2, a12); a13 = TOps.MultiplyAdd(b, v3, a13);
-                b = TOps.Create(pj[2]);
-                a20 = TOps.MultiplyAdd(b, v0, a20); a21 = TOps.MultiplyAdd(b, v1, a21); a22 = TOps.MultiplyAdd(b, v2, a22); a23 = TOps.MultiplyAdd(b, v3, a23);
-                b = TOps.Create(pj[3]);
-                a30 = TOps.MultiplyAdd(b, v0, a30); a31 = TOps.MultiplyAdd(b, v1, a31); a32 = TOps.MultiplyAdd(b, v2, a32); a33 = TOps.MultiplyAdd(b, v3, a33);
-            }
-
-            Store4<TV, TOps>(o0 + c, w, a00, a01, a02, a03);
-            Store4<TV, TOps>(o1 + c, w, a10, a11, a12, a13);
-            Store4<TV, TOps>(o2 + c, w, a20, a21, a22, a23);
-            Store4<TV, TOps>(o3 + c, w, a30, a31, a32, a33);
+            TV p0 = TOps.Load(ref pj[0], 0), p1 = TOps.Load(ref pj[0], o1), p2 = TOps.Load(ref pj[0], o2), p3 = TOps.Load(ref pj[0], o3);
+            TV b = TOps.Create(vj[0]);
+            a00 = TOps.MultiplyAdd(p0, b, a00); a01 = TOps.MultiplyAdd(p1, b, a01); a02 = TOps.MultiplyAdd(p2, b, a02); a03 = TOps.MultiplyAdd(p3, b, a03);
+            b = TOps.Create(vj[1]);
+            a10 = TOps.MultiplyAdd(p0, b, a10); a11 = TOps.MultiplyAdd(p1, b, a11); a12 = TOps.MultiplyAdd(p2, b, a12); a13 = TOps.MultiplyAdd(p3, b, a13);
+            b = TOps.Create(vj[2]);
+            a20 = TOps.MultiplyAdd(p0, b, a20); a21 = TOps.MultiplyAdd(p1, b, a21); a22 = TOps.MultiplyAdd(p2, b, a22); a23 = TOps.MultiplyAdd(p3, b, a23);
+            b = TOps.Create(vj[3]);
+            a30 = TOps.MultiplyAdd(p0, b, a30); a31 = TOps.MultiplyAdd(p1, b, a31); a32 = TOps.MultiplyAdd(p2, b, a32); a33 = TOps.MultiplyAdd(p3, b, a33);
+            b = TOps.Create(vj[4]);
+            a40 = TOps.MultiplyAdd(p0, b, a40); a41 = TOps.MultiplyAdd(p1, b, a41); a42 = TOps.MultiplyAdd(p2, b, a42); a43 = TOps.MultiplyAdd(p3, b, a43);
+            b = TOps.Create(vj[5]);
+            a50 = TOps.MultiplyAdd(p0, b, a50); a51 = TOps.MultiplyAdd(p1, b, a51); a52 = TOps.MultiplyAdd(p2, b, a52); a53 = TOps.MultiplyAdd(p3, b, a53);
         }
 
-        for (; c + 2 * w <= valueDim; c += 2 * w)
-        {
-            // Two vectors by four rows (8 accumulators): the widest P·V tile for 16 registers; elsewhere the tail of the wider one.
-            nuint c0 = (nuint)c, c1 = (nuint)(c + w);
-            TV a00 = TOps.Multiply(TOps.Load(ref o0[0], c0), s0), a01 = TOps.Multiply(TOps.Load(ref o0[0], c1), s0);
-            TV a10 = TOps.Multiply(TOps.Load(ref o1[0], c0), s1), a11 = TOps.Multiply(TOps.Load(ref o1[0], c1), s1);
-            TV a20 = TOps.Multiply(TOps.Load(ref o2[0], c0), s2), a21 = TOps.Multiply(TOps.Load(ref o2[0], c1), s2);
-            TV a30 = TOps.Multiply(TOps.Load(ref o3[0], c0), s3), a31 = TOps.Multiply(TOps.Load(ref o3[0], c1), s3);
-            float* vj = v + c;
-            float* pj = p;
-            for (int j = 0; j < keyCount; j++, vj += valueStride, pj += bq)
-            {
-                TV v0 = TOps.Load(ref vj[0], 0), v1 = TOps.Load(ref vj[0], (nuint)w);
-                TV b = TOps.Create(pj[0]);
-                a00 = TOps.MultiplyAdd(b, v0, a00); a01 = TOps.MultiplyAdd(b, v1, a01);
-                b = TOps.Create(pj[1]);
-                a10 = TOps.MultiplyAdd(b, v0, a10); a11 = TOps.MultiplyAdd(b, v1, a11);
-                b = TOps.Create(pj[2]);
-                a20 = TOps.MultiplyAdd(b, v0, a20); a21 = TOps.MultiplyAdd(b, v1, a21);
-                b = TOps.Create(pj[3]);
-                a30 = TOps.MultiplyAdd(b, v0, a30); a31 = TOps.MultiplyAdd(b, v1, a31);
-            }
+        Store4<TV, TOps>(c0, w, a00, a01, a02, a03);
+        Store4<TV, TOps>(c1, w, a10, a11, a12, a13);
+        Store4<TV, TOps>(c2, w, a20, a21, a22, a23);
+        Store4<TV, TOps>(c3, w, a30, a31, a32, a33);
+        Store4<TV, TOps>(c4, w, a40, a41, a42, a43);
+        Store4<TV, TOps>(c5, w, a50, a51, a52, a53);
+    }
 
-            TOps.Store(a00, ref o0[0], c0); TOps.Store(a01, ref o0[0], c1);
-            TOps.Store(a10, ref o1[0], c0); TOps.Store(a11, ref o1[0], c1);
-            TOps.Store(a20, ref o2[0], c0); TOps.Store(a21, ref o2[0], c1);
-            TOps.Store(a30, ref o3[0], c0); TOps.Store(a31, ref o3[0], c1);
+    /// <summary>
+    /// The 2-channel × 4-vector P·V tile (8 accumulators: the widest for 16 registers, elsewhere the tail of the 6-channel
+    /// one); with <paramref name="single"/> only channel 0.
+    /// </summary>
+    private static void ChannelTile2<TV, TOps>(float* pt, int keyCount, float* v, nint valueStride, float* alpha, float* ot, bool single = false)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count, bq = VectorsPerTile * w;
+        nuint o1 = (nuint)w, o2 = (nuint)(2 * w), o3 = (nuint)(3 * w);
+        TV s0 = TOps.Load(ref alpha[0], 0), s1 = TOps.Load(ref alpha[0], o1), s2 = TOps.Load(ref alpha[0], o2), s3 = TOps.Load(ref alpha[0], o3);
+        float* c0 = ot, c1 = single ? c0 : c0 + bq;
+        nint second = single ? 0 : 1;
+        TV a00 = TOps.Multiply(TOps.Load(ref c0[0], 0), s0), a01 = TOps.Multiply(TOps.Load(ref c0[0], o1), s1), a02 = TOps.Multiply(TOps.Load(ref c0[0], o2), s2), a03 = TOps.Multiply(TOps.Load(ref c0[0], o3), s3);
+        TV a10 = TOps.Multiply(TOps.Load(ref c1[0], 0), s0), a11 = TOps.Multiply(TOps.Load(ref c1[0], o1), s1), a12 = TOps.Multiply(TOps.Load(ref c1[0], o2), s2), a13 = TOps.Multiply(TOps.Load(ref c1[0], o3), s3);
+        float* pj = pt, vj = v;
+        for (int j = 0; j < keyCount; j++, pj += bq, vj += valueStride)
+        {
+            TV p0 = TOps.Load(ref pj[0], 0), p1 = TOps.Load(ref pj[0], o1), p2 = TOps.Load(ref pj[0], o2), p3 = TOps.Load(ref pj[0], o3);
+            TV b = TOps.Create(vj[0]);
+            a00 = TOps.MultiplyAdd(p0, b, a00); a01 = TOps.MultiplyAdd(p1, b, a01); a02 = TOps.MultiplyAdd(p2, b, a02); a03 = TOps.MultiplyAdd(p3, b, a03);
+            b = TOps.Create(vj[second]);
+            a10 = TOps.MultiplyAdd(p0, b, a10); a11 = TOps.MultiplyAdd(p1, b, a11); a12 = TOps.MultiplyAdd(p2, b, a12); a13 = TOps.MultiplyAdd(p3, b, a13);
         }
 
-        for (; c + w <= valueDim; c += w)
+        if (!single)
         {
-            nuint c0 = (nuint)c;
-            TV a0 = TOps.Multiply(TOps.Load(ref o0[0], c0), s0), a1 = TOps.Multiply(TOps.Load(ref o1[0], c0), s1);
-            TV a2 = TOps.Multiply(TOps.Load(ref o2[0], c0), s2), a3 = TOps.Multiply(TOps.Load(ref o3[0], c0), s3);
-            float* vj = v + c;
-            float* pj = p;
-            for (int j = 0; j < keyCount; j++, vj += valueStride, pj += bq)
-            {
-                TV v0 = TOps.Load(ref vj[0], 0);
-                a0 = TOps.MultiplyAdd(TOps.Create(pj[0]), v0, a0);
-                a1 = TOps.MultiplyAdd(TOps.Create(pj[1]), v0, a1);
-                a2 = TOps.MultiplyAdd(TOps.Create(pj[2]), v0, a2);
-                a3 = TOps.MultiplyAdd(TOps.Create(pj[3]), v0, a3);
-            }
-
-            TOps.Store(a0, ref o0[0], c0);
-            TOps.Store(a1, ref o1[0], c0);
-            TOps.Store(a2, ref o2[0], c0);
-            TOps.Store(a3, ref o3[0], c0);
+            Store4<TV, TOps>(c1, w, a10, a11, a12, a13);
         }
 
-        for (; c < valueDim; c++)
-        {
-            float a0 = o0[c] * alpha[0], a1 = o1[c] * alpha[1], a2 = o2[c] * alpha[2], a3 = o3[c] * alpha[3];
-            float* vj = v + c;
-            float* pj = p;
-            for (int j = 0; j < keyCount; j++, vj += valueStride, pj += bq)
-            {
-                float v0 = vj[0];
-                a0 = ScalarOps.MultiplyAdd(pj[0], v0, a0);
-                a1 = ScalarOps.MultiplyAdd(pj[1], v0, a1);
-                a2 = ScalarOps.MultiplyAdd(pj[2], v0, a2);
-                a3 = ScalarOps.MultiplyAdd(pj[3], v0, a3);
-            }
-
-            o0[c] = a0;
-            o1[c] = a1;
-            o2[c] = a2;
-            o3[c] = a3;
-        }
+        Store4<TV, TOps>(c0, w, a00, a01, a02, a03);
     }
 }
