@@ -65,6 +65,12 @@ internal interface IFloatVector<TV> where TV : struct
     /// pair to swap: callers take their scalar tail instead.
     /// </summary>
     static abstract TV SwapPairs(TV value);
+
+    /// <summary>
+    /// Transposes one <c>Count × Count</c> block: <c>destination[c·destinationStride + r] = source[r·sourceStride + c]</c>
+    /// for <c>r, c &lt; Count</c>, strides in floats. Rows are loaded whole, shuffled in registers and stored whole.
+    /// </summary>
+    static abstract void Transpose(ref float source, nuint sourceStride, ref float destination, nuint destinationStride);
 }
 
 /// <summary>Width one: the scalar fallback and every kernel's tail.</summary>
@@ -87,6 +93,7 @@ internal readonly struct ScalarOps : IFloatVector<float>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float SelectWhereLess(float x, float threshold, float ifLess, float otherwise) => x < threshold ? ifLess : otherwise;
     public static float LaneIndices => 0f;
     public static float SwapPairs(float value) => throw new System.Diagnostics.UnreachableException("A single lane has no pair to swap.");
+    [MethodImpl(MethodImplOptions.AggressiveInlining)] public static void Transpose(ref float source, nuint sourceStride, ref float destination, nuint destinationStride) => destination = source;
 }
 
 /// <summary>128 bits: SSE on x64, NEON on Arm64.</summary>
@@ -113,6 +120,51 @@ internal readonly struct Vector128Ops : IFloatVector<Vector128<float>>
     public static float MaxAcross(Vector128<float> value) =>
         MathF.Max(MathF.Max(value.GetElement(0), value.GetElement(1)), MathF.Max(value.GetElement(2), value.GetElement(3)));
 
+    /// <summary>Interleaves the low halves of a and b: a₀ b₀ a₁ b₁ (x64 unpcklps, Arm64 zip1).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> InterleaveLow(Vector128<float> a, Vector128<float> b) =>
+        Sse.IsSupported ? Sse.UnpackLow(a, b) : AdvSimd.Arm64.ZipLow(a, b);
+
+    /// <summary>Interleaves the high halves of a and b: a₂ b₂ a₃ b₃ (x64 unpckhps, Arm64 zip2).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> InterleaveHigh(Vector128<float> a, Vector128<float> b) =>
+        Sse.IsSupported ? Sse.UnpackHigh(a, b) : AdvSimd.Arm64.ZipHigh(a, b);
+
+    /// <summary>The low 64-bit halves of a and b: a₀ a₁ b₀ b₁.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> LowHalves(Vector128<float> a, Vector128<float> b) =>
+        Sse.IsSupported ? Sse.MoveLowToHigh(a, b) : AdvSimd.Arm64.ZipLow(a.AsUInt64(), b.AsUInt64()).AsSingle();
+
+    /// <summary>The high 64-bit halves of a and b: a₂ a₃ b₂ b₃.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> HighHalves(Vector128<float> a, Vector128<float> b) =>
+        Sse.IsSupported ? Sse.MoveHighToLow(b, a) : AdvSimd.Arm64.ZipHigh(a.AsUInt64(), b.AsUInt64()).AsSingle();
+
+    /// <summary>Two interleaving steps (pairs of rows, then pairs of pairs); element by element where neither SSE nor Arm64 is.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Transpose(ref float source, nuint sourceStride, ref float destination, nuint destinationStride)
+    {
+        if (!Sse.IsSupported && !AdvSimd.Arm64.IsSupported)
+        {
+            for (nuint r = 0; r < 4; r++)
+            {
+                for (nuint c = 0; c < 4; c++)
+                {
+                    Unsafe.Add(ref destination, c * destinationStride + r) = Unsafe.Add(ref source, r * sourceStride + c);
+                }
+            }
+
+            return;
+        }
+
+        Vector128<float> r0 = Load(ref source, 0), r1 = Load(ref source, sourceStride);
+        Vector128<float> r2 = Load(ref source, 2 * sourceStride), r3 = Load(ref source, 3 * sourceStride);
+        Vector128<float> t0 = InterleaveLow(r0, r1), t1 = InterleaveHigh(r0, r1), t2 = InterleaveLow(r2, r3), t3 = InterleaveHigh(r2, r3);
+        Store(LowHalves(t0, t2), ref destination, 0);
+        Store(HighHalves(t0, t2), ref destination, destinationStride);
+        Store(LowHalves(t1, t3), ref destination, 2 * destinationStride);
+        Store(HighHalves(t1, t3), ref destination, 3 * destinationStride);
+    }
 }
 
 /// <summary>256 bits: AVX2 with FMA.</summary>
@@ -136,6 +188,50 @@ internal readonly struct Vector256Ops : IFloatVector<Vector256<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector256<float> SwapPairs(Vector256<float> value) => (value.AsUInt64() << 32 | value.AsUInt64() >> 32).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector256<float> value) => Vector128Ops.MaxAcross(Vector128.Max(value.GetLower(), value.GetUpper()));
 
+    /// <summary>
+    /// The 4 × 4 transpose within each 128-bit half (interleave rows, then pairs of rows), then the halves swapped across
+    /// the two groups of four rows; element by element without AVX.
+    /// </summary>
+    public static void Transpose(ref float source, nuint sourceStride, ref float destination, nuint destinationStride)
+    {
+        if (!Avx.IsSupported)
+        {
+            for (nuint r = 0; r < 8; r++)
+            {
+                for (nuint c = 0; c < 8; c++)
+                {
+                    Unsafe.Add(ref destination, c * destinationStride + r) = Unsafe.Add(ref source, r * sourceStride + c);
+                }
+            }
+
+            return;
+        }
+
+        // uGk, 128-bit half h: rows 4G … 4G + 3 of column 4h + k.
+        InterleaveHalves(ref source, sourceStride, out Vector256<float> u00, out Vector256<float> u01, out Vector256<float> u02, out Vector256<float> u03);
+        InterleaveHalves(ref Unsafe.Add(ref source, 4 * sourceStride), sourceStride, out Vector256<float> u10, out Vector256<float> u11, out Vector256<float> u12, out Vector256<float> u13);
+        Store(Avx.Permute2x128(u00, u10, 0x20), ref destination, 0);
+        Store(Avx.Permute2x128(u01, u11, 0x20), ref destination, destinationStride);
+        Store(Avx.Permute2x128(u02, u12, 0x20), ref destination, 2 * destinationStride);
+        Store(Avx.Permute2x128(u03, u13, 0x20), ref destination, 3 * destinationStride);
+        Store(Avx.Permute2x128(u00, u10, 0x31), ref destination, 4 * destinationStride);
+        Store(Avx.Permute2x128(u01, u11, 0x31), ref destination, 5 * destinationStride);
+        Store(Avx.Permute2x128(u02, u12, 0x31), ref destination, 6 * destinationStride);
+        Store(Avx.Permute2x128(u03, u13, 0x31), ref destination, 7 * destinationStride);
+    }
+
+    /// <summary>Four rows in, the 4 × 4 transposes of their 128-bit halves out: uk's half h holds the rows' column 4h + k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InterleaveHalves(ref float rows, nuint stride, out Vector256<float> u0, out Vector256<float> u1, out Vector256<float> u2, out Vector256<float> u3)
+    {
+        Vector256<float> r0 = Load(ref rows, 0), r1 = Load(ref rows, stride), r2 = Load(ref rows, 2 * stride), r3 = Load(ref rows, 3 * stride);
+        Vector256<double> t0 = Avx.UnpackLow(r0, r1).AsDouble(), t1 = Avx.UnpackHigh(r0, r1).AsDouble();
+        Vector256<double> t2 = Avx.UnpackLow(r2, r3).AsDouble(), t3 = Avx.UnpackHigh(r2, r3).AsDouble();
+        u0 = Avx.UnpackLow(t0, t2).AsSingle();
+        u1 = Avx.UnpackHigh(t0, t2).AsSingle();
+        u2 = Avx.UnpackLow(t1, t3).AsSingle();
+        u3 = Avx.UnpackHigh(t1, t3).AsSingle();
+    }
 }
 
 /// <summary>512 bits: AVX-512F.</summary>
@@ -159,4 +255,48 @@ internal readonly struct Vector512Ops : IFloatVector<Vector512<float>>
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static Vector512<float> SwapPairs(Vector512<float> value) => (value.AsUInt64() << 32 | value.AsUInt64() >> 32).AsSingle();
     [MethodImpl(MethodImplOptions.AggressiveInlining)] public static float MaxAcross(Vector512<float> value) => Vector256Ops.MaxAcross(Vector256.Max(value.GetLower(), value.GetUpper()));
 
+    /// <summary>
+    /// The 4 × 4 transpose within each 128-bit quarter (interleave rows, then pairs of rows), then a 4 × 4 transpose of
+    /// the quarters across the four groups of four rows (two rounds of vshuff32x4): 64 shuffles for 256 floats.
+    /// </summary>
+    public static void Transpose(ref float source, nuint sourceStride, ref float destination, nuint destinationStride)
+    {
+        // uGk, 128-bit quarter q: rows 4G … 4G + 3 of column 4q + k.
+        InterleaveQuarters(ref source, sourceStride, out Vector512<float> u00, out Vector512<float> u01, out Vector512<float> u02, out Vector512<float> u03);
+        InterleaveQuarters(ref Unsafe.Add(ref source, 4 * sourceStride), sourceStride, out Vector512<float> u10, out Vector512<float> u11, out Vector512<float> u12, out Vector512<float> u13);
+        InterleaveQuarters(ref Unsafe.Add(ref source, 8 * sourceStride), sourceStride, out Vector512<float> u20, out Vector512<float> u21, out Vector512<float> u22, out Vector512<float> u23);
+        InterleaveQuarters(ref Unsafe.Add(ref source, 12 * sourceStride), sourceStride, out Vector512<float> u30, out Vector512<float> u31, out Vector512<float> u32, out Vector512<float> u33);
+        TransposeQuarters(u00, u10, u20, u30, ref destination, destinationStride);
+        TransposeQuarters(u01, u11, u21, u31, ref Unsafe.Add(ref destination, destinationStride), destinationStride);
+        TransposeQuarters(u02, u12, u22, u32, ref Unsafe.Add(ref destination, 2 * destinationStride), destinationStride);
+        TransposeQuarters(u03, u13, u23, u33, ref Unsafe.Add(ref destination, 3 * destinationStride), destinationStride);
+    }
+
+    /// <summary>Four rows in, the 4 × 4 transposes of their 128-bit quarters out: uk's quarter q holds the rows' column 4q + k.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void InterleaveQuarters(ref float rows, nuint stride, out Vector512<float> u0, out Vector512<float> u1, out Vector512<float> u2, out Vector512<float> u3)
+    {
+        Vector512<float> r0 = Load(ref rows, 0), r1 = Load(ref rows, stride), r2 = Load(ref rows, 2 * stride), r3 = Load(ref rows, 3 * stride);
+        Vector512<double> t0 = Avx512F.UnpackLow(r0, r1).AsDouble(), t1 = Avx512F.UnpackHigh(r0, r1).AsDouble();
+        Vector512<double> t2 = Avx512F.UnpackLow(r2, r3).AsDouble(), t3 = Avx512F.UnpackHigh(r2, r3).AsDouble();
+        u0 = Avx512F.UnpackLow(t0, t2).AsSingle();
+        u1 = Avx512F.UnpackHigh(t0, t2).AsSingle();
+        u2 = Avx512F.UnpackLow(t1, t3).AsSingle();
+        u3 = Avx512F.UnpackHigh(t1, t3).AsSingle();
+    }
+
+    /// <summary>
+    /// The 4 × 4 transpose of 128-bit quarters: output row 4q (stride apart from the first at <paramref name="destination"/>)
+    /// is quarter q of a, b, c and d. Quarters (0, 1) and (2, 3) of a and b, then of c and d, then every quarter's four.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void TransposeQuarters(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, ref float destination, nuint stride)
+    {
+        Vector512<float> ab01 = Avx512F.Shuffle4x128(a, b, 0x44), ab23 = Avx512F.Shuffle4x128(a, b, 0xEE);
+        Vector512<float> cd01 = Avx512F.Shuffle4x128(c, d, 0x44), cd23 = Avx512F.Shuffle4x128(c, d, 0xEE);
+        Store(Avx512F.Shuffle4x128(ab01, cd01, 0x88), ref destination, 0);
+        Store(Avx512F.Shuffle4x128(ab01, cd01, 0xDD), ref destination, 4 * stride);
+        Store(Avx512F.Shuffle4x128(ab23, cd23, 0x88), ref destination, 8 * stride);
+        Store(Avx512F.Shuffle4x128(ab23, cd23, 0xDD), ref destination, 12 * stride);
+    }
 }

@@ -8,7 +8,8 @@ namespace SelfAttention.Kernels;
 /// Register-blocked attention with online softmax (FlashAttention-style: Dao et al., 2022), one query block at a time.
 /// <para>
 /// Layout choice: a block of <c>Bq = 4·lanes</c> queries lives in the vector lanes. The query block is packed
-/// transposed and pre-scaled once (<c>Qt[c][r] = q[r][c]·scale</c>), which is amortised over every key. Then
+/// transposed and pre-scaled once (<c>Qt[c][r] = q[r][c]·scale</c>, lanes × lanes blocks transposed in registers), which
+/// is amortised over every key. Then
 /// <list type="bullet">
 /// <item>scores <c>Sᵀ[j][r]</c> come from a 6-key × 4-vector micro-kernel that broadcasts <c>k[j][c]</c> straight from K's
 /// natural layout (24 accumulators, each loaded vector feeds six FMAs), so K is never packed;</item>
@@ -17,7 +18,8 @@ namespace SelfAttention.Kernels;
 /// <item>the output accumulates transposed too, <c>Oᵀ[c][r] += Σ_j v[j][c]·Pᵀ[j][r]</c>: a 6-channel × 4-vector
 /// micro-kernel, the score kernel's shape, that loads rows of Pᵀ and broadcasts <c>v[j][c]</c> straight from V's natural
 /// layout, so V is read in place whatever its alignment; the rescale by <c>e^(m_old − m_new)</c> is a lane-wise multiply
-/// folded into loading the accumulator tile, and the final <c>o[r][c] = Oᵀ[c][r] / l[r]</c> transposes once.</item>
+/// folded into loading the accumulator tile, and the final <c>o[r][c] = Oᵀ[c][r] / l[r]</c> scales Oᵀ in place and
+/// transposes it once, in the same register blocks as Qt.</item>
 /// </list>
 /// </para>
 /// <para>
@@ -75,17 +77,12 @@ internal static unsafe class TiledAttention
             // Qt[c][r] = q[r][c]·scale; lanes past the last row are zero so they stay finite and are simply not written out.
             // Each query row is read once per call, strided (heads interleaved), so it comes from far away; the rows of
             // the next query block (the next work item, or a harmless miss) are prefetched meanwhile.
-            float scale = p.Scale;
             nint queryStride = p.QueryRowStride;
+            Transpose<TV, TOps>(q, queryStride, rows, headDim, qt, bq);
+            Scale<TV, TOps>(qt, headDim, bq, TOps.Create(p.Scale));
             for (int r = 0; r < rows; r++)
             {
-                float* qRow = q + r * queryStride;
-                Prefetch.Floats(qRow + bq * queryStride, headDim);
-                float* column = qt + r;
-                for (int c = 0; c < headDim; c++, column += bq)
-                {
-                    *column = qRow[c] * scale;
-                }
+                Prefetch.Floats(q + (r + bq) * queryStride, headDim);
             }
 
             for (int r = rows; r < bq; r++)
@@ -125,16 +122,72 @@ internal static unsafe class TiledAttention
                 AccumulateValues<TV, TOps>(st, bk, firstHidden, v + j0 * p.ValueRowStride, p.ValueRowStride, valueDim, alpha, ot);
             }
 
-            // o[r][c] = Oᵀ[c][r] / l[r]; a row that saw nothing (l = 0) is zero.
-            for (int r = 0; r < rows; r++)
+            // o[r][c] = Oᵀ[c][r] / l[r]; a row that saw nothing (l = 0) is zero. The inverses go where alpha was.
+            for (int r = 0; r < bq; r++)
             {
-                float inverse = l[r] == 0f ? 0f : 1f / l[r];
-                float* src = ot + r;
-                float* dst = o + r * p.OutputRowStride;
-                for (int c = 0; c < valueDim; c++, src += bq)
+                alpha[r] = l[r] == 0f ? 0f : 1f / l[r];
+            }
+
+            for (int c = 0; c < valueDim; c++)
+            {
+                float* column = ot + c * bq;
+                for (int t = 0; t < bq; t += w)
                 {
-                    dst[c] = *src * inverse;
+                    TOps.Store(TOps.Multiply(TOps.Load(ref column[0], (nuint)t), TOps.Load(ref alpha[0], (nuint)t)), ref column[0], (nuint)t);
                 }
+            }
+
+            Transpose<TV, TOps>(ot, bq, valueDim, rows, o, p.OutputRowStride);
+        }
+    }
+
+    /// <summary>
+    /// <c>destination[c][r] = source[r][c]</c> for r &lt; rows, c &lt; columns: whole lanes × lanes blocks in registers,
+    /// the ragged edges element by element. source: [rows, columns] with row stride <paramref name="sourceStride"/>;
+    /// destination: [columns, rows] with row stride <paramref name="destinationStride"/>.
+    /// </summary>
+    private static void Transpose<TV, TOps>(float* source, nint sourceStride, int rows, int columns, float* destination, nint destinationStride)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count;
+        int r = 0;
+        for (; r + w <= rows; r += w)
+        {
+            int c = 0;
+            for (; c + w <= columns; c += w)
+            {
+                TOps.Transpose(ref source[r * sourceStride + c], (nuint)sourceStride, ref destination[c * destinationStride + r], (nuint)destinationStride);
+            }
+
+            for (; c < columns; c++)
+            {
+                for (int rr = r; rr < r + w; rr++)
+                {
+                    destination[c * destinationStride + rr] = source[rr * sourceStride + c];
+                }
+            }
+        }
+
+        for (; r < rows; r++)
+        {
+            for (int c = 0; c < columns; c++)
+            {
+                destination[c * destinationStride + r] = source[r * sourceStride + c];
+            }
+        }
+    }
+
+    /// <summary><c>x[i][t] *= factor</c> lane-wise over x: [count][width], width a multiple of the lane count.</summary>
+    private static void Scale<TV, TOps>(float* x, int count, int width, TV factor)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count;
+        for (int i = 0; i < count; i++)
+        {
+            float* row = x + i * width;
+            for (int t = 0; t < width; t += w)
+            {
+                TOps.Store(TOps.Multiply(TOps.Load(ref row[0], (nuint)t), factor), ref row[0], (nuint)t);
             }
         }
     }
