@@ -6,16 +6,18 @@ namespace SelfAttention.Cli.Arrays;
 internal static class ArrayAttention
 {
     /// <summary>
-    /// The output <c>[Batch, QueryLength, Heads·ValueDim]</c>. With <paramref name="weights"/> non-null, that buffer
-    /// (<c>[Batch, Heads, QueryLength, KeyLength]</c>) receives the weights: each head then runs through the
-    /// weights overload of <see cref="Attention.Compute(ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, Span2D{float}, Span2D{float}, AttentionOptions)"/>
-    /// on pitched views of the BSNH buffers; without, the whole problem is one <see cref="Attention.ComputeMultiHead"/> call.
+    /// The output <c>[Batch, QueryLength, Heads·ValueDim]</c>. With <paramref name="withWeights"/>,
+    /// <paramref name="weights"/> receives the weights <c>[Batch, Heads, QueryLength, KeyLength]</c>: each head then
+    /// runs through the weights overload of <see cref="Attention.Compute(ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, Span2D{float}, Span2D{float}, AttentionOptions)"/>
+    /// on pitched views of the BSNH buffers; without, the whole problem is one <see cref="Attention.ComputeMultiHead"/>
+    /// call and <paramref name="weights"/> is null.
     /// </summary>
-    public static float[] Compute(ArrayInputs inputs, AttentionOptions options, float[]? weights)
+    public static float[] Compute(ArrayInputs inputs, AttentionOptions options, bool withWeights, out float[]? weights)
     {
         AttentionShape shape = inputs.Shape;
         float[] q = inputs.Query.Data, k = inputs.Key.Data, v = inputs.Value.Data;
         var output = new float[(long)shape.Batch * shape.QueryLength * shape.Heads * shape.ValueDim];
+        weights = withWeights ? new float[(long)shape.Batch * shape.Heads * shape.QueryLength * shape.KeyLength] : null;
         if (weights is null || shape.QueryLength == 0 || shape.KeyLength == 0)
         {
             Attention.ComputeMultiHead(q, k, v, output, shape, options);

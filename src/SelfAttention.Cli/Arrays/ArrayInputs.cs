@@ -1,4 +1,3 @@
-using System.Globalization;
 using SelfAttention.Cli.CommandLine;
 using SelfAttention.IO;
 
@@ -58,14 +57,14 @@ internal sealed class ArrayInputs
         int rank = q.Shape.Count;
         if (rank is not (2 or 3))
         {
-            throw new UsageException($"{command}: {query}: expected a 2-D [seq, heads·dim] or 3-D [batch, seq, heads·dim] array, got shape {Format(q.Shape)}.");
+            throw new UsageException($"{command}: {query}: expected a 2-D [seq, heads·dim] or 3-D [batch, seq, heads·dim] array, got shape {Npy.FormatShape(q.Shape.ToArray())}.");
         }
 
         foreach (var (file, array) in new[] { (key, k), (value ?? key, v) })
         {
             if (array.Shape.Count != rank)
             {
-                throw new UsageException($"{command}: {file}: expected a {rank}-D array like the query, got shape {Format(array.Shape)}.");
+                throw new UsageException($"{command}: {file}: expected a {rank}-D array like the query, got shape {Npy.FormatShape(array.Shape.ToArray())}.");
             }
         }
 
@@ -110,10 +109,6 @@ internal sealed class ArrayInputs
 
         return new ArrayInputs(q, k, v, shape, rank == 3);
     }
-
-    /// <summary>A shape as numpy prints it: <c>(2, 3)</c>, <c>(5,)</c>, <c>()</c>.</summary>
-    public static string Format(IReadOnlyList<int> shape) =>
-        shape.Count == 1 ? $"({shape[0]},)" : "(" + string.Join(", ", shape.Select(d => d.ToString(CultureInfo.InvariantCulture))) + ")";
 
     private static NpyArray ReadFile(string command, string option, string path)
     {

@@ -172,11 +172,10 @@ internal sealed class HeatmapCommand : ICommand
         string[] columnLabels = keyLabels is not null ? Labels("--key-labels", keyLabels, nk)
                               : labels is not null && nk == nq ? rowLabels
                               : Labels("--key-labels", null, nk);
-        var weights = new float[(long)shape.Batch * shape.Heads * nq * nk];
-        ArrayAttention.Compute(inputs, options, weights);
+        ArrayAttention.Compute(inputs, options, withWeights: true, out float[]? weights);
         var panels = Enumerable.Range(0, shape.Heads)
             .Select(h => new HeatmapPanel($"head {h}", rowLabels, columnLabels,
-                                          weights.AsSpan((batchIndex * shape.Heads + h) * nq * nk, nq * nk).ToArray()))
+                                          weights!.AsSpan((batchIndex * shape.Heads + h) * nq * nk, nq * nk).ToArray()))
             .ToArray();
         string batch = inputs.Batched ? $"[{batchIndex}]" : "";
         return (panels, $"{Path.GetFileName(query)}{batch} · {Path.GetFileName(key)}{batch}",

@@ -62,8 +62,7 @@ internal sealed class RunCommand : ICommand
         }
 
         var inputs = ArrayInputs.Read(Name, query, key, value, heads, kvHeads);
-        float[]? weights = weightsPath is null ? null : new float[(long)inputs.WeightsShape.Aggregate(1L, (p, d) => p * d)];
-        float[] result = ArrayAttention.Compute(inputs, options, weights);
+        float[] result = ArrayAttention.Compute(inputs, options, withWeights: weightsPath is not null, out float[]? weights);
 
         AttentionShape shape = inputs.Shape;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -71,7 +70,7 @@ internal sealed class RunCommand : ICommand
         if (outPath is not null)
         {
             Npy.WriteFile(outPath, result, inputs.OutputShape);
-            output.WriteLine($"wrote {outPath}: output {ArrayInputs.Format(inputs.OutputShape)} float32");
+            output.WriteLine($"wrote {outPath}: output {Npy.FormatShape(inputs.OutputShape)} float32");
         }
         else
         {
@@ -81,7 +80,7 @@ internal sealed class RunCommand : ICommand
         if (weightsPath is not null)
         {
             Npy.WriteFile(weightsPath, weights, inputs.WeightsShape);
-            output.WriteLine($"wrote {weightsPath}: weights {ArrayInputs.Format(inputs.WeightsShape)} float32");
+            output.WriteLine($"wrote {weightsPath}: weights {Npy.FormatShape(inputs.WeightsShape)} float32");
         }
 
         return ExitCodes.Success;
@@ -97,7 +96,7 @@ internal sealed class RunCommand : ICommand
             float min = result.Length == 0 ? 0 : result.Min(), max = result.Length == 0 ? 0 : result.Max();
             double mean = result.Length == 0 ? 0 : result.Average(x => (double)x);
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"output {ArrayInputs.Format(inputs.OutputShape)}: min {min:0.####}, max {max:0.####}, mean {mean:0.####} (use --out o.npy to save it)"));
+                $"output {Npy.FormatShape(inputs.OutputShape)}: min {min:0.####}, max {max:0.####}, mean {mean:0.####} (use --out o.npy to save it)"));
             return;
         }
 

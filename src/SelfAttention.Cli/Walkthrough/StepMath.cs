@@ -95,21 +95,6 @@ internal static class StepMath
         return result;
     }
 
-    /// <summary>The transpose of a <c>[rows, columns]</c> matrix.</summary>
-    public static float[] Transpose(float[] matrix, int rows, int columns)
-    {
-        var result = new float[matrix.Length];
-        for (int i = 0; i < rows; i++)
-        {
-            for (int j = 0; j < columns; j++)
-            {
-                result[j * rows + i] = matrix[i * columns + j];
-            }
-        }
-
-        return result;
-    }
-
     /// <summary>The oracle check as one sentence for a step's explanation.</summary>
     public static string OracleNote(double difference) =>
         FormattableString.Invariant($"Checked against the naive reference (double sums): largest difference {difference:0.0e+0}.");

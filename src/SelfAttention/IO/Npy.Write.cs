@@ -168,4 +168,12 @@ public static partial class Npy
                 $"data.Length must be the product of shape {NpyHeader.FormatShape(shape)}: expected {expected}, actual {length}."), "data");
         }
     }
+
+    /// <summary>
+    /// A shape as numpy prints it (Python's <c>repr</c> of a tuple): <c>()</c>, <c>(5,)</c>, <c>(2, 3)</c>; the form
+    /// this class uses in headers and messages.
+    /// </summary>
+    /// <param name="shape">The dimensions.</param>
+    /// <returns>The tuple text, invariant culture.</returns>
+    public static string FormatShape(ReadOnlySpan<int> shape) => NpyHeader.FormatShape(shape);
 }

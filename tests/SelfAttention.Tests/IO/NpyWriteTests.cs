@@ -8,6 +8,13 @@ namespace SelfAttention.Tests.IO;
 /// <summary>The writer's bytes are what np.save writes; bad arguments write nothing; a failed file write leaves nothing behind.</summary>
 public class NpyWriteTests
 {
+    [Theory]
+    [InlineData(new int[0], "()")]
+    [InlineData(new[] { 5 }, "(5,)")]
+    [InlineData(new[] { 2, 3 }, "(2, 3)")]
+    [InlineData(new[] { 1, 0, 12345 }, "(1, 0, 12345)")]
+    public void FormatShape_IsPythonsTupleRepr(int[] shape, string expected) => Assert.Equal(expected, Npy.FormatShape(shape));
+
     /// <summary>np.save(f, np.zeros((3, 4), np.float32)) with numpy ≥ 1.24: a 118-byte header, the data at byte 128.</summary>
     [Fact]
     public void Header_IsByteForByteWhatNumpySaveWrites()
