@@ -1,6 +1,5 @@
 using FsCheck;
 using FsCheck.Fluent;
-using SelfAttention.Tests.Allocation;
 using SelfAttention.Tests.Helpers;
 using SelfAttention.Tests.Validation;
 using SelfAttention.Tokenization;
@@ -247,56 +246,5 @@ public class TokenizationTests
         ContractAssert.Throws(() => new EmbeddingTable(0, 4), "vocabularySize", "vocabularySize 0");
         ContractAssert.Throws(() => new EmbeddingTable(4, -1), "dim", "dim -1");
         ContractAssert.Throws(() => new EmbeddingTable(65536, 65536), "vocabularySize", "overflow");
-    }
-}
-
-/// <summary>
-/// Steady-state calls of the layer building blocks allocate nothing on the calling thread. Runs in the allocation
-/// collection, alone, like <see cref="AllocationTests"/>.
-/// </summary>
-[Collection(AllocationCollection.Name)]
-public class LayerAllocationTests
-{
-    [Fact]
-    public void Lookup_AllocatesNothing()
-    {
-        var table = EmbeddingTable.CreateRandom(1000, 64, seed: 3);
-        int[] ids = [5, 999, 0, 17, 17, 3, 400, 12];
-        var destination = new float[ids.Length * 64];
-        AllocationAssert.SteadyStateAllocatesNothing(() => table.Lookup(ids, destination), "EmbeddingTable.Lookup");
-    }
-
-    [Fact]
-    public void AddSinusoidal_AllocatesNothing()
-    {
-        foreach (int modelDim in new[] { 7, 64, 300 })
-        {
-            var embeddings = new float[32 * modelDim];
-            AllocationAssert.SteadyStateAllocatesNothing(() => PositionalEncoding.AddSinusoidal(embeddings, 32, modelDim, startPosition: 10), $"AddSinusoidal d {modelDim}");
-            AllocationAssert.SteadyStateAllocatesNothing(() => PositionalEncoding.WriteSinusoidal(embeddings, 32, modelDim), $"WriteSinusoidal d {modelDim}");
-        }
-    }
-
-    [Fact]
-    public void RotaryApply_AllocatesNothing()
-    {
-        foreach (int headDim in new[] { 6, 64, 128, 258 })
-        {
-            foreach (var layout in new[] { RotaryLayout.Interleaved, RotaryLayout.HalfSplit })
-            {
-                var x = TestInputs.Uniform(new Random(1), 16 * 4 * headDim, 1f);
-                AllocationAssert.SteadyStateAllocatesNothing(() => RotaryEmbedding.Apply(x, 16, 4, headDim, 100, layout), $"RotaryEmbedding.Apply {layout} headDim {headDim}");
-            }
-        }
-    }
-
-    [Fact]
-    public void EncodeIntoSpan_AllocatesNothing()
-    {
-        var tokenizer = new WordTokenizer();
-        var vocabulary = Vocabulary.Build(["Dream big, and work for it!"], tokenizer);
-        string text = "Dream BIG, and work for it! " + new string('X', 200);
-        var ids = new int[16];
-        AllocationAssert.SteadyStateAllocatesNothing(() => tokenizer.Encode(text, vocabulary, ids), "WordTokenizer.Encode(span)");
     }
 }
