@@ -2,7 +2,20 @@ using SelfAttention.Cli.Tests.Helpers;
 
 namespace SelfAttention.Cli.Tests.Commands;
 
+/// <summary>
+/// Runs <c>bench</c> with no other test class in flight. The tool runs in this process, and the quick table's bytes-per-call
+/// column counts allocations on every thread (<c>GC.GetTotalAllocatedBytes</c>), so a test running beside it would
+/// show up there: a scalar CI run once read 325 B/call for that reason.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class BenchCollection
+{
+    /// <summary>The collection's name.</summary>
+    public const string Name = "bench (not parallel)";
+}
+
 /// <summary><c>bench</c>: the quick table runs from the tool (smallest budget: the toy shape, no warm-up, no controls).</summary>
+[Collection(BenchCollection.Name)]
 public class BenchCommandTests
 {
     [Fact]
