@@ -79,7 +79,7 @@ internal static unsafe class KernelDispatch
         switch (Choose(problem, kernel, queryBlock))
         {
             case Choice.Tiled:
-                WorkerPool.Run(problem, ItemCount(problem, queryBlock), degree, &TiledItem<TV, TOps>);
+                WorkerPool.Run(problem, ItemCount(problem, TiledAttention.ItemRows<TV, TOps>()), degree, &TiledItem<TV, TOps>);
                 break;
             case Choice.Decode:
                 // Chunking depends on the degree, but each lane's arithmetic does not, so results do not either.
@@ -109,10 +109,10 @@ internal static unsafe class KernelDispatch
     private static void TiledItem<TV, TOps>(in AttentionProblem problem, int item)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
-        int queryBlock = TiledAttention.QueryBlock<TV, TOps>();
-        var (batch, head, block) = Decompose(problem, item, queryBlock);
-        Span<float> scratch = ThreadScratch.Get(TiledAttention.ScratchLength(queryBlock, problem.HeadDim, problem.ValueDim));
-        TiledAttention.RunBlock<TV, TOps>(problem, batch, head, block * queryBlock, scratch);
+        int itemRows = TiledAttention.ItemRows<TV, TOps>();
+        var (batch, head, block) = Decompose(problem, item, itemRows);
+        Span<float> scratch = ThreadScratch.Get(TiledAttention.ScratchLength(TiledAttention.QueryBlock<TV, TOps>(), problem.HeadDim, problem.ValueDim));
+        TiledAttention.RunBlock<TV, TOps>(problem, batch, head, block * itemRows, scratch);
     }
 
     private static void RowItem<TV, TOps>(in AttentionProblem problem, int item)

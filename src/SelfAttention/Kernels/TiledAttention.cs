@@ -23,8 +23,13 @@ namespace SelfAttention.Kernels;
 /// </list>
 /// </para>
 /// <para>
-/// Scratch per work item (floats, 64-byte aligned): <c>Qt [headDim × Bq]</c>, <c>Sᵀ [KeyBlock × Bq]</c>,
-/// <c>Oᵀ [valueDim × Bq]</c>, then <c>m, l, alpha, m' [Bq]</c> each: O(tile), never O(queryLength·keyLength).
+/// A work item is <see cref="SubBlocks"/> query blocks that take each key block in turn, so K and V are read from far
+/// away once per item rather than once per block.
+/// </para>
+/// <para>
+/// Scratch per work item (floats, 64-byte aligned): <c>Sᵀ [KeyBlock × Bq]</c>, shared, then per query block
+/// <c>Qt [headDim × Bq]</c>, <c>Oᵀ [valueDim × Bq]</c> and <c>m, l, alpha, m' [Bq]</c> each: O(tile), never
+/// O(queryLength·keyLength).
 /// </para>
 /// Causal: key blocks past the last key any row of the query block can see are never visited; only blocks that cross
 /// the diagonal are masked. A row that sees no key keeps m = −∞ and l = 0 and is written as zeros.
@@ -49,96 +54,155 @@ internal static unsafe class TiledAttention
 
     /// <summary>Scratch floats one work item needs.</summary>
     public static int ScratchLength(int queryBlock, int headDim, int valueDim) =>
-        queryBlock * (headDim + KeyBlock + valueDim + 4);
+        queryBlock * (KeyBlock + SubBlocks * (headDim + valueDim + 4));
 
-    /// <summary>Computes query rows <c>[q0, q0 + Bq)</c> (clipped to the query length) of head (batch, head).</summary>
+    /// <summary>
+    /// Query blocks per work item. They take each key block in turn while its K and V rows are in cache, which halves the
+    /// K/V traffic: measured in one run, 1.5–3 % faster at (12, 512, 512, 64) and (8, 2048, 2048, 64) than one block per
+    /// item, and no gain from three or four.
+    /// </summary>
+    private const int SubBlocks = 2;
+
+    /// <summary>Query rows per work item at this width: <see cref="SubBlocks"/> blocks of <see cref="QueryBlock"/>.</summary>
+    public static int ItemRows<TV, TOps>() where TV : struct where TOps : struct, IFloatVector<TV> => SubBlocks * QueryBlock<TV, TOps>();
+
+    /// <summary>Computes query rows <c>[q0, q0 + SubBlocks·Bq)</c> (clipped to the query length) of head (batch, head).</summary>
     public static void RunBlock<TV, TOps>(in AttentionProblem p, int batch, int head, int q0, Span<float> scratchSpan)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
         int headDim = p.HeadDim, valueDim = p.ValueDim, queryLength = p.QueryLength, keyLength = p.KeyLength;
-        int rows = Math.Min(bq, queryLength - q0);
+        int subBlocks = Math.Min(SubBlocks, (queryLength - q0 + bq - 1) / bq);
 
         fixed (float* scratch = scratchSpan)
         {
-            float* qt = scratch;                        // [headDim][bq]
-            float* st = qt + headDim * bq;              // [KeyBlock][bq]
-            float* ot = st + KeyBlock * bq;             // [valueDim][bq]
-            float* m = ot + valueDim * bq;              // [bq]
-            float* l = m + bq;                          // [bq]
-            float* alpha = l + bq;                      // [bq]
-            float* mNext = alpha + bq;                  // [bq]
-
-            float* q = p.QueryHead(batch, head) + q0 * p.QueryRowStride;
+            float* st = scratch;                        // [KeyBlock][bq], shared by the sub-blocks
+            float* state = st + KeyBlock * bq;          // per sub-block: Qt, Oᵀ, m, l, alpha, m'
+            int stateLength = bq * (headDim + valueDim + 4);
+            nint queryStride = p.QueryRowStride;
             float* k = p.KeyHead(batch, head);
             float* v = p.ValueHead(batch, head);
-            float* o = p.OutputHead(batch, head) + q0 * p.OutputRowStride;
 
-            // Qt[c][r] = q[r][c]·scale; lanes past the last row are zero so they stay finite and are simply not written out.
-            // Each query row is read once per call, strided (heads interleaved), so it comes from far away; the rows of
-            // the next query block (the next work item, or a harmless miss) are prefetched meanwhile.
-            nint queryStride = p.QueryRowStride;
-            Transpose<TV, TOps>(q, queryStride, rows, headDim, qt, bq);
-            Scale<TV, TOps>(qt, headDim, bq, TOps.Create(p.Scale));
-            for (int r = 0; r < rows; r++)
+            for (int b = 0; b < subBlocks; b++)
             {
-                Prefetch.Floats(q + (r + bq) * queryStride, headDim);
+                int qb = q0 + b * bq;
+                Begin<TV, TOps>(p.QueryHead(batch, head) + qb * queryStride, queryStride, Math.Min(bq, queryLength - qb),
+                                (q0 + subBlocks * bq - qb) * queryStride, headDim, valueDim, p.Scale, state + b * stateLength);
             }
 
-            for (int r = rows; r < bq; r++)
-            {
-                float* column = qt + r;
-                for (int c = 0; c < headDim; c++, column += bq)
-                {
-                    *column = 0f;
-                }
-            }
-
-            new Span<float>(ot, valueDim * bq).Clear();
-            new Span<float>(m, bq).Fill(float.NegativeInfinity);
-            new Span<float>(l, bq).Clear();
-
-            // Causal, bottom-right: row i sees keys j ≤ i + offset. No row of this block sees past lastRow + offset.
+            // Causal, bottom-right: row i sees keys j ≤ i + offset. No row of a sub-block sees past its last row + offset.
+            // Each key block is visited by every sub-block in turn while its K and V rows are still in cache.
             int offset = keyLength - queryLength;
-            int keyEnd = p.IsCausal ? Views.VisibleKeys(q0 + rows - 1, queryLength, keyLength) : keyLength;
+            int lastRow = Math.Min(q0 + subBlocks * bq, queryLength) - 1;
+            int keyEnd = p.IsCausal ? Views.VisibleKeys(lastRow, queryLength, keyLength) : keyLength;
             for (int j0 = 0; j0 < keyEnd; j0 += KeyBlock)
             {
-                int bk = Math.Min(KeyBlock, keyEnd - j0);
-
-                // The block crosses the diagonal when its last key is hidden from the block's first row. Then row r
-                // sees the block's keys jj ≤ r − firstHidden; otherwise every row sees all of them. The running max
-                // takes the block's scores as they are computed, or after masking on the diagonal.
-                bool diagonal = p.IsCausal && j0 + bk - 1 > q0 + offset;
-                int firstHidden = diagonal ? j0 - q0 - offset : int.MinValue / 2;
-                new Span<float>(m, bq).CopyTo(new Span<float>(mNext, bq));
-                Scores<TV, TOps>(qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st, diagonal ? null : mNext);
-
-                if (diagonal)
+                for (int b = 0; b < subBlocks; b++)
                 {
-                    MaskDiagonal<TV, TOps>(st, bk, firstHidden, mNext);
+                    int qb = q0 + b * bq;
+                    int rows = Math.Min(bq, queryLength - qb);
+                    int subKeyEnd = p.IsCausal ? Views.VisibleKeys(qb + rows - 1, queryLength, keyLength) : keyLength;
+                    if (j0 >= subKeyEnd)
+                    {
+                        continue;
+                    }
+
+                    int bk = Math.Min(KeyBlock, subKeyEnd - j0);
+                    float* qt = state + b * stateLength;
+                    float* ot = qt + headDim * bq;
+                    float* m = ot + valueDim * bq;
+                    float* l = m + bq;
+                    float* alpha = l + bq;
+                    float* mNext = alpha + bq;
+
+                    // The block crosses the diagonal when its last key is hidden from the sub-block's first row. Then row r
+                    // sees the block's keys jj ≤ r − firstHidden; otherwise every row sees all of them. The running max
+                    // takes the block's scores as they are computed, or after masking on the diagonal.
+                    bool diagonal = p.IsCausal && j0 + bk - 1 > qb + offset;
+                    int firstHidden = diagonal ? j0 - qb - offset : int.MinValue / 2;
+                    new Span<float>(m, bq).CopyTo(new Span<float>(mNext, bq));
+                    Scores<TV, TOps>(qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st, diagonal ? null : mNext);
+
+                    if (diagonal)
+                    {
+                        MaskDiagonal<TV, TOps>(st, bk, firstHidden, mNext);
+                    }
+
+                    OnlineSoftmax<TV, TOps>(st, bk, m, mNext, l, alpha);
+                    AccumulateValues<TV, TOps>(st, bk, firstHidden, v + j0 * p.ValueRowStride, p.ValueRowStride, valueDim, alpha, ot);
                 }
-
-                OnlineSoftmax<TV, TOps>(st, bk, m, mNext, l, alpha);
-                AccumulateValues<TV, TOps>(st, bk, firstHidden, v + j0 * p.ValueRowStride, p.ValueRowStride, valueDim, alpha, ot);
             }
 
-            // o[r][c] = Oᵀ[c][r] / l[r]; a row that saw nothing (l = 0) is zero. The inverses go where alpha was.
-            for (int r = 0; r < bq; r++)
+            for (int b = 0; b < subBlocks; b++)
             {
-                alpha[r] = l[r] == 0f ? 0f : 1f / l[r];
+                int qb = q0 + b * bq;
+                Finish<TV, TOps>(state + b * stateLength, headDim, valueDim, Math.Min(bq, queryLength - qb),
+                                 p.OutputHead(batch, head) + qb * p.OutputRowStride, p.OutputRowStride);
             }
-
-            for (int c = 0; c < valueDim; c++)
-            {
-                float* column = ot + c * bq;
-                for (int t = 0; t < bq; t += w)
-                {
-                    TOps.Store(TOps.Multiply(TOps.Load(ref column[0], (nuint)t), TOps.Load(ref alpha[0], (nuint)t)), ref column[0], (nuint)t);
-                }
-            }
-
-            Transpose<TV, TOps>(ot, bq, valueDim, rows, o, p.OutputRowStride);
         }
+    }
+
+    /// <summary>
+    /// Sets up one sub-block's state: <c>Qt[c][r] = q[r][c]·scale</c> (lanes past the last row zero, so they stay finite
+    /// and are simply not written out), Oᵀ = 0, m = −∞, l = 0. Each query row is read once per call, strided (heads
+    /// interleaved), so it comes from far away; the rows <paramref name="prefetchDistance"/> floats on (the next work
+    /// item's, or a harmless miss) are prefetched meanwhile.
+    /// </summary>
+    private static void Begin<TV, TOps>(float* q, nint queryStride, int rows, nint prefetchDistance, int headDim, int valueDim, float scale, float* state)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int bq = VectorsPerTile * TOps.Count;
+        float* qt = state;
+        float* ot = qt + headDim * bq;
+        float* m = ot + valueDim * bq;
+        float* l = m + bq;
+        Transpose<TV, TOps>(q, queryStride, rows, headDim, qt, bq);
+        Scale<TV, TOps>(qt, headDim, bq, TOps.Create(scale));
+        for (int r = 0; r < rows; r++)
+        {
+            Prefetch.Floats(q + r * queryStride + prefetchDistance, headDim);
+        }
+
+        for (int r = rows; r < bq; r++)
+        {
+            float* column = qt + r;
+            for (int c = 0; c < headDim; c++, column += bq)
+            {
+                *column = 0f;
+            }
+        }
+
+        new Span<float>(ot, valueDim * bq).Clear();
+        new Span<float>(m, bq).Fill(float.NegativeInfinity);
+        new Span<float>(l, bq).Clear();
+    }
+
+    /// <summary>
+    /// Writes one sub-block's rows: <c>o[r][c] = Oᵀ[c][r] / l[r]</c>, a row that saw nothing (l = 0) as zeros. The
+    /// inverses go where alpha was; Oᵀ is scaled in place and transposed out in register blocks.
+    /// </summary>
+    private static void Finish<TV, TOps>(float* state, int headDim, int valueDim, int rows, float* o, nint outputStride)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count, bq = VectorsPerTile * w;
+        float* ot = state + headDim * bq;
+        float* l = ot + valueDim * bq + bq;
+        float* alpha = l + bq;
+        for (int r = 0; r < bq; r++)
+        {
+            alpha[r] = l[r] == 0f ? 0f : 1f / l[r];
+        }
+
+        for (int c = 0; c < valueDim; c++)
+        {
+            float* column = ot + c * bq;
+            for (int t = 0; t < bq; t += w)
+            {
+                TOps.Store(TOps.Multiply(TOps.Load(ref column[0], (nuint)t), TOps.Load(ref alpha[0], (nuint)t)), ref column[0], (nuint)t);
+            }
+        }
+
+        Transpose<TV, TOps>(ot, bq, valueDim, rows, o, outputStride);
     }
 
     /// <summary>
