@@ -54,7 +54,7 @@ internal static unsafe class TiledAttention
 
     /// <summary>Scratch floats one work item needs.</summary>
     public static int ScratchLength(int queryBlock, int headDim, int valueDim) =>
-        queryBlock * (KeyBlock + SubBlocks * (headDim + valueDim + 4));
+        queryBlock * KeyBlock + SubBlocks * BlockState.Length(queryBlock, headDim, valueDim);
 
     /// <summary>
     /// Query blocks per work item. They take each key block in turn while its K and V rows are in cache, which halves the
@@ -66,98 +66,109 @@ internal static unsafe class TiledAttention
     /// <summary>Query rows per work item at this width: <see cref="SubBlocks"/> blocks of <see cref="QueryBlock"/>.</summary>
     public static int ItemRows<TV, TOps>() where TV : struct where TOps : struct, IFloatVector<TV> => SubBlocks * QueryBlock<TV, TOps>();
 
+    /// <summary>
+    /// One query block of a work item: its rows, the keys they can see, and its running state in scratch, laid out as
+    /// <c>Qt [headDim][Bq]</c>, <c>Oᵀ [valueDim][Bq]</c>, then <c>m, l, alpha, m' [Bq]</c>.
+    /// </summary>
+    private readonly struct BlockState
+    {
+        public readonly int First, Rows, KeyEnd;
+        public readonly float* Qt, Ot, M, L, Alpha, MNext;
+
+        public BlockState(in AttentionProblem p, int first, int bq, float* state)
+        {
+            First = first;
+            Rows = Math.Min(bq, p.QueryLength - first);
+            KeyEnd = p.IsCausal ? Views.VisibleKeys(first + Rows - 1, p.QueryLength, p.KeyLength) : p.KeyLength;
+            Qt = state;
+            Ot = Qt + p.HeadDim * bq;
+            M = Ot + p.ValueDim * bq;
+            L = M + bq;
+            Alpha = L + bq;
+            MNext = Alpha + bq;
+        }
+
+        /// <summary>Scratch floats of one block's state.</summary>
+        public static int Length(int bq, int headDim, int valueDim) => bq * (headDim + valueDim + 4);
+    }
+
     /// <summary>Computes query rows <c>[q0, q0 + SubBlocks·Bq)</c> (clipped to the query length) of head (batch, head).</summary>
     public static void RunBlock<TV, TOps>(in AttentionProblem p, int batch, int head, int q0, Span<float> scratchSpan)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
-        int headDim = p.HeadDim, valueDim = p.ValueDim, queryLength = p.QueryLength, keyLength = p.KeyLength;
-        int subBlocks = Math.Min(SubBlocks, (queryLength - q0 + bq - 1) / bq);
+        int headDim = p.HeadDim, valueDim = p.ValueDim;
+        int subBlocks = Math.Min(SubBlocks, (p.QueryLength - q0 + bq - 1) / bq);
 
         fixed (float* scratch = scratchSpan)
         {
-            float* st = scratch;                        // [KeyBlock][bq], shared by the sub-blocks
-            float* state = st + KeyBlock * bq;          // per sub-block: Qt, Oᵀ, m, l, alpha, m'
-            int stateLength = bq * (headDim + valueDim + 4);
+            float* st = scratch;                        // [KeyBlock][bq], shared by the blocks
+            float* state = st + KeyBlock * bq;          // then each block's state
+            int stateLength = BlockState.Length(bq, headDim, valueDim);
+            BlockState* blocks = stackalloc BlockState[SubBlocks];
             nint queryStride = p.QueryRowStride;
             float* k = p.KeyHead(batch, head);
             float* v = p.ValueHead(batch, head);
-
+            int keyEnd = 0;
             for (int b = 0; b < subBlocks; b++)
             {
-                int qb = q0 + b * bq;
-                Begin<TV, TOps>(p.QueryHead(batch, head) + qb * queryStride, queryStride, Math.Min(bq, queryLength - qb),
-                                (q0 + subBlocks * bq - qb) * queryStride, headDim, valueDim, p.Scale, state + b * stateLength);
+                blocks[b] = new BlockState(p, q0 + b * bq, bq, state + b * stateLength);
+                keyEnd = Math.Max(keyEnd, blocks[b].KeyEnd);
+                Begin<TV, TOps>(p.QueryHead(batch, head) + blocks[b].First * queryStride, queryStride, blocks[b],
+                                (q0 + subBlocks * bq - blocks[b].First) * queryStride, headDim, valueDim, p.Scale);
             }
 
-            // Causal, bottom-right: row i sees keys j ≤ i + offset. No row of a sub-block sees past its last row + offset.
-            // Each key block is visited by every sub-block in turn while its K and V rows are still in cache.
-            int offset = keyLength - queryLength;
-            int lastRow = Math.Min(q0 + subBlocks * bq, queryLength) - 1;
-            int keyEnd = p.IsCausal ? Views.VisibleKeys(lastRow, queryLength, keyLength) : keyLength;
+            // Causal, bottom-right: row i sees keys j ≤ i + offset, so no row of a block sees past its last row + offset.
+            // Each key block is visited by every query block in turn while its K and V rows are still in cache.
+            int offset = p.KeyLength - p.QueryLength;
             for (int j0 = 0; j0 < keyEnd; j0 += KeyBlock)
             {
                 for (int b = 0; b < subBlocks; b++)
                 {
-                    int qb = q0 + b * bq;
-                    int rows = Math.Min(bq, queryLength - qb);
-                    int subKeyEnd = p.IsCausal ? Views.VisibleKeys(qb + rows - 1, queryLength, keyLength) : keyLength;
-                    if (j0 >= subKeyEnd)
+                    ref readonly BlockState block = ref blocks[b];
+                    if (j0 >= block.KeyEnd)
                     {
                         continue;
                     }
 
-                    int bk = Math.Min(KeyBlock, subKeyEnd - j0);
-                    float* qt = state + b * stateLength;
-                    float* ot = qt + headDim * bq;
-                    float* m = ot + valueDim * bq;
-                    float* l = m + bq;
-                    float* alpha = l + bq;
-                    float* mNext = alpha + bq;
-
-                    // The block crosses the diagonal when its last key is hidden from the sub-block's first row. Then row r
-                    // sees the block's keys jj ≤ r − firstHidden; otherwise every row sees all of them. The running max
-                    // takes the block's scores as they are computed, or after masking on the diagonal.
-                    bool diagonal = p.IsCausal && j0 + bk - 1 > qb + offset;
-                    int firstHidden = diagonal ? j0 - qb - offset : int.MinValue / 2;
-                    new Span<float>(m, bq).CopyTo(new Span<float>(mNext, bq));
-                    Scores<TV, TOps>(qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st, diagonal ? null : mNext);
+                    // The block crosses the diagonal when its last key is hidden from the query block's first row. Then
+                    // row r sees the block's keys jj ≤ r − firstHidden; otherwise every row sees all of them. The running
+                    // max takes the block's scores as they are computed, or after masking on the diagonal.
+                    int bk = Math.Min(KeyBlock, block.KeyEnd - j0);
+                    bool diagonal = p.IsCausal && j0 + bk - 1 > block.First + offset;
+                    int firstHidden = diagonal ? j0 - block.First - offset : int.MinValue / 2;
+                    new Span<float>(block.M, bq).CopyTo(new Span<float>(block.MNext, bq));
+                    Scores<TV, TOps>(block.Qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st, diagonal ? null : block.MNext);
 
                     if (diagonal)
                     {
-                        MaskDiagonal<TV, TOps>(st, bk, firstHidden, mNext);
+                        MaskDiagonal<TV, TOps>(st, bk, firstHidden, block.MNext);
                     }
 
-                    OnlineSoftmax<TV, TOps>(st, bk, m, mNext, l, alpha);
-                    AccumulateValues<TV, TOps>(st, bk, firstHidden, v + j0 * p.ValueRowStride, p.ValueRowStride, valueDim, alpha, ot);
+                    OnlineSoftmax<TV, TOps>(st, bk, block.M, block.MNext, block.L, block.Alpha);
+                    AccumulateValues<TV, TOps>(st, bk, firstHidden, v + j0 * p.ValueRowStride, p.ValueRowStride, valueDim, block.Alpha, block.Ot);
                 }
             }
 
             for (int b = 0; b < subBlocks; b++)
             {
-                int qb = q0 + b * bq;
-                Finish<TV, TOps>(state + b * stateLength, headDim, valueDim, Math.Min(bq, queryLength - qb),
-                                 p.OutputHead(batch, head) + qb * p.OutputRowStride, p.OutputRowStride);
+                Finish<TV, TOps>(blocks[b], valueDim, p.OutputHead(batch, head) + blocks[b].First * p.OutputRowStride, p.OutputRowStride);
             }
         }
     }
 
     /// <summary>
-    /// Sets up one sub-block's state: <c>Qt[c][r] = q[r][c]·scale</c> (lanes past the last row zero, so they stay finite
-    /// and are simply not written out), Oᵀ = 0, m = −∞, l = 0. Each query row is read once per call, strided (heads
+    /// Sets up one block's state: <c>Qt[c][r] = q[r][c]·scale</c> (lanes past the last row zero, so they stay finite and
+    /// are simply not written out), Oᵀ = 0, m = −∞, l = 0. Each query row is read once per call, strided (heads
     /// interleaved), so it comes from far away; the rows <paramref name="prefetchDistance"/> floats on (the next work
     /// item's, or a harmless miss) are prefetched meanwhile.
     /// </summary>
-    private static void Begin<TV, TOps>(float* q, nint queryStride, int rows, nint prefetchDistance, int headDim, int valueDim, float scale, float* state)
+    private static void Begin<TV, TOps>(float* q, nint queryStride, in BlockState block, nint prefetchDistance, int headDim, int valueDim, float scale)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
-        int bq = VectorsPerTile * TOps.Count;
-        float* qt = state;
-        float* ot = qt + headDim * bq;
-        float* m = ot + valueDim * bq;
-        float* l = m + bq;
-        Transpose<TV, TOps>(q, queryStride, rows, headDim, qt, bq);
-        Scale<TV, TOps>(qt, headDim, bq, TOps.Create(scale));
+        int bq = VectorsPerTile * TOps.Count, rows = block.Rows;
+        Transpose<TV, TOps>(q, queryStride, rows, headDim, block.Qt, bq);
+        Scale<TV, TOps>(block.Qt, headDim, bq, TOps.Create(scale));
         for (int r = 0; r < rows; r++)
         {
             Prefetch.Floats(q + r * queryStride + prefetchDistance, headDim);
@@ -165,44 +176,42 @@ internal static unsafe class TiledAttention
 
         for (int r = rows; r < bq; r++)
         {
-            float* column = qt + r;
+            float* column = block.Qt + r;
             for (int c = 0; c < headDim; c++, column += bq)
             {
                 *column = 0f;
             }
         }
 
-        new Span<float>(ot, valueDim * bq).Clear();
-        new Span<float>(m, bq).Fill(float.NegativeInfinity);
-        new Span<float>(l, bq).Clear();
+        new Span<float>(block.Ot, valueDim * bq).Clear();
+        new Span<float>(block.M, bq).Fill(float.NegativeInfinity);
+        new Span<float>(block.L, bq).Clear();
     }
 
     /// <summary>
-    /// Writes one sub-block's rows: <c>o[r][c] = Oᵀ[c][r] / l[r]</c>, a row that saw nothing (l = 0) as zeros. The
-    /// inverses go where alpha was; Oᵀ is scaled in place and transposed out in register blocks.
+    /// Writes one block's rows: <c>o[r][c] = Oᵀ[c][r] / l[r]</c>, a row that saw nothing (l = 0) as zeros. The inverses
+    /// go where alpha was; Oᵀ is scaled in place and transposed out in register blocks.
     /// </summary>
-    private static void Finish<TV, TOps>(float* state, int headDim, int valueDim, int rows, float* o, nint outputStride)
+    private static void Finish<TV, TOps>(in BlockState block, int valueDim, float* o, nint outputStride)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
-        float* ot = state + headDim * bq;
-        float* l = ot + valueDim * bq + bq;
-        float* alpha = l + bq;
+        float* l = block.L, inverse = block.Alpha;
         for (int r = 0; r < bq; r++)
         {
-            alpha[r] = l[r] == 0f ? 0f : 1f / l[r];
+            inverse[r] = l[r] == 0f ? 0f : 1f / l[r];
         }
 
         for (int c = 0; c < valueDim; c++)
         {
-            float* column = ot + c * bq;
+            float* column = block.Ot + c * bq;
             for (int t = 0; t < bq; t += w)
             {
-                TOps.Store(TOps.Multiply(TOps.Load(ref column[0], (nuint)t), TOps.Load(ref alpha[0], (nuint)t)), ref column[0], (nuint)t);
+                TOps.Store(TOps.Multiply(TOps.Load(ref column[0], (nuint)t), TOps.Load(ref inverse[0], (nuint)t)), ref column[0], (nuint)t);
             }
         }
 
-        Transpose<TV, TOps>(ot, bq, valueDim, rows, o, outputStride);
+        Transpose<TV, TOps>(block.Ot, bq, valueDim, block.Rows, o, outputStride);
     }
 
     /// <summary>
