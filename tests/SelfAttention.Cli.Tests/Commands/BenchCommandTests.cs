@@ -2,26 +2,15 @@ using SelfAttention.Cli.Tests.Helpers;
 
 namespace SelfAttention.Cli.Tests.Commands;
 
-/// <summary>
-/// Runs <c>bench</c> with no other test class in flight. The tool runs in this process, and the quick table's bytes-per-call
-/// column counts allocations on every thread (<c>GC.GetTotalAllocatedBytes</c>), so a test running beside it would
-/// show up there: a scalar CI run once read 325 B/call for that reason.
-/// </summary>
-[CollectionDefinition(Name, DisableParallelization = true)]
-public sealed class BenchCollection
-{
-    /// <summary>The collection's name.</summary>
-    public const string Name = "bench (not parallel)";
-}
-
 /// <summary><c>bench</c>: the quick table runs from the tool (smallest budget: the toy shape, no warm-up, no controls).</summary>
-[Collection(BenchCollection.Name)]
 public class BenchCommandTests
 {
+    // In a process of its own: the bytes-per-call column counts every thread of the process, and in this one xunit's
+    // threads and the other tests allocate (CI once read 325 and, with the tests kept apart, 1 B/call).
     [Fact]
     public void QuickTableRunsOnTheToyShape()
     {
-        var result = Tool.Run("bench", "--shapes", "toy", "--impl", "auto,tensorprimitives", "--seconds", "0.5", "--warmup", "0", "--no-peak");
+        var result = Tool.RunProcess("bench", "--shapes", "toy", "--impl", "auto,tensorprimitives", "--seconds", "0.5", "--warmup", "0", "--no-peak");
         Assert.True(result.ExitCode == 0, result.ToString());
         Assert.Contains("validation against Naive", result.Output);
         Assert.Contains("Toy  B=1 H=1 nq=3 nk=3 d=4", result.Output);

@@ -20,6 +20,37 @@ internal static class Tool
         return new CliResult(code, output.ToString(), error.ToString());
     }
 
+    /// <summary>
+    /// Runs the tool in a process of its own (<c>dotnet SelfAttention.Cli.dll ARGS</c>, this process's environment
+    /// inherited), for output that must not see this process: the bench table's bytes-per-call column counts the
+    /// allocations of every thread of the process it runs in, and the test host has threads of its own.
+    /// </summary>
+    public static CliResult RunProcess(params string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "SelfAttention.Cli.dll"));
+        foreach (string arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException("selfattention " + string.Join(' ', args) + " ran for over two minutes.");
+        }
+
+        return new CliResult(process.ExitCode, output.ReplaceLineEndings("\n"), error.Result.ReplaceLineEndings("\n"));
+    }
+
     /// <summary>Asserts a usage failure: exit code 2, exactly one line on stderr containing every fragment.</summary>
     public static void AssertUsageError(CliResult result, params string[] fragments)
     {
