@@ -91,6 +91,44 @@ internal static class RowKernels
         }
     }
 
+    /// <summary>
+    /// <c>scores[t] = (q · k_t) · scale</c> for the eight keys <c>k_t = k + t·keyStride</c>, t &lt; 8: each loaded query
+    /// vector feeds eight FMAs, and the eight sums are reduced together (<see cref="IFloatVector{TV}.StoreSums"/>).
+    /// Inlined, so a caller's loop over heads keeps its loads back to back: the decode kernel streams K through this
+    /// and is limited by how many cache misses it keeps in flight. q: [headDim]; k: [8, headDim] with row stride
+    /// <paramref name="keyStride"/>; scores: [8]. <paramref name="headDim"/> is a multiple of the vector width.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ScoresEightRows<TV, TOps>(ref float q, ref float k, nint keyStride, int headDim, float scale, ref float scores)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        Debug.Assert(headDim % TOps.Count == 0);
+        nuint n = (nuint)headDim, w = (nuint)TOps.Count;
+        ref float k1 = ref Unsafe.Add(ref k, keyStride);
+        ref float k2 = ref Unsafe.Add(ref k1, keyStride);
+        ref float k3 = ref Unsafe.Add(ref k2, keyStride);
+        ref float k4 = ref Unsafe.Add(ref k3, keyStride);
+        ref float k5 = ref Unsafe.Add(ref k4, keyStride);
+        ref float k6 = ref Unsafe.Add(ref k5, keyStride);
+        ref float k7 = ref Unsafe.Add(ref k6, keyStride);
+        TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero, a4 = TOps.Zero, a5 = TOps.Zero, a6 = TOps.Zero, a7 = TOps.Zero;
+        for (nuint c = 0; c < n; c += w)
+        {
+            TV qv = TOps.Load(ref q, c);
+            a0 = TOps.MultiplyAdd(qv, TOps.Load(ref k, c), a0);
+            a1 = TOps.MultiplyAdd(qv, TOps.Load(ref k1, c), a1);
+            a2 = TOps.MultiplyAdd(qv, TOps.Load(ref k2, c), a2);
+            a3 = TOps.MultiplyAdd(qv, TOps.Load(ref k3, c), a3);
+            a4 = TOps.MultiplyAdd(qv, TOps.Load(ref k4, c), a4);
+            a5 = TOps.MultiplyAdd(qv, TOps.Load(ref k5, c), a5);
+            a6 = TOps.MultiplyAdd(qv, TOps.Load(ref k6, c), a6);
+            a7 = TOps.MultiplyAdd(qv, TOps.Load(ref k7, c), a7);
+        }
+
+        TOps.StoreSums(a0, a1, a2, a3, scale, ref scores);
+        TOps.StoreSums(a4, a5, a6, a7, scale, ref Unsafe.Add(ref scores, 4));
+    }
+
     /// <summary>The largest of <c>s[0..length)</c>, −∞ when empty, NaN when any element is NaN.</summary>
     public static float Max<TV, TOps>(ref float s, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
@@ -215,6 +253,54 @@ internal static class RowKernels
             acc = ScalarOps.MultiplyAdd(a1, Unsafe.Add(ref x1, i), acc);
             acc = ScalarOps.MultiplyAdd(a2, Unsafe.Add(ref x2, i), acc);
             Unsafe.Add(ref accumulator, i) = ScalarOps.MultiplyAdd(a3, Unsafe.Add(ref x3, i), acc);
+        }
+    }
+
+    /// <summary>
+    /// <c>accumulator[c] += Σ_{t &lt; 8} a[t] · x_t[c]</c> over eight rows of x, <paramref name="stride"/> floats apart: one
+    /// load and store of the accumulator per vector for eight rows, and two independent chains of four FMAs.
+    /// Inlined for the same reason as <see cref="ScoresEightRows{TV, TOps}"/>. a: [8]; accumulator: [length].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MultiplyAddEightRows<TV, TOps>(ref float x, nint stride, ref float a, ref float accumulator, int length)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        nuint i = 0, n = (nuint)length, w = (nuint)TOps.Count;
+        ref float x1 = ref Unsafe.Add(ref x, stride);
+        ref float x2 = ref Unsafe.Add(ref x1, stride);
+        ref float x3 = ref Unsafe.Add(ref x2, stride);
+        ref float x4 = ref Unsafe.Add(ref x3, stride);
+        ref float x5 = ref Unsafe.Add(ref x4, stride);
+        ref float x6 = ref Unsafe.Add(ref x5, stride);
+        ref float x7 = ref Unsafe.Add(ref x6, stride);
+        float a0 = a, a1 = Unsafe.Add(ref a, 1), a2 = Unsafe.Add(ref a, 2), a3 = Unsafe.Add(ref a, 3);
+        float a4 = Unsafe.Add(ref a, 4), a5 = Unsafe.Add(ref a, 5), a6 = Unsafe.Add(ref a, 6), a7 = Unsafe.Add(ref a, 7);
+        TV f0 = TOps.Create(a0), f1 = TOps.Create(a1), f2 = TOps.Create(a2), f3 = TOps.Create(a3);
+        TV f4 = TOps.Create(a4), f5 = TOps.Create(a5), f6 = TOps.Create(a6), f7 = TOps.Create(a7);
+        for (; i + w <= n; i += w)
+        {
+            TV even = TOps.MultiplyAdd(f0, TOps.Load(ref x, i), TOps.Load(ref accumulator, i));
+            TV odd = TOps.Multiply(f1, TOps.Load(ref x1, i));
+            even = TOps.MultiplyAdd(f2, TOps.Load(ref x2, i), even);
+            odd = TOps.MultiplyAdd(f3, TOps.Load(ref x3, i), odd);
+            even = TOps.MultiplyAdd(f4, TOps.Load(ref x4, i), even);
+            odd = TOps.MultiplyAdd(f5, TOps.Load(ref x5, i), odd);
+            even = TOps.MultiplyAdd(f6, TOps.Load(ref x6, i), even);
+            odd = TOps.MultiplyAdd(f7, TOps.Load(ref x7, i), odd);
+            TOps.Store(TOps.Add(even, odd), ref accumulator, i);
+        }
+
+        for (; i < n; i++)
+        {
+            float even = ScalarOps.MultiplyAdd(a0, Unsafe.Add(ref x, i), Unsafe.Add(ref accumulator, i));
+            float odd = a1 * Unsafe.Add(ref x1, i);
+            even = ScalarOps.MultiplyAdd(a2, Unsafe.Add(ref x2, i), even);
+            odd = ScalarOps.MultiplyAdd(a3, Unsafe.Add(ref x3, i), odd);
+            even = ScalarOps.MultiplyAdd(a4, Unsafe.Add(ref x4, i), even);
+            odd = ScalarOps.MultiplyAdd(a5, Unsafe.Add(ref x5, i), odd);
+            even = ScalarOps.MultiplyAdd(a6, Unsafe.Add(ref x6, i), even);
+            odd = ScalarOps.MultiplyAdd(a7, Unsafe.Add(ref x7, i), odd);
+            Unsafe.Add(ref accumulator, i) = even + odd;
         }
     }
 

@@ -26,6 +26,9 @@ public class MultiHeadDifferentialTests
         new(1, 64, 96, 8, 2, 32, 32, 30f) { IsCausal = true, Seed = 9 },
         new(2, 17, 17, 3, 3, 1, 3) { Scale = 1f, Seed = 10 },
         new(1, 7, 97, 12, 4, 64, 64) { Scale = 0.3f, IsCausal = true, Seed = 11 },
+        new(2, 4, 72, 8, 4, 32, 32) { IsCausal = true, Seed = 12 },
+        new(1, 2, 200, 4, 2, 20, 12) { IsCausal = true, Seed = 13 },
+        new(1, 1, 1000, 6, 6, 64, 64) { Seed = 14 },
     ];
 
     public static TheoryData<int, AttentionKernel> CasesAndKernels

@@ -4,8 +4,8 @@ using Xunit;
 namespace SelfAttention.Tests.Semantics;
 
 /// <summary>
-/// The decode kernel adds value rows four at a time; a causal lane whose visible keys end inside such a group must add
-/// only the rows it sees. A NaN or ∞ in a value row behind the mask must not reach it (as 0·∞ = NaN would).
+/// The decode kernel adds value rows eight or four at a time; a causal lane whose visible keys end inside such a group
+/// must add only the rows it sees. A NaN or ∞ in a value row behind the mask must not reach it (as 0·∞ = NaN would).
 /// </summary>
 public class DecodeMaskTests
 {
@@ -13,6 +13,7 @@ public class DecodeMaskTests
     [InlineData(3, 70, float.NaN)]
     [InlineData(4, 131, float.PositiveInfinity)]
     [InlineData(2, 64, float.NegativeInfinity)]
+    [InlineData(4, 72, float.NaN)]
     public void DecodeKernel_HiddenNonFiniteValue_ReachesOnlyTheRowsThatSeeIt(int queryLength, int keyLength, float poison)
     {
         const int heads = 3, headDim = 16;
