@@ -40,15 +40,22 @@ public static class MachineControls
         for (int pass = 0; pass < passes; pass++)
         {
             long start = Stopwatch.GetTimestamp();
-            sink += Vector512.IsHardwareAccelerated ? SumStreaming<Vector512<float>, Vector512Ops>(data)
-                  : Vector256.IsHardwareAccelerated ? SumStreaming<Vector256<float>, Vector256Ops>(data)
-                  : SumStreaming<Vector128<float>, Vector128Ops>(data);
+            sink += SumStreaming(data);
             best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
 
         GC.KeepAlive(sink);
         return (double)data.Length * sizeof(float) / best / 1e9;
     }
+
+    /// <summary>
+    /// <c>Σ data</c> in one streaming pass at the widest accelerated width: the read loop of
+    /// <see cref="MeasureStreamingRead"/>, also timed beside the decode kernels on their own K and V.
+    /// </summary>
+    internal static float SumStreaming(ReadOnlySpan<float> data) =>
+        Vector512.IsHardwareAccelerated ? SumStreaming<Vector512<float>, Vector512Ops>(data)
+        : Vector256.IsHardwareAccelerated ? SumStreaming<Vector256<float>, Vector256Ops>(data)
+        : SumStreaming<Vector128<float>, Vector128Ops>(data);
 
     private static double MeasureFmaPeak<TV, TOps>(int repetitions)
         where TV : struct where TOps : struct, IFloatVector<TV>
@@ -98,10 +105,10 @@ public static class MachineControls
 
     // Σ data with four independent accumulators (the loads, not the add latency, set the pace); scalar tail.
     [MethodImpl(MethodImplOptions.AggressiveOptimization | MethodImplOptions.NoInlining)]
-    private static float SumStreaming<TV, TOps>(float[] data)
+    private static float SumStreaming<TV, TOps>(ReadOnlySpan<float> data)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
-        ref float start = ref MemoryMarshal.GetArrayDataReference(data);
+        ref float start = ref MemoryMarshal.GetReference(data);
         nuint length = (nuint)data.Length, lanes = (nuint)TOps.Count, i = 0;
         TV s0 = TOps.Create(0), s1 = s0, s2 = s0, s3 = s0;
         for (; i + 4 * lanes <= length; i += 4 * lanes)
