@@ -20,7 +20,7 @@ public sealed record QuickOptions
           --causal          causal mask (GFLOP/s still counts the dense flops)
           --seconds S       time budget for warm-up and timing over all shapes (default 30)
           --warmup S        minimum warm-up per implementation over the run (default 1.0; the tiered JIT recompiles late)
-          --no-peak         skip the FMA-peak and streaming-read controls
+          --no-peak         skip the controls: FMA peak, streaming read, decode's (read K+V) row
         """;
 
     /// <summary>The help of the benchmarks exe's <c>quick</c> command: <c>quick [options]</c>, <see cref="Summary"/>, <see cref="OptionsUsage"/>.</summary>

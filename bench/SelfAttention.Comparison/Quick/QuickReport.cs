@@ -79,8 +79,8 @@ internal sealed class QuickReport(QuickOptions options, MachineFigures? machine,
                              + "GB/s (decode only): K+V bytes read per call / time.");
             if (options.Shapes.Any(s => s.IsDecode))
             {
-                writer.WriteLine($"%read (decode only): of the {KeyValueReadControl.ControlName} row, a plain vector sum over the same K and V buffers timed in the same "
-                                 + "alternating rounds (median against median; the 256 MiB read above is a best of several, outside the rounds).");
+                writer.WriteLine($"%read (decode only): of the {KeyValueReadControl.ControlName} row, a plain one-thread vector sum over the same K and V buffers timed in "
+                                 + "the same alternating rounds (median against median; the 256 MiB read above is a best of several, outside the rounds).");
             }
         }
 

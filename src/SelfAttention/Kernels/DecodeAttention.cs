@@ -19,8 +19,9 @@ namespace SelfAttention.Kernels;
 /// back, with each group of four dot products reduced together. Against a plain vector sum over the same K and V,
 /// timed in the same rounds, this reads at about 91 % of its speed at (32, 1, 4096, 128), where four rows at a time
 /// through called kernels read at about 78 %. Software prefetch does not help: prefetching 8 or 16 rows ahead into
-/// L2, for K, V or both, made the decode 5–12 % slower (the four-row path for Half storage and a block's last rows
-/// keeps the row-by-row kernels' prefetch).
+/// L2, for K, V or both, made the decode 5–12 % slower, so the eight-row path has none. The four-row path (Half
+/// storage, head dims that are not a multiple of the vector width, a block's last rows) scores through
+/// <see cref="RowKernels.Scores{TV, TOps}"/>, which prefetches K eight rows ahead.
 /// </para>
 /// <para>
 /// Scratch per work item (floats): scores <c>[lanes][KeyBlock]</c>, accumulators <c>[lanes][valueDim]</c>, then m and l
