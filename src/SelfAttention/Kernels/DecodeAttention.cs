@@ -81,7 +81,7 @@ internal static unsafe class DecodeAttention
                 // Scores, eight key rows at a time: the chunk's kv heads are adjacent in each row, so this reads eight
                 // sequential runs side by side, and each lane's query feeds eight keys per load. Float storage whose
                 // head fills whole vectors takes the inlined eight-row kernel; the rest (and a block's last rows) four
-                // rows at a time.
+                // rows at a time. The two loops stay apart: one loop choosing its step per group measured 3 % slower.
                 int jj0 = 0;
                 if (kHalf == null && headDim % TOps.Count == 0)
                 {
