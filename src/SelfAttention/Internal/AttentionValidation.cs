@@ -40,20 +40,28 @@ internal static class AttentionValidation
         return 1f / MathF.Sqrt(headDim);
     }
 
-    /// <summary>Validates one head; <paramref name="weights"/> is checked only when <paramref name="hasWeights"/>.</summary>
+    /// <summary>
+    /// Validates one head; <paramref name="weights"/> is checked only when <paramref name="hasWeights"/>.
+    /// A view with no elements is an empty head, not a mismatch: zero keys, zero query rows and a zero value dim are
+    /// valid. Such a view may report 0 for its other dimension (<c>default</c>, <c>Empty</c>), so a width of 0 on a
+    /// zero-height key, value or output view (and a height of 0 on a zero-width weights view) is accepted.
+    /// </summary>
     /// <returns>The effective scale.</returns>
     public static float ValidateSingleHead(
         ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
         Span2D<float> output, Span2D<float> weights, bool hasWeights, in AttentionOptions options)
     {
-        if (query.Width < 1)
+        if (query.Width < 1 && query.Height > 0)
         {
             ThrowHelper.ThrowSizeMismatch(nameof(query), "query width (head dim) must be at least 1", 1, query.Width);
         }
 
-        if (key.Width != query.Width)
+        // The head dim and value dim come from the first view that states them.
+        int headDim = query.Width != 0 ? query.Width : key.Width;
+        int valueDim = value.Width != 0 ? value.Width : output.Width;
+        if (!Agrees(key.Width, headDim, key.Height))
         {
-            ThrowHelper.ThrowSizeMismatch(nameof(key), "key width must equal query width (head dim)", query.Width, key.Width);
+            ThrowHelper.ThrowSizeMismatch(nameof(key), "key width must equal query width (head dim)", headDim, key.Width);
         }
 
         if (value.Height != key.Height)
@@ -66,41 +74,48 @@ internal static class AttentionValidation
             ThrowHelper.ThrowSizeMismatch(nameof(output), "output height must equal query height (query length)", query.Height, output.Height);
         }
 
-        if (output.Width != value.Width)
+        if (!Agrees(output.Width, valueDim, output.Height))
         {
-            ThrowHelper.ThrowSizeMismatch(nameof(output), "output width must equal value width (value dim)", value.Width, output.Width);
+            ThrowHelper.ThrowSizeMismatch(nameof(output), "output width must equal value width (value dim)", valueDim, output.Width);
         }
 
         if (hasWeights)
         {
-            if (weights.Height != query.Height)
+            if (!Agrees(weights.Height, query.Height, weights.Width))
             {
                 ThrowHelper.ThrowSizeMismatch(nameof(weights), "weights height must equal query height (query length)", query.Height, weights.Height);
             }
 
-            if (weights.Width != key.Height)
+            if (!Agrees(weights.Width, key.Height, weights.Height))
             {
                 ThrowHelper.ThrowSizeMismatch(nameof(weights), "weights width must equal key height (key length)", key.Height, weights.Width);
             }
         }
 
-        float scale = ValidateOptions(options, query.Width);
+        float scale = ValidateOptions(options, Math.Max(1, headDim));
 
-        ReadOnlySpan<byte> outputBytes = Extent(output);
-        CheckNoOverlap(outputBytes, Extent(query), nameof(output), nameof(query));
-        CheckNoOverlap(outputBytes, Extent(key), nameof(output), nameof(key));
-        CheckNoOverlap(outputBytes, Extent(value), nameof(output), nameof(value));
+        var outputExtent = MemoryExtent.Of(output);
+        CheckNoOverlap(outputExtent, MemoryExtent.Of(query), nameof(output), nameof(query));
+        CheckNoOverlap(outputExtent, MemoryExtent.Of(key), nameof(output), nameof(key));
+        CheckNoOverlap(outputExtent, MemoryExtent.Of(value), nameof(output), nameof(value));
         if (hasWeights)
         {
-            ReadOnlySpan<byte> weightBytes = Extent(weights);
-            CheckNoOverlap(weightBytes, outputBytes, nameof(weights), nameof(output));
-            CheckNoOverlap(weightBytes, Extent(query), nameof(weights), nameof(query));
-            CheckNoOverlap(weightBytes, Extent(key), nameof(weights), nameof(key));
-            CheckNoOverlap(weightBytes, Extent(value), nameof(weights), nameof(value));
+            var weightsExtent = MemoryExtent.Of(weights);
+            CheckNoOverlap(weightsExtent, outputExtent, nameof(weights), nameof(output));
+            CheckNoOverlap(weightsExtent, MemoryExtent.Of(query), nameof(weights), nameof(query));
+            CheckNoOverlap(weightsExtent, MemoryExtent.Of(key), nameof(weights), nameof(key));
+            CheckNoOverlap(weightsExtent, MemoryExtent.Of(value), nameof(weights), nameof(value));
         }
 
         return scale;
     }
+
+    /// <summary>
+    /// A view's dimension agrees with the expected one when it is equal, or when the view has no elements (its other
+    /// dimension is 0) and reports 0 here.
+    /// </summary>
+    private static bool Agrees(int actual, int expected, int otherDimension) =>
+        actual == expected || (actual == 0 && otherDimension == 0);
 
     /// <summary>The sizes of a validated multi-head call, in elements.</summary>
     internal readonly record struct MultiHeadSizes(int KvHeads, int ValueDim, float Scale);
@@ -136,10 +151,9 @@ internal static class AttentionValidation
         if (value.Length != valueLength) ThrowHelper.ThrowSizeMismatch(nameof(value), "value length (Batch·KeyLength·KvHeads·ValueDim)", valueLength, value.Length);
         if (output.Length != outputLength) ThrowHelper.ThrowSizeMismatch(nameof(output), "output length (Batch·QueryLength·Heads·ValueDim)", outputLength, output.Length);
 
-        ReadOnlySpan<byte> outputBytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes((ReadOnlySpan<float>)output);
-        CheckNoOverlap(outputBytes, System.Runtime.InteropServices.MemoryMarshal.AsBytes(query), nameof(output), nameof(query));
-        CheckNoOverlap(outputBytes, System.Runtime.InteropServices.MemoryMarshal.AsBytes(key), nameof(output), nameof(key));
-        CheckNoOverlap(outputBytes, System.Runtime.InteropServices.MemoryMarshal.AsBytes(value), nameof(output), nameof(value));
+        CheckNoOverlap<float, float>(output, query, nameof(output), nameof(query));
+        CheckNoOverlap<float, float>(output, key, nameof(output), nameof(key));
+        CheckNoOverlap<float, float>(output, value, nameof(output), nameof(value));
 
         return new MultiHeadSizes(shape.KvHeads, shape.ValueDim, scale);
     }
@@ -160,29 +174,20 @@ internal static class AttentionValidation
         return product;
     }
 
-    /// <summary>Throws when the memory that two views span overlaps; views with no elements overlap nothing.</summary>
-    public static void CheckNoOverlap(ReadOnlySpan<byte> written, ReadOnlySpan<byte> other, string paramName, string otherName)
+    /// <summary>
+    /// Throws when the memory of <paramref name="written"/> overlaps that of <paramref name="other"/>; empty spans overlap
+    /// nothing. Addresses are compared as 64-bit byte offsets, so spans of any length work (a byte span over more than
+    /// 2 GiB could not be formed).
+    /// </summary>
+    public static void CheckNoOverlap<T, U>(ReadOnlySpan<T> written, ReadOnlySpan<U> other, string paramName, string otherName)
+        => CheckNoOverlap(MemoryExtent.Of(written), MemoryExtent.Of(other), paramName, otherName);
+
+    /// <summary>Throws when two extents share a byte; an empty extent shares none.</summary>
+    public static void CheckNoOverlap(in MemoryExtent written, in MemoryExtent other, string paramName, string otherName)
     {
         if (written.Overlaps(other))
         {
             ThrowHelper.ThrowOverlap(paramName, otherName);
         }
     }
-
-    /// <summary>The bytes from a view's first element to its last, gaps included; empty for an empty view.</summary>
-    private static ReadOnlySpan<byte> Extent(ReadOnlySpan2D<float> view)
-    {
-        if (view.Height == 0 || view.Width == 0)
-        {
-            return default;
-        }
-
-        ref float first = ref Unsafe.AsRef(in view.DangerousGetReference());
-        ref float last = ref Unsafe.AsRef(in view.DangerousGetReferenceAt(view.Height - 1, view.Width - 1));
-        int length = (int)(Unsafe.ByteOffset(ref first, ref last) / sizeof(float)) + 1;
-        return System.Runtime.InteropServices.MemoryMarshal.AsBytes(
-            System.Runtime.InteropServices.MemoryMarshal.CreateReadOnlySpan(ref first, length));
-    }
-
-    private static ReadOnlySpan<byte> Extent(Span2D<float> view) => Extent((ReadOnlySpan2D<float>)view);
 }
