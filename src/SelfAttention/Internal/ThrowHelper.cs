@@ -55,4 +55,9 @@ internal static class ThrowHelper
     public static void ThrowOverlap(string paramName, string other) =>
         throw new ArgumentException(
             string.Create(CultureInfo.InvariantCulture, $"{paramName} overlaps {other}: expected separate memory, actual overlapping memory."), paramName);
+
+    [DoesNotReturn]
+    public static void ThrowUnservable(string paramName, string what, long limit, long actual) =>
+        throw new ArgumentOutOfRangeException(paramName,
+            string.Create(CultureInfo.InvariantCulture, $"The shape is too large for {what}: expected at most {limit}, actual {actual}."));
 }

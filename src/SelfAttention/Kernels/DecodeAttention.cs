@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace SelfAttention.Kernels;
@@ -44,11 +45,12 @@ internal static unsafe class DecodeAttention
     public static int KvHeadsPerItem(in AttentionProblem p, int degree) =>
         Math.Max(1, (p.Heads / p.GroupSize + degree - 1) / degree);
 
-    public static int ScratchLength(in AttentionProblem p, int kvHeadsPerItem)
+    /// <summary>Scratch floats one work item of <paramref name="kvHeadsPerItem"/> kv heads needs (in long: it can pass <see cref="int.MaxValue"/> for valid shapes).</summary>
+    public static long ScratchLength(in AttentionProblem p, int kvHeadsPerItem)
     {
-        int lanes = kvHeadsPerItem * p.GroupSize * p.QueryLength;
-        int converted = p.KeyHalf == null ? 0 : 4 * Math.Max(p.HeadDim, p.ValueDim);
-        return lanes * (KeyBlock + p.ValueDim + 2) + converted;
+        long lanes = (long)kvHeadsPerItem * p.GroupSize * p.QueryLength;
+        long converted = p.KeyHalf == null ? 0 : 4L * Math.Max(p.HeadDim, p.ValueDim);
+        return lanes * (KeyBlock + (long)p.ValueDim + 2) + converted;
     }
 
     /// <summary>Computes every query row of the query heads that read kv heads <c>[firstKvHead, firstKvHead + kvHeadCount)</c>.</summary>
@@ -57,6 +59,8 @@ internal static unsafe class DecodeAttention
     {
         int queryLength = p.QueryLength, keyLength = p.KeyLength, headDim = p.HeadDim, valueDim = p.ValueDim, group = p.GroupSize;
         int lanesPerKvHead = group * queryLength, lanes = kvHeadCount * lanesPerKvHead;
+        Debug.Assert(scratchSpan.Length >= ScratchLength(p, kvHeadCount), "scratch shorter than ScratchLength");
+        Debug.Assert(queryLength is > 0 and <= MaxQueryLength && firstKvHead + kvHeadCount <= p.Heads / group, "chunk outside the problem");
         fixed (float* scratch = scratchSpan)
         {
             float* scores = scratch;                        // [lanes][KeyBlock]
@@ -219,7 +223,8 @@ internal static unsafe class DecodeAttention
                 }
             }
 
-            // Output row = acc / l; a lane that saw no key (l = 0) is zero.
+            // Output row = acc / l; a lane that saw no key (l = 0) is zero, and one whose float scores left float's
+            // range (l < 1, or a non-finite output) is recomputed exactly.
             for (int lane = 0; lane < lanes; lane++)
             {
                 int i = lane % queryLength, head = firstKvHead * group + lane / queryLength;
@@ -229,6 +234,12 @@ internal static unsafe class DecodeAttention
                 for (int c = 0; c < valueDim; c++)
                 {
                     o[c] = a[c] * inverse;
+                }
+
+                int visible = p.IsCausal ? Views.VisibleKeys(i, queryLength, keyLength) : keyLength;
+                if (ExactRow.NeedsExact<TV, TOps>(l[lane], visible, o, valueDim))
+                {
+                    ExactRow.Compute(p, batch, head, i);
                 }
             }
         }

@@ -30,9 +30,15 @@ internal static unsafe class Gemm
     /// <summary>Scratch floats for a multiply with <paramref name="n"/> columns at this width.</summary>
     public static int ScratchLength<TV, TOps>(int n) where TV : struct where TOps : struct, IFloatVector<TV>
     {
-        int panel = 4 * TOps.Count;
-        return (n + panel - 1) / panel * panel * KBlock + RowsPerTile * panel;
+        int panel = 4 * TOps.Count, columns = Math.Min(n, NBlock);
+        return (columns + panel - 1) / panel * panel * KBlock + RowsPerTile * panel;
     }
+
+    /// <summary>
+    /// Columns of C per packed pass: wider products run in column blocks, so the packed B block stays at most
+    /// NBlock·KBlock floats (4 MiB) whatever N is (a layer's widest projection, 3·4096, takes three passes).
+    /// </summary>
+    public const int NBlock = 4096;
 
     /// <summary>
     /// C[m × n] = A[m × k]·B[k × n] + bias[n]. a: row stride <paramref name="lda"/>; b: row stride <paramref name="ldb"/>;
@@ -42,9 +48,6 @@ internal static unsafe class Gemm
                                           int m, int n, int k, float* scratch)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
-        int w = TOps.Count, panel = 4 * w;
-        int panels = (n + panel - 1) / panel;
-        float* edge = scratch + panels * panel * KBlock;   // [RowsPerTile][panel]
         for (int i = 0; i < m; i++)
         {
             var row = new Span<float>(c + i * ldc, n);
@@ -66,6 +69,19 @@ internal static unsafe class Gemm
             return;
         }
 
+        for (int n0 = 0; n0 < n; n0 += NBlock)
+        {
+            MultiplyColumns<TV, TOps>(a, lda, b + n0, ldb, c + n0, ldc, m, Math.Min(NBlock, n - n0), k, scratch);
+        }
+    }
+
+    /// <summary>C[m × n] += A[m × k]·B[k × n] for n ≤ <see cref="NBlock"/>: pack each K block of B, then the row tiles.</summary>
+    private static void MultiplyColumns<TV, TOps>(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, int m, int n, int k, float* scratch)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count, panel = 4 * w;
+        int panels = (n + panel - 1) / panel;
+        float* edge = scratch + panels * panel * KBlock;   // [RowsPerTile][panel]
         for (int k0 = 0; k0 < k; k0 += KBlock)
         {
             int kc = Math.Min(KBlock, k - k0);

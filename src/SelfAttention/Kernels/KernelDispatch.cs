@@ -1,4 +1,5 @@
 using System.Runtime.Intrinsics;
+using SelfAttention.Internal;
 
 namespace SelfAttention.Kernels;
 
@@ -8,8 +9,28 @@ namespace SelfAttention.Kernels;
 /// </summary>
 internal static unsafe class KernelDispatch
 {
+    /// <summary>
+    /// The most scratch the tiled and decode kernels may take per thread (64 MiB). Their scratch is O(tile) and far
+    /// below this for any head a model uses (BERT-base: 25 K floats); a shape past it (a value dim in the millions)
+    /// runs row by row instead, whose scratch is one row of scores.
+    /// </summary>
+    public const long MaxTileScratch = 1 << 24;
+
     public static void Run(in AttentionProblem problem, AttentionKernel kernel, int maxDegreeOfParallelism)
     {
+        // Empty calls do no work: no query rows, no batch or no value channels leave nothing to write, and no keys
+        // leave only zeros (the weights, if any, have no columns).
+        if (problem.Batch == 0 || problem.QueryLength == 0 || problem.ValueDim == 0)
+        {
+            return;
+        }
+
+        if (problem.KeyLength == 0)
+        {
+            ClearOutput(problem);
+            return;
+        }
+
         int degree = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism);
         if (IsTiny(problem) && Vector128.IsHardwareAccelerated)
         {
@@ -48,42 +69,89 @@ internal static unsafe class KernelDispatch
     /// rows against at least one key block (its lane set-up costs more than it saves on a few keys), tiled once a query
     /// block would be at least half full, and row by row otherwise.
     /// </summary>
-    private static Choice Choose(in AttentionProblem problem, AttentionKernel kernel, int queryBlock)
+    /// <remarks>
+    /// A shape whose tile scratch would pass <see cref="MaxTileScratch"/> runs row by row, like the options the tiled
+    /// and decode kernels do not serve; a Half KV cache, which only the decode kernel reads, is refused up front
+    /// instead, with an ArgumentException, before anything is written.
+    /// </remarks>
+    private static Choice Choose<TV, TOps>(in AttentionProblem problem, AttentionKernel kernel)
+        where TV : struct where TOps : struct, IFloatVector<TV>
     {
+        bool decodeFits = DecodeAttention.ScratchLength(problem, 1) <= MaxTileScratch;
         if (problem.KeyHalf != null)
         {
             // Half keys and values (a KV cache) are read by the decode kernel only; the cache sends nothing else here.
+            if (!decodeFits)
+            {
+                ThrowHelper.ThrowUnservable("query", "a Half KV cache step (decode scratch of GroupSize·queryLength·(ValueDim + 66) floats)",
+                                            MaxTileScratch, DecodeAttention.ScratchLength(problem, 1));
+            }
+
             return Choice.Decode;
         }
 
-        if (problem.Normalization != AttentionNormalization.Softmax || problem.Weights != null)
+        Choice choice = Choice.RowByRow;
+        if (problem.Normalization == AttentionNormalization.Softmax && problem.Weights == null)
         {
-            return Choice.RowByRow;
+            bool decodes = problem.QueryLength <= DecodeAttention.MaxQueryLength;
+            choice = kernel switch
+            {
+                AttentionKernel.Tiled => Choice.Tiled,
+                AttentionKernel.Decode when decodes => Choice.Decode,
+                AttentionKernel.Auto when decodes && problem.KeyLength >= DecodeAttention.KeyBlock => Choice.Decode,
+                AttentionKernel.Auto when problem.QueryLength * 2 >= TiledAttention.QueryBlock<TV, TOps>() => Choice.Tiled,
+                _ => Choice.RowByRow,
+            };
         }
 
-        bool decodes = problem.QueryLength <= DecodeAttention.MaxQueryLength;
-        return kernel switch
+        bool fits = choice switch
         {
-            AttentionKernel.Tiled => Choice.Tiled,
-            AttentionKernel.Decode when decodes => Choice.Decode,
-            AttentionKernel.Auto when decodes && problem.KeyLength >= DecodeAttention.KeyBlock => Choice.Decode,
-            AttentionKernel.Auto when problem.QueryLength * 2 >= queryBlock => Choice.Tiled,
-            _ => Choice.RowByRow,
+            Choice.Tiled => TiledAttention.ScratchLength(TiledAttention.QueryBlock<TV, TOps>(), problem.HeadDim, problem.ValueDim) <= MaxTileScratch,
+            Choice.Decode => decodeFits,
+            _ => true,
         };
+        if (!fits)
+        {
+            choice = Choice.RowByRow;
+        }
+
+        if (choice == Choice.RowByRow && RowByRowAttention.ScratchLength(problem) > ThreadScratch.MaxLength)
+        {
+            ThrowHelper.ThrowUnservable("key", "the row-by-row kernel's scores row (keyLength floats)", ThreadScratch.MaxLength, problem.KeyLength);
+        }
+
+        return choice;
+    }
+
+    /// <summary>Zeros every output row (no keys: every row sees nothing), leaving pitch gaps and other heads' columns alone.</summary>
+    private static void ClearOutput(in AttentionProblem problem)
+    {
+        for (int b = 0; b < problem.Batch; b++)
+        {
+            for (int h = 0; h < problem.Heads; h++)
+            {
+                float* o = problem.OutputHead(b, h);
+                for (int i = 0; i < problem.QueryLength; i++)
+                {
+                    new Span<float>(o + i * problem.OutputRowStride, problem.ValueDim).Clear();
+                }
+            }
+        }
     }
 
     private static void Run<TV, TOps>(in AttentionProblem problem, AttentionKernel kernel, int degree)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
-        int queryBlock = TiledAttention.QueryBlock<TV, TOps>();
-        switch (Choose(problem, kernel, queryBlock))
+        switch (Choose<TV, TOps>(problem, kernel))
         {
             case Choice.Tiled:
                 WorkerPool.Run(problem, ItemCount(problem, TiledAttention.ItemRows<TV, TOps>()), degree, &TiledItem<TV, TOps>);
                 break;
             case Choice.Decode:
                 // Chunking depends on the degree, but each lane's arithmetic does not, so results do not either.
-                var decodeProblem = problem with { DecodeKvHeadsPerItem = DecodeAttention.KvHeadsPerItem(problem, degree) };
+                // Fewer kv heads per item when a chunk's scratch would pass the cap (Choose checked that one fits).
+                int perItem = (int)Math.Min(DecodeAttention.KvHeadsPerItem(problem, degree), MaxTileScratch / DecodeAttention.ScratchLength(problem, 1));
+                var decodeProblem = problem with { DecodeKvHeadsPerItem = perItem };
                 int chunks = (problem.Heads / problem.GroupSize + decodeProblem.DecodeKvHeadsPerItem - 1) / decodeProblem.DecodeKvHeadsPerItem;
                 WorkerPool.Run(decodeProblem, problem.Batch * chunks, degree, &DecodeItem<TV, TOps>);
                 break;

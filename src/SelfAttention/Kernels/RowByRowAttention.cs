@@ -13,6 +13,9 @@ internal static unsafe class RowByRowAttention
     /// <summary>Query rows per work item: small enough to spread decode-sized calls over threads.</summary>
     public const int RowBlock = 16;
 
+    /// <summary>Scratch floats one work item needs: a scores row, unless the weights row holds the scores.</summary>
+    public static long ScratchLength(in AttentionProblem p) => p.Weights == null ? p.KeyLength : 0;
+
     /// <summary>Computes query rows <c>[i0, i0 + RowBlock)</c> (clipped) of head (batch, head).</summary>
     public static void RunBlock<TV, TOps>(in AttentionProblem p, int batch, int head, int i0)
         where TV : struct where TOps : struct, IFloatVector<TV>
@@ -23,16 +26,18 @@ internal static unsafe class RowByRowAttention
         float* k = p.KeyHead(batch, head);
         float* v = p.ValueHead(batch, head);
         float* o = p.OutputHead(batch, head);
-        fixed (float* scratch = p.Weights == null ? ThreadScratch.Get(keyLength) : default)
+        fixed (float* scratch = p.Weights == null ? ThreadScratch.Get(ScratchLength(p)) : default)
         {
             for (int i = i0; i < end; i++)
             {
                 int visible = p.IsCausal ? Views.VisibleKeys(i, queryLength, keyLength) : keyLength;
                 float* s = p.Weights == null ? scratch : p.Weights + i * p.WeightsRowStride;
                 RowKernels.Scores<TV, TOps>(ref q[i * p.QueryRowStride], ref Unsafe.AsRef<float>(k), p.KeyRowStride, visible, headDim, p.Scale, ref Unsafe.AsRef<float>(s));
+                // Sum normalisation has no denominator to check (it is taken in double); only its output is.
+                float rowSum = 1f;
                 if (p.Normalization == AttentionNormalization.Softmax)
                 {
-                    RowKernels.Softmax<TV, TOps>(ref Unsafe.AsRef<float>(s), ref Unsafe.AsRef<float>(s), visible);
+                    rowSum = RowKernels.Softmax<TV, TOps>(ref Unsafe.AsRef<float>(s), ref Unsafe.AsRef<float>(s), visible);
                 }
                 else
                 {
@@ -44,7 +49,12 @@ internal static unsafe class RowByRowAttention
                     new Span<float>(s + visible, keyLength - visible).Clear();
                 }
 
-                RowKernels.WeightedSum<TV, TOps>(ref Unsafe.AsRef<float>(s), visible, ref Unsafe.AsRef<float>(v), p.ValueRowStride, valueDim, ref o[i * p.OutputRowStride]);
+                float* outputRow = o + i * p.OutputRowStride;
+                RowKernels.WeightedSum<TV, TOps>(ref Unsafe.AsRef<float>(s), visible, ref Unsafe.AsRef<float>(v), p.ValueRowStride, valueDim, ref outputRow[0]);
+                if (ExactRow.NeedsExact<TV, TOps>(rowSum, visible, outputRow, valueDim))
+                {
+                    ExactRow.Compute(p, batch, head, i);
+                }
             }
         }
     }

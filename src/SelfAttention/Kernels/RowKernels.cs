@@ -329,51 +329,75 @@ internal static class RowKernels
     /// max, then the fused exp-subtract-sum, then one multiply by <c>1/sum</c>. A row whose maximum is −∞ (every
     /// entry masked) becomes zeros rather than NaN.
     /// </summary>
-    public static void Softmax<TV, TOps>(ref float source, ref float destination, int length)
+    /// <returns>
+    /// The denominator <c>Σ_j e^(source[j] − max)</c>: at least 1 for a row with a finite maximum (its own term is e⁰),
+    /// 0 for an empty or all −∞ row, and NaN or ∞ when a score was NaN or +∞ (the caller then recomputes the row).
+    /// </returns>
+    public static float Softmax<TV, TOps>(ref float source, ref float destination, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         float max = Max<TV, TOps>(ref source, length);
         if (max == float.NegativeInfinity)
         {
             Unsafe.InitBlockUnaligned(ref Unsafe.As<float, byte>(ref destination), 0, (uint)length * sizeof(float));
-            return;
+            return 0f;
         }
 
         float sum = ExpSubtractSum<TV, TOps>(ref source, ref destination, length, max);
         Scale<TV, TOps>(ref destination, length, 1f / sum);
+        return sum;
     }
 
-    /// <summary>"Divide by the sum": <c>destination[j] = source[j] / Σ source</c>, zeros when the sum is 0.</summary>
+    /// <summary>
+    /// "Divide by the sum": <c>destination[j] = source[j] / Σ source</c>, zeros when the sum is 0. The sum and the
+    /// quotients are taken in double, so scores near float's limits neither overflow the sum (<c>[3e38, 3e38]</c> gives
+    /// <c>[0.5, 0.5]</c>) nor the inverse (<c>[1e-40, 0]</c> gives <c>[1, 0]</c>); a weight is ±∞ only when the exact
+    /// quotient is beyond float. Cheap next to the scores it normalises (one pass against headDim), so it stays scalar
+    /// at every width; the type parameters keep the row kernels' one calling convention.
+    /// </summary>
     public static void SumNormalize<TV, TOps>(ref float source, ref float destination, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
-        float sum = Sum<TV, TOps>(ref source, length);
-        float inverse = sum == 0f ? 0f : 1f / sum;
-        if (!Unsafe.AreSame(ref source, ref destination))
+        double sum = 0;
+        for (int j = 0; j < length; j++)
         {
-            Unsafe.CopyBlockUnaligned(ref Unsafe.As<float, byte>(ref destination), ref Unsafe.As<float, byte>(ref source), (uint)length * sizeof(float));
+            sum += Unsafe.Add(ref source, j);
         }
 
-        Scale<TV, TOps>(ref destination, length, inverse);
+        double inverse = sum == 0 ? 0 : 1 / sum;
+        for (int j = 0; j < length; j++)
+        {
+            Unsafe.Add(ref destination, j) = (float)(Unsafe.Add(ref source, j) * inverse);
+        }
     }
 
     /// <summary>
     /// <c>output[c] = Σ_j weights[j] · v[j, c]</c>. weights: [count]; v: [count, valueDim] with row stride
     /// <paramref name="valueStride"/>; output: [valueDim]. Column blocks of four vectors stay in registers across all j,
-    /// so each output element is stored once.
+    /// so each output element is stored once. Rows are reached by offsets from <paramref name="v"/>, never by stepping
+    /// a reference, so no managed reference ever points past the last row (v may be an unpinned span).
     /// </summary>
     public static void WeightedSum<TV, TOps>(ref float weights, int count, ref float v, nint valueStride, int valueDim, ref float output)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         Debug.Assert(count >= 0 && valueDim >= 0);
         nuint c = 0, n = (nuint)valueDim, w = (nuint)TOps.Count;
+        if (count == 0)
+        {
+            // No rows: v may be an empty buffer, so not even its first row is formed.
+            Unsafe.InitBlockUnaligned(ref Unsafe.As<float, byte>(ref output), 0, (uint)valueDim * sizeof(float));
+            return;
+        }
+
         for (; c + 8 * w <= n; c += 8 * w)
         {
             // Eight vectors at once: a 128-float head (AVX-512) is one pass over V, not two.
             TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero, a4 = TOps.Zero, a5 = TOps.Zero, a6 = TOps.Zero, a7 = TOps.Zero;
-            ref float vj = ref Unsafe.Add(ref v, c);
-            for (int j = 0; j < count; j++, vj = ref Unsafe.Add(ref vj, valueStride))
+            ref float column = ref Unsafe.Add(ref v, c);
+            nint offset = 0;
+            for (int j = 0; j < count; j++, offset += valueStride)
             {
+                ref float vj = ref Unsafe.Add(ref column, offset);
                 Prefetch.Row(ref vj, Prefetch.RowsAhead * valueStride);
                 TV p = TOps.Create(Unsafe.Add(ref weights, j));
                 a0 = TOps.MultiplyAdd(p, TOps.Load(ref vj, 0), a0);
@@ -399,9 +423,11 @@ internal static class RowKernels
         for (; c + 4 * w <= n; c += 4 * w)
         {
             TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero;
-            ref float vj = ref Unsafe.Add(ref v, c);
-            for (int j = 0; j < count; j++, vj = ref Unsafe.Add(ref vj, valueStride))
+            ref float column = ref Unsafe.Add(ref v, c);
+            nint offset = 0;
+            for (int j = 0; j < count; j++, offset += valueStride)
             {
+                ref float vj = ref Unsafe.Add(ref column, offset);
                 TV p = TOps.Create(Unsafe.Add(ref weights, j));
                 a0 = TOps.MultiplyAdd(p, TOps.Load(ref vj, 0), a0);
                 a1 = TOps.MultiplyAdd(p, TOps.Load(ref vj, w), a1);
@@ -418,10 +444,11 @@ internal static class RowKernels
         for (; c + w <= n; c += w)
         {
             TV a0 = TOps.Zero;
-            ref float vj = ref Unsafe.Add(ref v, c);
-            for (int j = 0; j < count; j++, vj = ref Unsafe.Add(ref vj, valueStride))
+            ref float column = ref Unsafe.Add(ref v, c);
+            nint offset = 0;
+            for (int j = 0; j < count; j++, offset += valueStride)
             {
-                a0 = TOps.MultiplyAdd(TOps.Create(Unsafe.Add(ref weights, j)), TOps.Load(ref vj, 0), a0);
+                a0 = TOps.MultiplyAdd(TOps.Create(Unsafe.Add(ref weights, j)), TOps.Load(ref Unsafe.Add(ref column, offset), 0), a0);
             }
 
             TOps.Store(a0, ref output, c);
@@ -430,13 +457,34 @@ internal static class RowKernels
         for (; c < n; c++)
         {
             float a0 = 0f;
-            ref float vj = ref Unsafe.Add(ref v, c);
-            for (int j = 0; j < count; j++, vj = ref Unsafe.Add(ref vj, valueStride))
+            ref float column = ref Unsafe.Add(ref v, c);
+            nint offset = 0;
+            for (int j = 0; j < count; j++, offset += valueStride)
             {
-                a0 = ScalarOps.MultiplyAdd(Unsafe.Add(ref weights, j), vj, a0);
+                a0 = ScalarOps.MultiplyAdd(Unsafe.Add(ref weights, j), Unsafe.Add(ref column, offset), a0);
             }
 
             Unsafe.Add(ref output, c) = a0;
         }
+    }
+
+    /// <summary>True when every <c>x[0..length)</c> is finite: <c>x·0</c> is 0 for finite x and NaN for ±∞ and NaN.</summary>
+    public static bool AllFinite<TV, TOps>(ref float x, int length)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        nuint i = 0, n = (nuint)length, w = (nuint)TOps.Count;
+        TV acc = TOps.Zero;
+        for (; i + w <= n; i += w)
+        {
+            acc = TOps.MultiplyAdd(TOps.Load(ref x, i), TOps.Zero, acc);
+        }
+
+        float tail = 0f;
+        for (; i < n; i++)
+        {
+            tail += Unsafe.Add(ref x, i) * 0f;
+        }
+
+        return !float.IsNaN(TOps.Sum(acc) + tail);
     }
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -15,19 +16,26 @@ internal static unsafe class ThreadScratch
     [ThreadStatic]
     private static float[]? t_buffer;
 
-    /// <summary>A span of exactly <paramref name="length"/> floats (contents undefined) whose first element is 64-byte aligned.</summary>
-    public static Span<float> Get(int length)
+    /// <summary>
+    /// A span of exactly <paramref name="length"/> floats (contents undefined) whose first element is 64-byte aligned.
+    /// The dispatcher has checked the length against <see cref="MaxLength"/> before any work started.
+    /// </summary>
+    public static Span<float> Get(long length)
     {
+        Debug.Assert(length >= 0 && length <= MaxLength, "scratch length outside what the dispatcher allows");
         float[]? buffer = t_buffer;
         if (buffer is null || buffer.Length < length + AlignmentFloats)
         {
             // Pinned, so the alignment computed below stays true for the buffer's lifetime.
-            buffer = GC.AllocateUninitializedArray<float>(length + AlignmentFloats, pinned: true);
+            buffer = GC.AllocateUninitializedArray<float>((int)length + AlignmentFloats, pinned: true);
             t_buffer = buffer;
         }
 
         nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));
         int skip = (int)((64 - (address & 63)) & 63) / sizeof(float);
-        return buffer.AsSpan(skip, length);
+        return buffer.AsSpan(skip, (int)length);
     }
+
+    /// <summary>The longest scratch a thread can hold: one float array, less the alignment slack.</summary>
+    public const long MaxLength = 0x7FFFFFC7 - AlignmentFloats;
 }

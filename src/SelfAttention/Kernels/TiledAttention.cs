@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
@@ -52,9 +53,9 @@ internal static unsafe class TiledAttention
     /// <summary>Query rows per work item at this width.</summary>
     public static int QueryBlock<TV, TOps>() where TV : struct where TOps : struct, IFloatVector<TV> => VectorsPerTile * TOps.Count;
 
-    /// <summary>Scratch floats one work item needs.</summary>
-    public static int ScratchLength(int queryBlock, int headDim, int valueDim) =>
-        queryBlock * KeyBlock + SubBlocks * BlockState.Length(queryBlock, headDim, valueDim);
+    /// <summary>Scratch floats one work item needs (in long: with a value dim near 2²⁵ it passes <see cref="int.MaxValue"/>).</summary>
+    public static long ScratchLength(int queryBlock, int headDim, int valueDim) =>
+        (long)queryBlock * KeyBlock + SubBlocks * BlockState.Length(queryBlock, headDim, valueDim);
 
     /// <summary>
     /// Query blocks per work item. They take each key block in turn while its K and V rows are in cache, which halves the
@@ -89,7 +90,7 @@ internal static unsafe class TiledAttention
         }
 
         /// <summary>Scratch floats of one block's state.</summary>
-        public static int Length(int bq, int headDim, int valueDim) => bq * (headDim + valueDim + 4);
+        public static long Length(int bq, int headDim, int valueDim) => bq * ((long)headDim + valueDim + 4);
     }
 
     /// <summary>Computes query rows <c>[q0, q0 + SubBlocks·Bq)</c> (clipped to the query length) of head (batch, head).</summary>
@@ -104,7 +105,9 @@ internal static unsafe class TiledAttention
         {
             float* st = scratch;                        // [KeyBlock][bq], shared by the blocks
             float* state = st + KeyBlock * bq;          // then each block's state
-            int stateLength = BlockState.Length(bq, headDim, valueDim);
+            Debug.Assert(scratchSpan.Length >= ScratchLength(bq, headDim, valueDim), "scratch shorter than ScratchLength");
+            Debug.Assert(q0 >= 0 && q0 < p.QueryLength && batch < p.Batch && head < p.Heads, "work item outside the problem");
+            int stateLength = (int)BlockState.Length(bq, headDim, valueDim);
             BlockState* blocks = stackalloc BlockState[SubBlocks];
             nint queryStride = p.QueryRowStride;
             float* k = p.KeyHead(batch, head);
@@ -152,7 +155,20 @@ internal static unsafe class TiledAttention
 
             for (int b = 0; b < subBlocks; b++)
             {
-                Finish<TV, TOps>(blocks[b], valueDim, p.OutputHead(batch, head) + blocks[b].First * p.OutputRowStride, p.OutputRowStride);
+                ref readonly BlockState block = ref blocks[b];
+                float* o = p.OutputHead(batch, head) + block.First * p.OutputRowStride;
+                Finish<TV, TOps>(block, valueDim, o, p.OutputRowStride);
+
+                // A row whose float scores left float's range (l < 1, or a non-finite output) is recomputed exactly.
+                for (int r = 0; r < block.Rows; r++)
+                {
+                    int i = block.First + r;
+                    int visible = p.IsCausal ? Views.VisibleKeys(i, p.QueryLength, p.KeyLength) : p.KeyLength;
+                    if (ExactRow.NeedsExact<TV, TOps>(block.L[r], visible, o + r * p.OutputRowStride, valueDim))
+                    {
+                        ExactRow.Compute(p, batch, head, i);
+                    }
+                }
             }
         }
     }

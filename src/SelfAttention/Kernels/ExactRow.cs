@@ -1,0 +1,158 @@
+using System.Runtime.CompilerServices;
+
+namespace SelfAttention.Kernels;
+
+/// <summary>
+/// One query row recomputed in double precision: the fallback that makes every kernel's answer exact to float
+/// rounding for any finite input.
+/// <para>
+/// The fast kernels compute scores and sums in float. For finite inputs that only fails when a float intermediate
+/// leaves float's range: a score <c>q·k</c> (or the tiled kernel's pre-scaled query <c>q·scale</c>) overflows to ±∞,
+/// which gives NaN rows (∞ − ∞) or rows that wrongly look empty (every score −∞), or the value sum overflows. Each
+/// kernel detects this per row at no measurable cost, through <see cref="NeedsExact"/>, and calls
+/// <see cref="Compute"/>, whose scores cannot overflow: <c>|q·k·scale| ≤ 2³¹·(3.4·10³⁸)²·3.4·10³⁸ ≈ 10¹²⁵</c>, far inside
+/// double. NaN or ∞ in the inputs still propagate as in the reference (such rows are recomputed too, to the same NaN).
+/// </para>
+/// <para>
+/// Passes over the visible keys: the maximum (softmax) or the sum (sum normalisation), then the softmax denominator,
+/// then the weighted sum of value rows in blocks of <see cref="ChannelBlock"/> channels (a double accumulator on the
+/// stack, so nothing is allocated), then the weights when the call asked for them. Scalar: it runs only for rows the
+/// fast path could not represent.
+/// </para>
+/// </summary>
+internal static unsafe class ExactRow
+{
+    /// <summary>Output channels accumulated per pass over the keys (2 KiB of doubles on the stack).</summary>
+    private const int ChannelBlock = 256;
+
+    /// <summary>
+    /// Whether a row the fast kernel wrote must be recomputed: it sees at least one key, yet its softmax denominator
+    /// is not at least 1 (the maximum's own term is e⁰ = 1, so anything less, 0 or NaN means a score left float's range)
+    /// or its output is not finite. <paramref name="rowSum"/> is ignored for sum normalisation (pass 1).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static bool NeedsExact<TV, TOps>(float rowSum, int visible, float* output, int valueDim)
+        where TV : struct where TOps : struct, IFloatVector<TV> =>
+        visible > 0 && (!(rowSum >= 0.5f) || !RowKernels.AllFinite<TV, TOps>(ref output[0], valueDim));
+
+    /// <summary>Recomputes output row <paramref name="i"/> of head (batch, head), and its weights row when the problem has weights.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Compute(in AttentionProblem p, int batch, int head, int i)
+    {
+        int visible = p.IsCausal ? Views.VisibleKeys(i, p.QueryLength, p.KeyLength) : p.KeyLength;
+        bool softmax = p.Normalization == AttentionNormalization.Softmax;
+        float* q = p.QueryHead(batch, head) + i * p.QueryRowStride;
+        float* o = p.OutputHead(batch, head) + i * p.OutputRowStride;
+        var row = new Row(p, batch, head, q);
+
+        // Pass 1: the maximum score (softmax) or the plain sum of the scores.
+        double max = double.NegativeInfinity, sum = 0;
+        for (int j = 0; j < visible; j++)
+        {
+            double s = row.Score(j);
+            if (softmax)
+            {
+                max = Math.Max(max, s);
+            }
+            else
+            {
+                sum += s;
+            }
+        }
+
+        // Pass 2: the softmax denominator Σ e^(s − max).
+        if (softmax)
+        {
+            for (int j = 0; j < visible; j++)
+            {
+                sum += Math.Exp(row.Score(j) - max);
+            }
+        }
+
+        double inverse = sum == 0 ? 0 : 1 / sum;
+
+        // Pass 3: output = Σ_j w_j·v_j, a block of channels at a time.
+        Span<double> acc = stackalloc double[ChannelBlock];
+        for (int c0 = 0; c0 < p.ValueDim; c0 += ChannelBlock)
+        {
+            int width = Math.Min(ChannelBlock, p.ValueDim - c0);
+            acc.Clear();
+            for (int j = 0; j < visible; j++)
+            {
+                double weight = row.Weight(j, softmax, max, inverse);
+                for (int c = 0; c < width; c++)
+                {
+                    acc[c] += weight * row.Value(j, c0 + c);
+                }
+            }
+
+            for (int c = 0; c < width; c++)
+            {
+                o[c0 + c] = (float)acc[c];
+            }
+        }
+
+        // Pass 4: the weights row (a single-head call with weights), masked entries 0.
+        if (p.Weights != null)
+        {
+            float* w = p.Weights + i * p.WeightsRowStride;
+            for (int j = 0; j < p.KeyLength; j++)
+            {
+                w[j] = j < visible ? (float)row.Weight(j, softmax, max, inverse) : 0f;
+            }
+        }
+    }
+
+    /// <summary>One query row and its head's keys and values, float or Half, read in double.</summary>
+    private readonly struct Row
+    {
+        private readonly float* _q, _k, _v;
+        private readonly Half* _kHalf, _vHalf;
+        private readonly nint _keyStride, _valueStride;
+        private readonly int _headDim;
+        private readonly double _scale;
+
+        public Row(in AttentionProblem p, int batch, int head, float* q)
+        {
+            _q = q;
+            _kHalf = p.KeyHalf == null ? null : p.KeyHeadHalf(batch, head);
+            _vHalf = p.ValueHalf == null ? null : p.ValueHeadHalf(batch, head);
+            _k = _kHalf == null ? p.KeyHead(batch, head) : null;
+            _v = _vHalf == null ? p.ValueHead(batch, head) : null;
+            _keyStride = p.KeyRowStride;
+            _valueStride = p.ValueRowStride;
+            _headDim = p.HeadDim;
+            _scale = p.Scale;
+        }
+
+        /// <summary><c>(q · k_j) · scale</c>, summed in double.</summary>
+        public double Score(int j)
+        {
+            double dot = 0;
+            if (_kHalf == null)
+            {
+                float* k = _k + j * _keyStride;
+                for (int c = 0; c < _headDim; c++)
+                {
+                    dot += (double)_q[c] * k[c];
+                }
+            }
+            else
+            {
+                Half* k = _kHalf + j * _keyStride;
+                for (int c = 0; c < _headDim; c++)
+                {
+                    dot += (double)_q[c] * (double)k[c];
+                }
+            }
+
+            return dot * _scale;
+        }
+
+        /// <summary>The normalised weight of key j: <c>e^(s − max)/Σ</c> or <c>s/Σ</c>.</summary>
+        public double Weight(int j, bool softmax, double max, double inverse) =>
+            (softmax ? Math.Exp(Score(j) - max) : Score(j)) * inverse;
+
+        public double Value(int j, int c) => _vHalf == null ? _v[j * _valueStride + c] : (double)_vHalf[j * _valueStride + c];
+    }
+}
