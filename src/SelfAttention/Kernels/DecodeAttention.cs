@@ -140,6 +140,12 @@ internal static unsafe class DecodeAttention
                     int i = lane % queryLength;
                     int visible = p.IsCausal ? Math.Clamp(Views.VisibleKeys(i, queryLength, keyLength) - j0, 0, bk) : bk;
                     float* s = scores + lane * KeyBlock;
+                    if (!RowKernels.AllFinite<TV, TOps>(ref s[0], visible))
+                    {
+                        // Float overflow (or ±∞/NaN in the inputs): l = NaN marks the lane for the exact recompute at the end.
+                        l[lane] = float.NaN;
+                    }
+
                     float blockMax = RowKernels.Max<TV, TOps>(ref s[0], visible);
                     float mNew = MathF.Max(m[lane], blockMax);
                     if (mNew == float.NegativeInfinity)

@@ -33,7 +33,14 @@ internal static unsafe class RowByRowAttention
                 int visible = p.IsCausal ? Views.VisibleKeys(i, queryLength, keyLength) : keyLength;
                 float* s = p.Weights == null ? scratch : p.Weights + i * p.WeightsRowStride;
                 RowKernels.Scores<TV, TOps>(ref q[i * p.QueryRowStride], ref Unsafe.AsRef<float>(k), p.KeyRowStride, visible, headDim, p.Scale, ref Unsafe.AsRef<float>(s));
-                // Sum normalisation has no denominator to check (it is taken in double); only its output is.
+                // A score that is not finite came from float overflow (or from ±∞/NaN in the inputs): the row is
+                // computed exactly. Sum normalisation has no denominator to check (it is taken in double).
+                if (!RowKernels.AllFinite<TV, TOps>(ref Unsafe.AsRef<float>(s), visible))
+                {
+                    ExactRow.Compute(p, batch, head, i);
+                    continue;
+                }
+
                 float rowSum = 1f;
                 if (p.Normalization == AttentionNormalization.Softmax)
                 {

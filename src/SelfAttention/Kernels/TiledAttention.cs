@@ -113,12 +113,29 @@ internal static unsafe class TiledAttention
             float* k = p.KeyHead(batch, head);
             float* v = p.ValueHead(batch, head);
             int keyEnd = 0;
+            float largestQuery = 0f;
             for (int b = 0; b < subBlocks; b++)
             {
                 blocks[b] = new BlockState(p, q0 + b * bq, bq, state + b * stateLength);
                 keyEnd = Math.Max(keyEnd, blocks[b].KeyEnd);
                 Begin<TV, TOps>(p.QueryHead(batch, head) + blocks[b].First * queryStride, queryStride, blocks[b],
                                 (q0 + subBlocks * bq - blocks[b].First) * queryStride, headDim, valueDim, p.Scale);
+                largestQuery = MathF.Max(largestQuery, LargestMagnitude<TV, TOps>(blocks[b].Qt, bq, bq, headDim));
+            }
+
+            // The float scores cannot overflow when every partial sum of q'·k is bounded: |Σ q'_c·k_c| ≤ headDim·max|q'|·max|k|.
+            // Past that bound (inputs near 1e19 and up, or ±∞ in Q or K) the item's rows are computed exactly instead.
+            // Reading K once more per item costs about 1/64 of the item's work; NaN inputs need no bound (they reach
+            // the output and are recomputed there).
+            double bound = (double)headDim * largestQuery * LargestMagnitude<TV, TOps>(k, headDim, p.KeyRowStride, keyEnd);
+            if (!(bound < ScoreBound))
+            {
+                for (int i = q0; i < q0 + subBlocks * bq && i < p.QueryLength; i++)
+                {
+                    ExactRow.Compute(p, batch, head, i);
+                }
+
+                return;
             }
 
             // Causal, bottom-right: row i sees keys j ≤ i + offset, so no row of a block sees past its last row + offset.
@@ -171,6 +188,39 @@ internal static unsafe class TiledAttention
                 }
             }
         }
+    }
+
+    /// <summary>2¹²⁶: a bound on every partial score sum that leaves float's largest value (≈ 2¹²⁸) a factor of four of headroom.</summary>
+    private const double ScoreBound = 8.507059173023462e37;
+
+    /// <summary>
+    /// The largest |x| over x: [rows, width] with row stride <paramref name="stride"/>. NaN may be skipped (the hardware
+    /// maximum): callers bound overflow with it, and NaN reaches their output anyway.
+    /// </summary>
+    private static float LargestMagnitude<TV, TOps>(float* x, int width, nint stride, int rows)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count;
+        TV high = TOps.Zero, low = TOps.Zero;
+        float scalar = 0f;
+        for (int r = 0; r < rows; r++)
+        {
+            float* row = x + r * stride;
+            int c = 0;
+            for (; c + w <= width; c += w)
+            {
+                TV value = TOps.Load(ref row[0], (nuint)c);
+                high = TOps.MaxNative(value, high);
+                low = TOps.MaxNative(TOps.Subtract(TOps.Zero, value), low);
+            }
+
+            for (; c < width; c++)
+            {
+                scalar = MathF.Max(scalar, MathF.Abs(row[c]));
+            }
+        }
+
+        return MathF.Max(scalar, TOps.MaxAcross(TOps.MaxNative(high, low)));
     }
 
     /// <summary>
