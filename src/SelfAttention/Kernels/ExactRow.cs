@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 
 namespace SelfAttention.Kernels;
@@ -14,10 +15,10 @@ namespace SelfAttention.Kernels;
 /// double. NaN or ∞ in the inputs still propagate as in the reference (such rows are recomputed too, to the same NaN).
 /// </para>
 /// <para>
-/// Passes over the visible keys: the maximum (softmax) or the sum (sum normalisation), then the softmax denominator,
-/// then the weighted sum of value rows in blocks of <see cref="ChannelBlock"/> channels (a double accumulator on the
-/// stack, so nothing is allocated), then the weights when the call asked for them. Scalar: it runs only for rows the
-/// fast path could not represent.
+/// Passes: the scores in double (on the stack up to 1,024 keys, else in an array rented from the shared pool) with their
+/// maximum (softmax) or sum (sum normalisation), then the weights, then the weighted sum of value rows in blocks of
+/// <see cref="ChannelBlock"/> channels (a double accumulator on the stack), then the weights row when the call asked
+/// for it. Scalar: it runs only for rows the fast path could not represent.
 /// </para>
 /// </summary>
 internal static unsafe class ExactRow
@@ -40,16 +41,37 @@ internal static unsafe class ExactRow
     public static void Compute(in AttentionProblem p, int batch, int head, int i)
     {
         int visible = p.IsCausal ? Views.VisibleKeys(i, p.QueryLength, p.KeyLength) : p.KeyLength;
+        double[]? rented = visible > StackScores ? ArrayPool<double>.Shared.Rent(visible) : null;
+        try
+        {
+            Span<double> scores = rented is null ? stackalloc double[StackScores] : rented;
+            ComputeRow(p, batch, head, i, visible, scores[..visible]);
+        }
+        finally
+        {
+            if (rented is not null)
+            {
+                ArrayPool<double>.Shared.Return(rented);
+            }
+        }
+    }
+
+    /// <summary>Scores up to this many keys live on the stack (8 KiB); longer rows rent from the shared pool.</summary>
+    private const int StackScores = 1024;
+
+    private static void ComputeRow(in AttentionProblem p, int batch, int head, int i, int visible, Span<double> scores)
+    {
         bool softmax = p.Normalization == AttentionNormalization.Softmax;
         float* q = p.QueryHead(batch, head) + i * p.QueryRowStride;
         float* o = p.OutputHead(batch, head) + i * p.OutputRowStride;
         var row = new Row(p, batch, head, q);
 
-        // Pass 1: the maximum score (softmax) or the plain sum of the scores.
+        // Pass 1: the scores, and their maximum (softmax) or their plain sum.
         double max = double.NegativeInfinity, sum = 0;
         for (int j = 0; j < visible; j++)
         {
             double s = row.Score(j);
+            scores[j] = s;
             if (softmax)
             {
                 max = Math.Max(max, s);
@@ -60,16 +82,21 @@ internal static unsafe class ExactRow
             }
         }
 
-        // Pass 2: the softmax denominator Σ e^(s − max).
+        // Pass 2: the unnormalised weights e^(s − max) and their sum, then the weights.
         if (softmax)
         {
             for (int j = 0; j < visible; j++)
             {
-                sum += Math.Exp(row.Score(j) - max);
+                scores[j] = Math.Exp(scores[j] - max);
+                sum += scores[j];
             }
         }
 
         double inverse = sum == 0 ? 0 : 1 / sum;
+        for (int j = 0; j < visible; j++)
+        {
+            scores[j] *= inverse;
+        }
 
         // Pass 3: output = Σ_j w_j·v_j, a block of channels at a time.
         Span<double> acc = stackalloc double[ChannelBlock];
@@ -79,7 +106,7 @@ internal static unsafe class ExactRow
             acc.Clear();
             for (int j = 0; j < visible; j++)
             {
-                double weight = row.Weight(j, softmax, max, inverse);
+                double weight = scores[j];
                 for (int c = 0; c < width; c++)
                 {
                     acc[c] += weight * row.Value(j, c0 + c);
@@ -98,7 +125,7 @@ internal static unsafe class ExactRow
             float* w = p.Weights + i * p.WeightsRowStride;
             for (int j = 0; j < p.KeyLength; j++)
             {
-                w[j] = j < visible ? (float)row.Weight(j, softmax, max, inverse) : 0f;
+                w[j] = j < visible ? (float)scores[j] : 0f;
             }
         }
     }
@@ -148,10 +175,6 @@ internal static unsafe class ExactRow
 
             return dot * _scale;
         }
-
-        /// <summary>The normalised weight of key j: <c>e^(s − max)/Σ</c> or <c>s/Σ</c>.</summary>
-        public double Weight(int j, bool softmax, double max, double inverse) =>
-            (softmax ? Math.Exp(Score(j) - max) : Score(j)) * inverse;
 
         public double Value(int j, int c) => _vHalf == null ? _v[j * _valueStride + c] : (double)_vHalf[j * _valueStride + c];
     }
