@@ -60,7 +60,8 @@ internal sealed class NpyHeader
     /// Checks the header dict and returns what it describes: exactly the keys <c>descr</c>, <c>fortran_order</c> and
     /// <c>shape</c> (as numpy requires); descr <c>'&lt;f4'</c> or <c>'&lt;f8'</c>, or <c>'=f4'</c>/<c>'=f8'</c>, native
     /// order, which is little-endian on every host this library runs on (numpy reads '=' as its own native order too);
-    /// <c>fortran_order</c> False; a shape of non-negative ints whose product fits in a .NET array.
+    /// <c>fortran_order</c> False; a shape of at most <see cref="Npy.MaxRank"/> non-negative ints whose product fits in a
+    /// .NET array.
     /// </summary>
     /// <exception cref="NpyFormatException">The header is malformed or describes an array this library does not read.</exception>
     public static NpyHeader Parse(string text)
@@ -121,8 +122,16 @@ internal sealed class NpyHeader
             throw NpyErrors.BadShape(shape.Source);
         }
 
+        if (shape.Items.Count > Npy.MaxRank)
+        {
+            throw NpyErrors.TooManyDimensions(shape.Source, shape.Items.Count);
+        }
+
+        // The element count saturates just above Array.MaxLength: each factor is at most int.MaxValue, so the product
+        // stays below 2^62 and a later 0 still makes it 0.
+        long saturated = (long)Array.MaxLength + 1;
         var dimensions = new int[shape.Items.Count];
-        BigInteger count = BigInteger.One;
+        long count = 1;
         for (int k = 0; k < dimensions.Length; k++)
         {
             string digits = shape.Items[k].Value;
@@ -138,12 +147,14 @@ internal sealed class NpyHeader
             }
 
             dimensions[k] = (int)dimension;
-            count *= dimension;
+            count = Math.Min(count * dimension, saturated);
         }
 
-        if (count > Array.MaxLength)
+        if (count == saturated)
         {
-            throw NpyErrors.TooManyElements(shape.Source, count.ToString(CultureInfo.InvariantCulture));
+            // Only to say the exact count: at most MaxRank factors below 2^31, so this product is small.
+            BigInteger exact = dimensions.Aggregate(BigInteger.One, (product, dimension) => product * dimension);
+            throw NpyErrors.TooManyElements(shape.Source, exact.ToString(CultureInfo.InvariantCulture));
         }
 
         return (dimensions, (int)count);

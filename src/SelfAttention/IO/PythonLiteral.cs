@@ -15,8 +15,12 @@ internal enum PythonKind
     List,
 }
 
-/// <summary>One parsed Python literal and the header text it was parsed from (quoted in messages).</summary>
-internal sealed class PythonValue(PythonKind kind, string value, string source, IReadOnlyList<PythonValue>? items = null)
+/// <summary>
+/// One parsed Python literal. It keeps its offsets in the header instead of a copy of its text, so that parsing costs
+/// memory in proportion to the header however deeply its literals nest; <see cref="Source"/> is cut out on demand, for
+/// messages.
+/// </summary>
+internal sealed class PythonValue(PythonKind kind, string value, string text, int start, int end, IReadOnlyList<PythonValue>? items = null)
 {
     public PythonKind Kind { get; } = kind;
 
@@ -24,7 +28,7 @@ internal sealed class PythonValue(PythonKind kind, string value, string source, 
     public string Value { get; } = value;
 
     /// <summary>The literal as written in the header.</summary>
-    public string Source { get; } = source;
+    public string Source => text[start..end];
 
     /// <summary>The elements of a tuple or list; empty otherwise.</summary>
     public IReadOnlyList<PythonValue> Items { get; } = items ?? [];
@@ -37,9 +41,17 @@ internal sealed class PythonValue(PythonKind kind, string value, string source, 
 /// optional sign and the <c>L</c> suffix of Python 2, <c>True</c>, <c>False</c>, <c>None</c>, tuples and lists
 /// (descr of a structured dtype). <c>(5)</c> is the integer 5, as in Python; <c>(5,)</c> is a tuple. Anything else (floats,
 /// nested dicts, expressions) is a malformed header.
+/// <para>
+/// Brackets may nest <see cref="MaxDepth"/> levels deep, the dict included: a header needs 2 (dict, shape tuple), a
+/// structured dtype a few more. Deeper nesting is refused where it starts, so the recursion stays shallow whatever the
+/// input (Python's own parser refuses 200 levels).
+/// </para>
 /// </summary>
 internal static class PythonLiteral
 {
+    /// <summary>How deeply brackets may nest, counting the dict's braces as the first level.</summary>
+    public const int MaxDepth = 32;
+
     /// <summary>The entries of the dict literal that makes up <paramref name="text"/>; whitespace may follow it.</summary>
     /// <exception cref="NpyFormatException">The text is not a dict literal, or a key is not a string or repeats.</exception>
     public static Dictionary<string, PythonValue> ParseDictionary(string text) => new Parser(text).ParseDictionary();
@@ -48,10 +60,14 @@ internal static class PythonLiteral
     {
         private int _position;
 
+        // Brackets open around _position, the dict's braces included.
+        private int _depth;
+
         public Dictionary<string, PythonValue> ParseDictionary()
         {
             SkipWhitespace();
             Expect('{', "expected '{' to open the header dictionary");
+            _depth = 1;
             var entries = new Dictionary<string, PythonValue>(StringComparer.Ordinal);
             while (true)
             {
@@ -65,15 +81,19 @@ internal static class PythonLiteral
                 PythonValue key = ParseValue();
                 if (key.Kind != PythonKind.String)
                 {
-                    Fail(keyStart, $"expected a string key, found {key.Source}");
+                    Fail(keyStart, $"expected a string key, found {NpyErrors.Clip(key.Source)}");
                 }
 
                 SkipWhitespace();
-                Expect(':', $"expected ':' after the key '{key.Value}'");
+                if (!TryConsume(':'))
+                {
+                    Missing($"expected ':' after the key '{NpyErrors.Clip(key.Value)}'");
+                }
+
                 PythonValue value = ParseValue();
                 if (!entries.TryAdd(key.Value, value))
                 {
-                    Fail(keyStart, $"the key '{key.Value}' appears twice");
+                    Fail(keyStart, $"the key '{NpyErrors.Clip(key.Value)}' appears twice");
                 }
 
                 SkipWhitespace();
@@ -82,7 +102,10 @@ internal static class PythonLiteral
                     break;
                 }
 
-                Expect(',', $"expected ',' or '}}' after the value of '{key.Value}'");
+                if (!TryConsume(','))
+                {
+                    Missing($"expected ',' or '}}' after the value of '{NpyErrors.Clip(key.Value)}'");
+                }
             }
 
             SkipWhitespace();
@@ -130,20 +153,26 @@ internal static class PythonLiteral
             if (name is "u" or "U" && _position < text.Length && text[_position] is '\'' or '"')
             {
                 PythonValue unprefixed = ParseString(_position);
-                return new PythonValue(PythonKind.String, unprefixed.Value, text[start.._position]);
+                return new PythonValue(PythonKind.String, unprefixed.Value, text, start, _position);
             }
 
             return name switch
             {
-                "True" or "False" => new PythonValue(PythonKind.Boolean, name, name),
-                "None" => new PythonValue(PythonKind.None, name, name),
-                _ => Fail<PythonValue>(start, $"unexpected name '{name}'"),
+                "True" or "False" => new PythonValue(PythonKind.Boolean, name, text, start, _position),
+                "None" => new PythonValue(PythonKind.None, name, text, start, _position),
+                _ => Fail<PythonValue>(start, $"unexpected name '{NpyErrors.Clip(name)}'"),
             };
         }
 
         /// <summary>A tuple or list; a parenthesised single value without a comma is that value, as in Python.</summary>
         private PythonValue ParseSequence(int start, char close, PythonKind kind)
         {
+            if (_depth == MaxDepth)
+            {
+                Fail(start, string.Create(CultureInfo.InvariantCulture, $"brackets nested deeper than {MaxDepth} levels"));
+            }
+
+            _depth++;
             _position++;
             var items = new List<PythonValue>();
             bool sawComma = false;
@@ -162,28 +191,28 @@ internal static class PythonLiteral
                     break;
                 }
 
-                Expect(',', $"expected ',' or '{close}'");
+                if (!TryConsume(','))
+                {
+                    Missing($"expected ',' or '{close}'");
+                }
+
                 sawComma = true;
             }
 
+            _depth--;
             if (kind == PythonKind.Tuple && items.Count == 1 && !sawComma)
             {
                 return items[0];
             }
 
-            return new PythonValue(kind, "", text[start.._position], items);
+            return new PythonValue(kind, "", text, start, _position, items);
         }
 
         private PythonValue ParseInteger(int start)
         {
-            var digits = new StringBuilder();
+            bool negative = text[_position] == '-';
             if (text[_position] is '+' or '-')
             {
-                if (text[_position] == '-')
-                {
-                    digits.Append('-');
-                }
-
                 _position++;
                 SkipWhitespace();
             }
@@ -191,8 +220,10 @@ internal static class PythonLiteral
             int digitsStart = _position;
             while (_position < text.Length && char.IsAsciiDigit(text[_position]))
             {
-                digits.Append(text[_position++]);
+                _position++;
             }
+
+            ReadOnlySpan<char> digits = text.AsSpan(digitsStart, _position - digitsStart);
 
             if (_position == digitsStart)
             {
@@ -209,7 +240,7 @@ internal static class PythonLiteral
                 Fail(start, "expected an integer, found a number of another kind");
             }
 
-            return new PythonValue(PythonKind.Integer, digits.ToString(), text[start.._position]);
+            return new PythonValue(PythonKind.Integer, negative ? string.Concat("-", digits) : digits.ToString(), text, start, _position);
         }
 
         private PythonValue ParseString(int start)
@@ -260,7 +291,7 @@ internal static class PythonLiteral
                 }
             }
 
-            return new PythonValue(PythonKind.String, value.ToString(), text[start.._position]);
+            return new PythonValue(PythonKind.String, value.ToString(), text, start, _position);
         }
 
         private bool TryHex(int length, out char decoded)
@@ -300,9 +331,14 @@ internal static class PythonLiteral
         {
             if (!TryConsume(c))
             {
-                Fail(_position, _position == text.Length ? $"{what}, found the end of the header" : $"{what}, found {Quote(text[_position])}");
+                Missing(what);
             }
         }
+
+        /// <summary>The character at the current position is not the one <paramref name="what"/> names.</summary>
+        [DoesNotReturn]
+        private void Missing(string what) =>
+            Fail(_position, _position == text.Length ? $"{what}, found the end of the header" : $"{what}, found {Quote(text[_position])}");
 
         /// <summary>A character for a message: <c>'x'</c>, or <c>"'"</c> for a single quote.</summary>
         private static string Quote(char c) => c == '\'' ? "\"'\"" : $"'{c}'";
