@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
@@ -163,11 +165,13 @@ internal sealed class NpyHeader
     /// <summary>
     /// The bytes numpy's <c>np.save</c> writes before the data of a C-ordered <paramref name="type"/> array of
     /// <paramref name="shape"/>: the dict with sorted keys and Python reprs, the spare spaces for a growing first axis,
-    /// then spaces and <c>'\n'</c> up to a multiple of <see cref="Alignment"/>. Version 1.0, or 2.0 when the padded
-    /// header is longer than the 65535 bytes a uint16 length can say.
+    /// then spaces and <c>'\n'</c> up to a multiple of <see cref="Alignment"/>. Always version 1.0: with at most
+    /// <see cref="Npy.MaxRank"/> dimensions the header is under 1 KB, far from the 65535 bytes a uint16 length can say
+    /// (numpy too writes 2.0 only for huge structured dtypes).
     /// </summary>
     public static byte[] Format(NpyDataType type, ReadOnlySpan<int> shape)
     {
+        Debug.Assert(shape.Length <= Npy.MaxRank, "Callers validate the rank.");
         var dict = new StringBuilder(80);
         dict.Append("{'descr': '").Append(Descr(type)).Append("', 'fortran_order': False, 'shape': ").Append(FormatShape(shape)).Append(", }");
         if (shape.Length > 0)
@@ -176,35 +180,19 @@ internal sealed class NpyHeader
         }
 
         // numpy's _wrap_header: padding = 64 − (prefix + text + '\n') mod 64, so 1…64 spaces.
+        const int PrefixLength = 6 + 2 + sizeof(ushort);   // magic, version, uint16 header length
         int textLength = dict.Length + 1;
-        byte major = 1;
-        int lengthSize = sizeof(ushort);
-        int padding = Alignment - ((Magic.Length + 2 + lengthSize + textLength) % Alignment);
-        if (textLength + padding > ushort.MaxValue)
-        {
-            major = 2;
-            lengthSize = sizeof(uint);
-            padding = Alignment - ((Magic.Length + 2 + lengthSize + textLength) % Alignment);
-        }
-
-        int prefixLength = Magic.Length + 2 + lengthSize;
+        int padding = Alignment - ((PrefixLength + textLength) % Alignment);
         int headerLength = textLength + padding;
-        byte[] bytes = new byte[prefixLength + headerLength];
+        Debug.Assert(headerLength <= Npy.MaxHeaderLength, "A header of at most MaxRank dimensions is short.");
+        byte[] bytes = new byte[PrefixLength + headerLength];
         Magic.CopyTo(bytes);
-        bytes[Magic.Length] = major;
+        bytes[Magic.Length] = 1;
         bytes[Magic.Length + 1] = 0;
-        Span<byte> length = bytes.AsSpan(Magic.Length + 2, lengthSize);
-        if (major == 1)
-        {
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)headerLength);
-        }
-        else
-        {
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)headerLength);
-        }
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(Magic.Length + 2), (ushort)headerLength);
 
-        int written = Encoding.ASCII.GetBytes(dict.ToString(), bytes.AsSpan(prefixLength));
-        bytes.AsSpan(prefixLength + written, padding).Fill((byte)' ');
+        int written = Encoding.ASCII.GetBytes(dict.ToString(), bytes.AsSpan(PrefixLength));
+        bytes.AsSpan(PrefixLength + written, padding).Fill((byte)' ');
         bytes[^1] = (byte)'\n';
         return bytes;
     }
