@@ -108,35 +108,38 @@ internal sealed class NpyHeader
             throw NpyErrors.BadDescr(descr.Source);
         }
 
-        return descr.Value switch
+        string value = descr.Value;
+        return value switch
         {
             "<f4" or "=f4" => NpyDataType.Float32,
             "<f8" or "=f8" => NpyDataType.Float64,
-            ">f4" or ">f8" => throw NpyErrors.BigEndian(descr.Value),
-            _ => throw NpyErrors.UnsupportedDtype(descr.Value),
+            ">f4" or ">f8" => throw NpyErrors.BigEndian(value),
+            _ => throw NpyErrors.UnsupportedDtype(value),
         };
     }
 
     private static (int[] Shape, int ElementCount) ParseShape(PythonValue shape)
     {
-        if (shape.Kind != PythonKind.Tuple || shape.Items.Any(item => item.Kind != PythonKind.Integer))
+        if (shape.Kind != PythonKind.Tuple || !shape.AllIntegers)
         {
             throw NpyErrors.BadShape(shape.Source);
         }
 
-        if (shape.Items.Count > Npy.MaxRank)
+        if (shape.Count > Npy.MaxRank)
         {
-            throw NpyErrors.TooManyDimensions(shape.Source, shape.Items.Count);
+            throw NpyErrors.TooManyDimensions(shape.Source, shape.Count);
         }
+
+        PythonValue[] items = PythonLiteral.Items(shape);
 
         // The element count saturates just above Array.MaxLength: each factor is at most int.MaxValue, so the product
         // stays below 2^62 and a later 0 still makes it 0.
         long saturated = (long)Array.MaxLength + 1;
-        var dimensions = new int[shape.Items.Count];
+        var dimensions = new int[items.Length];
         long count = 1;
         for (int k = 0; k < dimensions.Length; k++)
         {
-            string digits = shape.Items[k].Value;
+            string digits = items[k].Digits;
             bool parsed = long.TryParse(digits, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long dimension);
             if (digits.StartsWith('-') && (!parsed || dimension < 0))
             {

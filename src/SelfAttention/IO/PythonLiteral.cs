@@ -16,22 +16,44 @@ internal enum PythonKind
 }
 
 /// <summary>
-/// One parsed Python literal. It keeps its offsets in the header instead of a copy of its text, so that parsing costs
-/// memory in proportion to the header however deeply its literals nest; <see cref="Source"/> is cut out on demand, for
-/// messages.
+/// One parsed Python literal: what it is and where it stands in the header, not a tree. A value costs no memory of
+/// its own beyond a decoded string, so parsing allocates in proportion to the header's strings, not to its tokens;
+/// <see cref="Source"/> and <see cref="Digits"/> are cut from the header on demand, the elements of a sequence are
+/// parsed again by <see cref="PythonLiteral.Items"/> when a caller wants them.
 /// </summary>
-internal sealed class PythonValue(PythonKind kind, string value, string text, int start, int end, IReadOnlyList<PythonValue>? items = null)
+internal readonly struct PythonValue(PythonKind kind, string text, int start, int end, string? name = null, int count = 0, bool allIntegers = false)
 {
     public PythonKind Kind { get; } = kind;
 
-    /// <summary>String: the decoded text. Integer: sign and digits, without an <c>L</c> suffix. Boolean, None: the name.</summary>
-    public string Value { get; } = value;
+    /// <summary>String: the decoded text (decoded on each call). Boolean, None: the name. Otherwise empty.</summary>
+    public string Value => Kind == PythonKind.String ? PythonLiteral.Decode(this) : name ?? "";
+
+    /// <summary>Tuple or list: how many elements it has.</summary>
+    public int Count { get; } = count;
+
+    /// <summary>Tuple or list: every element is an integer (a parenthesised integer such as <c>(5)</c> counts).</summary>
+    public bool AllIntegers { get; } = allIntegers;
+
+    internal string Text { get; } = text;
+
+    internal int Start { get; } = start;
+
+    internal int End { get; } = end;
 
     /// <summary>The literal as written in the header.</summary>
-    public string Source => text[start..end];
+    public string Source => Text[Start..End];
 
-    /// <summary>The elements of a tuple or list; empty otherwise.</summary>
-    public IReadOnlyList<PythonValue> Items { get; } = items ?? [];
+    /// <summary>Integer: the sign (if negative) and the digits, without whitespace after the sign or an <c>L</c> suffix.</summary>
+    public string Digits
+    {
+        get
+        {
+            ReadOnlySpan<char> literal = Text.AsSpan(Start, End - Start).TrimEnd("Ll");
+            bool negative = literal[0] == '-';
+            ReadOnlySpan<char> digits = literal.TrimStart("+- \t\n\r\f");
+            return negative ? string.Concat("-", digits) : digits.ToString();
+        }
+    }
 }
 
 /// <summary>
@@ -56,12 +78,33 @@ internal static class PythonLiteral
     /// <exception cref="NpyFormatException">The text is not a dict literal, or a key is not a string or repeats.</exception>
     public static Dictionary<string, PythonValue> ParseDictionary(string text) => new Parser(text).ParseDictionary();
 
-    private sealed class Parser(string text)
+    /// <summary>The text of a string literal that <see cref="ParseDictionary"/> returned, escapes decoded.</summary>
+    public static string Decode(PythonValue literal)
     {
-        private int _position;
+        var value = new StringBuilder(literal.End - literal.Start);
+        int quote = literal.Text[literal.Start] is 'u' or 'U' ? literal.Start + 1 : literal.Start;
+        new Parser(literal.Text, quote).ParseString(quote, value);
+        return value.ToString();
+    }
 
-        // Brackets open around _position, the dict's braces included.
-        private int _depth;
+    /// <summary>
+    /// The elements of <paramref name="sequence"/>, a tuple or list that <see cref="ParseDictionary"/> returned (so
+    /// already known to be well formed): its text parsed again, keeping the elements this time.
+    /// </summary>
+    public static PythonValue[] Items(PythonValue sequence)
+    {
+        var items = new PythonValue[sequence.Count];
+        char close = sequence.Kind == PythonKind.Tuple ? ')' : ']';
+        new Parser(sequence.Text, sequence.Start).ParseSequence(sequence.Start, close, sequence.Kind, items);
+        return items;
+    }
+
+    private sealed class Parser(string text, int position = 0)
+    {
+        private int _position = position;
+
+        // Brackets open around _position, the dict's braces included; a re-parsed sequence starts inside the dict.
+        private int _depth = position == 0 ? 0 : 1;
 
         public Dictionary<string, PythonValue> ParseDictionary()
         {
@@ -84,16 +127,17 @@ internal static class PythonLiteral
                     Fail(keyStart, $"expected a string key, found {NpyErrors.Clip(key.Source)}");
                 }
 
+                string name = key.Value;
                 SkipWhitespace();
                 if (!TryConsume(':'))
                 {
-                    Missing($"expected ':' after the key '{NpyErrors.Clip(key.Value)}'");
+                    Missing($"expected ':' after the key '{NpyErrors.Clip(name)}'");
                 }
 
                 PythonValue value = ParseValue();
-                if (!entries.TryAdd(key.Value, value))
+                if (!entries.TryAdd(name, value))
                 {
-                    Fail(keyStart, $"the key '{NpyErrors.Clip(key.Value)}' appears twice");
+                    Fail(keyStart, $"the key '{NpyErrors.Clip(name)}' appears twice");
                 }
 
                 SkipWhitespace();
@@ -104,7 +148,7 @@ internal static class PythonLiteral
 
                 if (!TryConsume(','))
                 {
-                    Missing($"expected ',' or '}}' after the value of '{NpyErrors.Clip(key.Value)}'");
+                    Missing($"expected ',' or '}}' after the value of '{NpyErrors.Clip(name)}'");
                 }
             }
 
@@ -130,11 +174,12 @@ internal static class PythonLiteral
             switch (c)
             {
                 case '\'' or '"':
-                    return ParseString(start);
+                    ParseString(start, value: null);
+                    return new PythonValue(PythonKind.String, text, start, _position);
                 case '(':
-                    return ParseSequence(start, ')', PythonKind.Tuple);
+                    return ParseSequence(start, ')', PythonKind.Tuple, items: null);
                 case '[':
-                    return ParseSequence(start, ']', PythonKind.List);
+                    return ParseSequence(start, ']', PythonKind.List, items: null);
                 case '+' or '-' or (>= '0' and <= '9'):
                     return ParseInteger(start);
             }
@@ -149,23 +194,27 @@ internal static class PythonLiteral
                 _position++;
             }
 
-            string name = text[start.._position];
+            ReadOnlySpan<char> name = text.AsSpan(start, _position - start);
             if (name is "u" or "U" && _position < text.Length && text[_position] is '\'' or '"')
             {
-                PythonValue unprefixed = ParseString(_position);
-                return new PythonValue(PythonKind.String, unprefixed.Value, text, start, _position);
+                ParseString(_position, value: null);
+                return new PythonValue(PythonKind.String, text, start, _position);
             }
 
             return name switch
             {
-                "True" or "False" => new PythonValue(PythonKind.Boolean, name, text, start, _position),
-                "None" => new PythonValue(PythonKind.None, name, text, start, _position),
-                _ => Fail<PythonValue>(start, $"unexpected name '{NpyErrors.Clip(name)}'"),
+                "True" => new PythonValue(PythonKind.Boolean, text, start, _position, "True"),
+                "False" => new PythonValue(PythonKind.Boolean, text, start, _position, "False"),
+                "None" => new PythonValue(PythonKind.None, text, start, _position, "None"),
+                _ => Fail<PythonValue>(start, $"unexpected name '{NpyErrors.Clip(name.ToString())}'"),
             };
         }
 
-        /// <summary>A tuple or list; a parenthesised single value without a comma is that value, as in Python.</summary>
-        private PythonValue ParseSequence(int start, char close, PythonKind kind)
+        /// <summary>
+        /// A tuple or list; a parenthesised single value without a comma is that value, as in Python. The elements are
+        /// stored in <paramref name="items"/> when given (sized by an earlier parse), otherwise only counted.
+        /// </summary>
+        public PythonValue ParseSequence(int start, char close, PythonKind kind, PythonValue[]? items)
         {
             if (_depth == MaxDepth)
             {
@@ -174,7 +223,9 @@ internal static class PythonLiteral
 
             _depth++;
             _position++;
-            var items = new List<PythonValue>();
+            int count = 0;
+            bool allIntegers = true;
+            PythonValue single = default;
             bool sawComma = false;
             while (true)
             {
@@ -184,7 +235,14 @@ internal static class PythonLiteral
                     break;
                 }
 
-                items.Add(ParseValue());
+                single = ParseValue();
+                allIntegers &= single.Kind == PythonKind.Integer;
+                if (items is not null)
+                {
+                    items[count] = single;
+                }
+
+                count++;
                 SkipWhitespace();
                 if (TryConsume(close))
                 {
@@ -200,17 +258,16 @@ internal static class PythonLiteral
             }
 
             _depth--;
-            if (kind == PythonKind.Tuple && items.Count == 1 && !sawComma)
+            if (kind == PythonKind.Tuple && count == 1 && !sawComma)
             {
-                return items[0];
+                return single;
             }
 
-            return new PythonValue(kind, "", text, start, _position, items);
+            return new PythonValue(kind, text, start, _position, count: count, allIntegers: allIntegers);
         }
 
         private PythonValue ParseInteger(int start)
         {
-            bool negative = text[_position] == '-';
             if (text[_position] is '+' or '-')
             {
                 _position++;
@@ -222,8 +279,6 @@ internal static class PythonLiteral
             {
                 _position++;
             }
-
-            ReadOnlySpan<char> digits = text.AsSpan(digitsStart, _position - digitsStart);
 
             if (_position == digitsStart)
             {
@@ -240,13 +295,16 @@ internal static class PythonLiteral
                 Fail(start, "expected an integer, found a number of another kind");
             }
 
-            return new PythonValue(PythonKind.Integer, negative ? string.Concat("-", digits) : digits.ToString(), text, start, _position);
+            return new PythonValue(PythonKind.Integer, text, start, _position);
         }
 
-        private PythonValue ParseString(int start)
+        /// <summary>
+        /// Moves past the string literal at the current position, its text decoded into <paramref name="value"/> if
+        /// given: parsing only checks strings, and those read are decoded later, through the same loop.
+        /// </summary>
+        public void ParseString(int start, StringBuilder? value)
         {
             char quote = text[_position++];
-            var value = new StringBuilder();
             while (true)
             {
                 if (_position == text.Length || text[_position] is '\n' or '\r')
@@ -262,7 +320,7 @@ internal static class PythonLiteral
 
                 if (c != '\\' || _position == text.Length)
                 {
-                    value.Append(c);
+                    value?.Append(c);
                     continue;
                 }
 
@@ -270,28 +328,28 @@ internal static class PythonLiteral
                 switch (escaped)
                 {
                     case '\\' or '\'' or '"':
-                        value.Append(escaped);
+                        value?.Append(escaped);
                         break;
                     case 'n':
-                        value.Append('\n');
+                        value?.Append('\n');
                         break;
                     case 'r':
-                        value.Append('\r');
+                        value?.Append('\r');
                         break;
                     case 't':
-                        value.Append('\t');
+                        value?.Append('\t');
                         break;
                     case 'x' or 'u' when TryHex(escaped == 'x' ? 2 : 4, out char decoded):
-                        value.Append(decoded);
+                        value?.Append(decoded);
                         break;
                     default:
                         // Python keeps an unknown escape as written.
-                        value.Append('\\').Append(escaped);
+                        value?.Append('\\').Append(escaped);
                         break;
                 }
             }
 
-            return new PythonValue(PythonKind.String, value.ToString(), text, start, _position);
+
         }
 
         private bool TryHex(int length, out char decoded)
