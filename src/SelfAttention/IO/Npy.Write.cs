@@ -121,14 +121,14 @@ public static partial class Npy
 
             File.Move(temporary, fullPath, overwrite: true);
         }
-        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        catch (Exception exception)
         {
             DeleteQuietly(temporary);
-            throw NamingTarget(exception, temporary, path);
-        }
-        catch
-        {
-            DeleteQuietly(temporary);
+            if (exception is IOException or UnauthorizedAccessException)
+            {
+                throw NamingTarget(exception, temporary, path);
+            }
+
             throw;
         }
     }

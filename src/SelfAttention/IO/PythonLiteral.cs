@@ -16,10 +16,10 @@ internal enum PythonKind
 }
 
 /// <summary>
-/// One parsed Python literal: what it is and where it stands in the header, not a tree. A value costs no memory of
-/// its own beyond a decoded string, so parsing allocates in proportion to the header's strings, not to its tokens;
-/// <see cref="Source"/> and <see cref="Digits"/> are cut from the header on demand, the elements of a sequence are
-/// parsed again by <see cref="PythonLiteral.Items"/> when a caller wants them.
+/// One parsed Python literal: what it is and where it stands in the header, not a tree. Parsing allocates nothing per
+/// value, however many tokens or levels the header holds: <see cref="Value"/>, <see cref="Source"/> and
+/// <see cref="Digits"/> are cut from the header when read, and the elements of a sequence are parsed again by
+/// <see cref="PythonLiteral.Items"/> when a caller wants them.
 /// </summary>
 internal readonly struct PythonValue(PythonKind kind, string text, int start, int end, string? name = null, int count = 0, bool allIntegers = false)
 {
