@@ -19,6 +19,19 @@ public static partial class Npy
     private const int ChunkBytes = 1 << 26;
     private const int ConversionChunk = 8192;
 
+    // A stream that cannot say its length gets a data buffer of this many elements first, doubled as the bytes arrive:
+    // a header that claims more than the stream holds costs memory in proportion to what the stream delivered.
+    private const int FirstForwardOnlyChunk = 4096;
+
+    /// <summary>
+    /// The longest header <see cref="Read"/> accepts, in bytes: numpy's default <c>max_header_size</c>, beyond which
+    /// <c>np.load</c> refuses a file too. A header of <see cref="MaxRank"/> dimensions takes under 1 KB.
+    /// </summary>
+    public const int MaxHeaderLength = 10_000;
+
+    /// <summary>The most dimensions an array may have, read or written: numpy's own limit (<c>NPY_MAXDIMS</c> in numpy 2).</summary>
+    public const int MaxRank = 64;
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>
@@ -29,39 +42,33 @@ public static partial class Npy
     /// <param name="stream">A readable stream positioned at the magic string <c>\x93NUMPY</c>.</param>
     /// <returns>The array: shape, stored element type, and float32 data in row-major order.</returns>
     /// <remarks>
-    /// A seekable stream is checked to hold the whole array before the array is allocated; for other streams the size
-    /// the header claims is allocated first, then filled.
+    /// Hostile input costs little: the header may be at most <see cref="MaxHeaderLength"/> bytes and its brackets may
+    /// nest at most 32 levels deep (a header needs 2), so parsing takes time and memory in proportion to the header.
+    /// A seekable stream is checked to hold the whole array before the array is allocated; a stream that cannot tell
+    /// its length is read into a buffer that grows with the bytes it delivers, so a header that claims more data than
+    /// the stream holds fails at the stream's end having allocated about twice what was read.
     /// </remarks>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
+    /// <exception cref="ArgumentException"><paramref name="stream"/> cannot be read (write-only or disposed).</exception>
     /// <exception cref="NpyFormatException">
-    /// The stream is not a <c>.npy</c> file (bad magic or version, malformed header), describes an unsupported array
-    /// (dtype other than float32/float64, big-endian, Fortran order, more than <see cref="Array.MaxLength"/> elements), or
-    /// ends before the header or the data does.
+    /// The stream is not a <c>.npy</c> file (bad magic or version, malformed header, a header longer than
+    /// <see cref="MaxHeaderLength"/> or nested too deeply), describes an unsupported array (dtype other than
+    /// float32/float64, big-endian, Fortran order, more than <see cref="MaxRank"/> dimensions or
+    /// <see cref="Array.MaxLength"/> elements), or ends before the header or the data does.
     /// </exception>
     /// <exception cref="IOException">The stream failed.</exception>
     /// <exception cref="PlatformNotSupportedException">The host is big-endian.</exception>
     public static NpyArray Read(Stream stream)
     {
         ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanRead)
+        {
+            throw new ArgumentException("stream: expected a readable stream, actual one that cannot be read (write-only or disposed).", nameof(stream));
+        }
+
         EnsureLittleEndian();
         NpyHeader header = ReadHeader(stream);
-        long available = Remaining(stream);
-        if (available >= 0 && available < header.DataLength)
-        {
-            throw Truncated(header, available);
-        }
-
-        float[] data = header.ElementCount == 0 ? [] : GC.AllocateUninitializedArray<float>(header.ElementCount);
-        if (header.Type == NpyDataType.Float32)
-        {
-            ReadSingles(stream, data, header);
-        }
-        else
-        {
-            ReadDoublesAsSingles(stream, data, header);
-        }
-
-        return new NpyArray(header.Shape, header.Type, data);
+        return new NpyArray(header.Shape, header.Type, ReadData(stream, header));
     }
 
     /// <summary>Reads the array in the file at <paramref name="path"/>; see <see cref="Read"/>.</summary>
@@ -122,7 +129,7 @@ public static partial class Npy
         }
 
         long headerLength = major == 1 ? BinaryPrimitives.ReadUInt16LittleEndian(lengthBytes) : BinaryPrimitives.ReadUInt32LittleEndian(lengthBytes);
-        if (headerLength > Array.MaxLength)
+        if (headerLength > MaxHeaderLength)
         {
             throw NpyErrors.HeaderTooLong(headerLength);
         }
@@ -153,8 +160,60 @@ public static partial class Npy
         return NpyHeader.Parse(text);
     }
 
-    // data: [ElementCount], filled straight from the stream's little-endian bytes.
-    private static void ReadSingles(Stream stream, Span<float> data, NpyHeader header)
+    /// <summary>
+    /// The <see cref="NpyHeader.ElementCount"/> elements that follow the header, as float32. The array is allocated
+    /// whole once a seekable stream has shown it holds the data; otherwise it grows by doubling as the data arrives.
+    /// </summary>
+    private static float[] ReadData(Stream stream, NpyHeader header)
+    {
+        int count = header.ElementCount;
+        if (count == 0)
+        {
+            return [];
+        }
+
+        long available = Remaining(stream);
+        if (available >= 0)
+        {
+            if (available < header.DataLength)
+            {
+                throw Truncated(header, available);
+            }
+
+            float[] whole = GC.AllocateUninitializedArray<float>(count);
+            ReadElements(stream, whole, header, 0);
+            return whole;
+        }
+
+        float[] data = GC.AllocateUninitializedArray<float>(Math.Min(count, FirstForwardOnlyChunk));
+        ReadElements(stream, data, header, 0);
+        while (data.Length < count)
+        {
+            // Grown only once the current buffer is full, so what is allocated stays within about twice what arrived.
+            float[] grown = GC.AllocateUninitializedArray<float>((int)Math.Min(2L * data.Length, count));
+            data.CopyTo(grown, 0);
+            ReadElements(stream, grown.AsSpan(data.Length), header, data.Length);
+            data = grown;
+        }
+
+        return data;
+    }
+
+    /// <summary>Fills <paramref name="data"/>, elements <paramref name="offset"/> onward of the array, from the stream.</summary>
+    private static void ReadElements(Stream stream, Span<float> data, NpyHeader header, int offset)
+    {
+        if (header.Type == NpyDataType.Float32)
+        {
+            ReadSingles(stream, data, header, offset);
+        }
+        else
+        {
+            ReadDoublesAsSingles(stream, data, header, offset);
+        }
+    }
+
+    // data: elements offset… of the array, filled straight from the stream's little-endian bytes.
+    private static void ReadSingles(Stream stream, Span<float> data, NpyHeader header, int offset)
     {
         const int Chunk = ChunkBytes / sizeof(float);
         for (int start = 0; start < data.Length; start += Chunk)
@@ -163,13 +222,13 @@ public static partial class Npy
             int read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
             if (read < bytes.Length)
             {
-                throw Truncated(header, ((long)start * sizeof(float)) + read);
+                throw Truncated(header, (((long)offset + start) * sizeof(float)) + read);
             }
         }
     }
 
-    // data: [ElementCount]; the doubles pass through a pooled buffer of ConversionChunk elements.
-    private static void ReadDoublesAsSingles(Stream stream, Span<float> data, NpyHeader header)
+    // data: elements offset… of the array; the doubles pass through a pooled buffer of ConversionChunk elements.
+    private static void ReadDoublesAsSingles(Stream stream, Span<float> data, NpyHeader header, int offset)
     {
         double[] buffer = ArrayPool<double>.Shared.Rent(Math.Min(data.Length, ConversionChunk));
         try
@@ -181,7 +240,7 @@ public static partial class Npy
                 int read = stream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false);
                 if (read < bytes.Length)
                 {
-                    throw Truncated(header, ((long)start * sizeof(double)) + read);
+                    throw Truncated(header, (((long)offset + start) * sizeof(double)) + read);
                 }
 
                 // double → float is IEEE rounding to nearest, ties to even (the "truncating" in the name is about range:

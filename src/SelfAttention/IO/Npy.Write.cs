@@ -8,21 +8,22 @@ public static partial class Npy
 {
     /// <summary>
     /// Writes <paramref name="data"/> as a C-ordered float32 array (<c>'&lt;f4'</c>) of <paramref name="shape"/>, with the
-    /// same header bytes <c>np.save</c> writes: format version 1.0, or 2.0 if the header would not fit in 65535 bytes.
+    /// same header bytes <c>np.save</c> writes (format version 1.0).
     /// </summary>
     /// <param name="stream">A writable stream; the array is written at its current position.</param>
     /// <param name="data">The elements in row-major order; as many as the product of <paramref name="shape"/>.</param>
     /// <param name="shape">The dimensions, outermost first; empty for a 0-d array (one element).</param>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
     /// <exception cref="ArgumentException">
-    /// A dimension is negative (<paramref name="shape"/>), or <paramref name="data"/> does not hold the product of the
-    /// dimensions; nothing has been written.
+    /// <paramref name="stream"/> cannot be written (read-only or disposed), <paramref name="shape"/> has a negative
+    /// dimension or more than <see cref="MaxRank"/> dimensions, or <paramref name="data"/> does not hold the product of
+    /// the dimensions; nothing has been written.
     /// </exception>
     /// <exception cref="IOException">The stream failed; part of the array may have been written.</exception>
     /// <exception cref="PlatformNotSupportedException">The host is big-endian.</exception>
     public static void Write(Stream stream, ReadOnlySpan<float> data, ReadOnlySpan<int> shape)
     {
-        ArgumentNullException.ThrowIfNull(stream);
+        ValidateStream(stream);
         EnsureLittleEndian();
         ValidateShape(data.Length, shape);
         WriteCore(stream, NpyDataType.Float32, data, shape);
@@ -37,14 +38,15 @@ public static partial class Npy
     /// <param name="shape">The dimensions, outermost first; empty for a 0-d array (one element).</param>
     /// <exception cref="ArgumentNullException"><paramref name="stream"/> is null.</exception>
     /// <exception cref="ArgumentException">
-    /// A dimension is negative (<paramref name="shape"/>), or <paramref name="data"/> does not hold the product of the
-    /// dimensions; nothing has been written.
+    /// <paramref name="stream"/> cannot be written (read-only or disposed), <paramref name="shape"/> has a negative
+    /// dimension or more than <see cref="MaxRank"/> dimensions, or <paramref name="data"/> does not hold the product of
+    /// the dimensions; nothing has been written.
     /// </exception>
     /// <exception cref="IOException">The stream failed; part of the array may have been written.</exception>
     /// <exception cref="PlatformNotSupportedException">The host is big-endian.</exception>
     public static void Write(Stream stream, ReadOnlySpan<double> data, ReadOnlySpan<int> shape)
     {
-        ArgumentNullException.ThrowIfNull(stream);
+        ValidateStream(stream);
         EnsureLittleEndian();
         ValidateShape(data.Length, shape);
         WriteCore(stream, NpyDataType.Float64, data, shape);
@@ -59,11 +61,15 @@ public static partial class Npy
     /// <param name="data">The elements in row-major order; as many as the product of <paramref name="shape"/>.</param>
     /// <param name="shape">The dimensions, outermost first; empty for a 0-d array (one element).</param>
     /// <exception cref="ArgumentException">
-    /// <paramref name="path"/> is null, empty or names a folder, a dimension is negative, or <paramref name="data"/> does
-    /// not hold the product of the dimensions; no file has been touched.
+    /// <paramref name="path"/> is null, empty or names a folder, <paramref name="shape"/> has a negative dimension or more
+    /// than <see cref="MaxRank"/> dimensions, or <paramref name="data"/> does not hold the product of the dimensions;
+    /// no file has been touched.
     /// </exception>
-    /// <exception cref="IOException">The file cannot be written or moved into place.</exception>
-    /// <exception cref="UnauthorizedAccessException">The folder or the file may not be written.</exception>
+    /// <exception cref="IOException">
+    /// The file cannot be written or moved into place (<see cref="DirectoryNotFoundException"/> if its folder does not
+    /// exist); the message names <paramref name="path"/>, never the temporary file, and any old file is left as it was.
+    /// </exception>
+    /// <exception cref="UnauthorizedAccessException">The folder or the file may not be written; the message names <paramref name="path"/>.</exception>
     /// <exception cref="PlatformNotSupportedException">The host is big-endian.</exception>
     public static void WriteFile(string path, ReadOnlySpan<float> data, ReadOnlySpan<int> shape) =>
         WriteFileCore(path, NpyDataType.Float32, data, shape);
@@ -76,11 +82,15 @@ public static partial class Npy
     /// <param name="data">The elements in row-major order; as many as the product of <paramref name="shape"/>.</param>
     /// <param name="shape">The dimensions, outermost first; empty for a 0-d array (one element).</param>
     /// <exception cref="ArgumentException">
-    /// <paramref name="path"/> is null, empty or names a folder, a dimension is negative, or <paramref name="data"/> does
-    /// not hold the product of the dimensions; no file has been touched.
+    /// <paramref name="path"/> is null, empty or names a folder, <paramref name="shape"/> has a negative dimension or more
+    /// than <see cref="MaxRank"/> dimensions, or <paramref name="data"/> does not hold the product of the dimensions;
+    /// no file has been touched.
     /// </exception>
-    /// <exception cref="IOException">The file cannot be written or moved into place.</exception>
-    /// <exception cref="UnauthorizedAccessException">The folder or the file may not be written.</exception>
+    /// <exception cref="IOException">
+    /// The file cannot be written or moved into place (<see cref="DirectoryNotFoundException"/> if its folder does not
+    /// exist); the message names <paramref name="path"/>, never the temporary file, and any old file is left as it was.
+    /// </exception>
+    /// <exception cref="UnauthorizedAccessException">The folder or the file may not be written; the message names <paramref name="path"/>.</exception>
     /// <exception cref="PlatformNotSupportedException">The host is big-endian.</exception>
     public static void WriteFile(string path, ReadOnlySpan<double> data, ReadOnlySpan<int> shape) =>
         WriteFileCore(path, NpyDataType.Float64, data, shape);
@@ -111,11 +121,34 @@ public static partial class Npy
 
             File.Move(temporary, fullPath, overwrite: true);
         }
-        catch
+        catch (Exception exception)
         {
             DeleteQuietly(temporary);
+            if (exception is IOException or UnauthorizedAccessException)
+            {
+                throw NamingTarget(exception, temporary, path);
+            }
+
             throw;
         }
+    }
+
+    /// <summary>
+    /// The failure of writing or moving the temporary file, told about the user's <paramref name="path"/>: the same kind
+    /// of exception (so callers can still tell a missing folder from a full disk), the original as its inner exception.
+    /// </summary>
+    private static Exception NamingTarget(Exception exception, string temporary, string path)
+    {
+        string reason = exception.Message.Replace(temporary, path, StringComparison.Ordinal);
+        string message = reason.Contains(path, StringComparison.Ordinal) ? reason : $"{path}: {reason}";
+        return exception switch
+        {
+            UnauthorizedAccessException => new UnauthorizedAccessException(message, exception),
+            DirectoryNotFoundException => new DirectoryNotFoundException(message, exception),
+            PathTooLongException => new PathTooLongException(message, exception),
+            FileNotFoundException => new FileNotFoundException(message, path, exception),
+            _ => new IOException(message, exception) { HResult = exception.HResult },
+        };
     }
 
     /// <summary>Removes a temporary file after a failure; a failure to remove it must not hide the original exception.</summary>
@@ -145,8 +178,23 @@ public static partial class Npy
         }
     }
 
+    private static void ValidateStream(Stream stream)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanWrite)
+        {
+            throw new ArgumentException("stream: expected a writable stream, actual one that cannot be written (read-only or disposed).", nameof(stream));
+        }
+    }
+
     private static void ValidateShape(int length, ReadOnlySpan<int> shape)
     {
+        if (shape.Length > MaxRank)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"shape: expected at most {MaxRank} dimensions (numpy's limit), actual {shape.Length}."), nameof(shape));
+        }
+
         // The product saturates just above int.MaxValue, which no span length reaches (a later 0 still makes it 0).
         const long Saturated = (long)int.MaxValue + 1;
         long product = 1;

@@ -27,7 +27,7 @@ internal static class NpyErrors
         new(Invariant($"Unsupported .npy format version {major}.{minor}: expected 1.0, 2.0 or 3.0."));
 
     public static NpyFormatException HeaderTooLong(long length) =>
-        new(Invariant($"The .npy header length field is too large: expected at most {Array.MaxLength} bytes, found {length}."));
+        new(Invariant($"The .npy header length field is too large: expected at most {Npy.MaxHeaderLength} bytes (numpy's default max_header_size), found {length}."));
 
     public static NpyFormatException TruncatedHeader(long length, long found) =>
         new(Invariant($"The .npy header is truncated: expected {length} header bytes (from the header length field), found {found}."));
@@ -42,37 +42,40 @@ internal static class NpyErrors
         new($"The .npy header is missing {string.Join(" and ", missing.Select(key => $"'{key}'"))}: expected the keys 'descr', 'fortran_order' and 'shape'.");
 
     public static NpyFormatException UnexpectedKey(string key) =>
-        new($"The .npy header has an unexpected key '{Escape(key)}': expected exactly the keys 'descr', 'fortran_order' and 'shape'.");
+        new($"The .npy header has an unexpected key '{Clip(key)}': expected exactly the keys 'descr', 'fortran_order' and 'shape'.");
 
     public static NpyFormatException BigEndian(string descr) =>
-        new($"Unsupported dtype '{Escape(descr)}': big-endian data is not supported; {Supported} (convert with arr.astype('<f4')).");
+        new($"Unsupported dtype '{Clip(descr)}': big-endian data is not supported; {Supported} (convert with arr.astype('<f4')).");
 
     public static NpyFormatException UnsupportedDtype(string descr) =>
-        new($"Unsupported dtype '{Escape(descr)}': {Supported} (convert with arr.astype(np.float32)).");
+        new($"Unsupported dtype '{Clip(descr)}': {Supported} (convert with arr.astype(np.float32)).");
 
     public static NpyFormatException StructuredDtype(string source) =>
-        new($"Unsupported dtype {Escape(source)}: structured and subarray dtypes are not supported; {Supported}.");
+        new($"Unsupported dtype {Clip(source)}: structured and subarray dtypes are not supported; {Supported}.");
 
     public static NpyFormatException BadDescr(string source) =>
-        new($"The .npy header's 'descr' is not a dtype: {Supported}, found {Escape(source)}.");
+        new($"The .npy header's 'descr' is not a dtype: {Supported}, found {Clip(source)}.");
 
     public static NpyFormatException FortranOrder() =>
         new("Fortran-ordered arrays are not supported: expected 'fortran_order': False, found True; save with np.ascontiguousarray(arr).");
 
     public static NpyFormatException BadFortranOrder(string source) =>
-        new($"The .npy header's 'fortran_order' is not a bool: expected False, found {Escape(source)}.");
+        new($"The .npy header's 'fortran_order' is not a bool: expected False, found {Clip(source)}.");
 
     public static NpyFormatException BadShape(string source) =>
-        new($"The .npy header's 'shape' is not a tuple of integers: expected a tuple such as () or (5,) or (2, 3), found {Escape(source)}.");
+        new($"The .npy header's 'shape' is not a tuple of integers: expected a tuple such as () or (5,) or (2, 3), found {Clip(source)}.");
+
+    public static NpyFormatException TooManyDimensions(string shape, int rank) =>
+        new(Invariant($"The shape {Clip(shape)} has too many dimensions: expected at most {Npy.MaxRank} (numpy's limit), found {rank}."));
 
     public static NpyFormatException NegativeDimension(string dimension, string shape) =>
-        new($"The shape {Escape(shape)} has a negative dimension: expected at least 0, found {dimension}.");
+        new($"The shape {Clip(shape)} has a negative dimension: expected at least 0, found {Clip(dimension)}.");
 
     public static NpyFormatException DimensionTooLarge(string dimension, string shape) =>
-        new(Invariant($"The shape {Escape(shape)} has a dimension that is too large: expected at most {int.MaxValue}, found {dimension}."));
+        new(Invariant($"The shape {Clip(shape)} has a dimension that is too large: expected at most {int.MaxValue}, found {Clip(dimension)}."));
 
     public static NpyFormatException TooManyElements(string shape, string count) =>
-        new(Invariant($"The shape {Escape(shape)} has too many elements: expected at most {Array.MaxLength} (the largest .NET array), found {count}."));
+        new(Invariant($"The shape {Clip(shape)} has too many elements: expected at most {Array.MaxLength} (the largest .NET array), found {count}."));
 
     public static NpyFormatException TruncatedData(long expected, string shape, string descr, long found) =>
         new(Invariant($"The .npy data is truncated: expected {expected} bytes for shape {shape} {descr}, found {found}."));
@@ -90,6 +93,22 @@ internal static class NpyErrors
         int start = Math.Clamp(position - Radius, 0, trimmed.Length);
         int end = Math.Clamp(position + Radius, start, trimmed.Length);
         return $"{(start > 0 ? "…" : "")}{Escape(trimmed[start..end])}{(end < trimmed.Length ? "…" : "")}";
+    }
+
+    /// <summary>
+    /// Header text for a message: escaped (<see cref="Escape"/>) and, beyond <paramref name="limit"/> characters, cut
+    /// short with its length, so a message stays one short line whatever the header holds.
+    /// </summary>
+    internal static string Clip(string text, int limit = 80)
+    {
+        string escaped = Escape(text);
+        if (escaped.Length <= limit)
+        {
+            return escaped;
+        }
+
+        int end = char.IsHighSurrogate(escaped[limit - 1]) ? limit - 1 : limit;
+        return Invariant($"{escaped[..end]}… ({text.Length} characters)");
     }
 
     /// <summary>Control characters as Python escapes (<c>\n</c>, <c>\x00</c>), so a message stays on one line.</summary>

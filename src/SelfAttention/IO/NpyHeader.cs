@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
 using System.Globalization;
 using System.Numerics;
 using System.Text;
@@ -60,7 +62,8 @@ internal sealed class NpyHeader
     /// Checks the header dict and returns what it describes: exactly the keys <c>descr</c>, <c>fortran_order</c> and
     /// <c>shape</c> (as numpy requires); descr <c>'&lt;f4'</c> or <c>'&lt;f8'</c>, or <c>'=f4'</c>/<c>'=f8'</c>, native
     /// order, which is little-endian on every host this library runs on (numpy reads '=' as its own native order too);
-    /// <c>fortran_order</c> False; a shape of non-negative ints whose product fits in a .NET array.
+    /// <c>fortran_order</c> False; a shape of at most <see cref="Npy.MaxRank"/> non-negative ints whose product fits in a
+    /// .NET array.
     /// </summary>
     /// <exception cref="NpyFormatException">The header is malformed or describes an array this library does not read.</exception>
     public static NpyHeader Parse(string text)
@@ -105,27 +108,38 @@ internal sealed class NpyHeader
             throw NpyErrors.BadDescr(descr.Source);
         }
 
-        return descr.Value switch
+        string value = descr.Value;
+        return value switch
         {
             "<f4" or "=f4" => NpyDataType.Float32,
             "<f8" or "=f8" => NpyDataType.Float64,
-            ">f4" or ">f8" => throw NpyErrors.BigEndian(descr.Value),
-            _ => throw NpyErrors.UnsupportedDtype(descr.Value),
+            ">f4" or ">f8" => throw NpyErrors.BigEndian(value),
+            _ => throw NpyErrors.UnsupportedDtype(value),
         };
     }
 
     private static (int[] Shape, int ElementCount) ParseShape(PythonValue shape)
     {
-        if (shape.Kind != PythonKind.Tuple || shape.Items.Any(item => item.Kind != PythonKind.Integer))
+        if (shape.Kind != PythonKind.Tuple || !shape.AllIntegers)
         {
             throw NpyErrors.BadShape(shape.Source);
         }
 
-        var dimensions = new int[shape.Items.Count];
-        BigInteger count = BigInteger.One;
+        if (shape.Count > Npy.MaxRank)
+        {
+            throw NpyErrors.TooManyDimensions(shape.Source, shape.Count);
+        }
+
+        PythonValue[] items = PythonLiteral.Items(shape);
+
+        // The element count saturates just above Array.MaxLength: each factor is at most int.MaxValue, so the product
+        // stays below 2^62 and a later 0 still makes it 0.
+        long saturated = (long)Array.MaxLength + 1;
+        var dimensions = new int[items.Length];
+        long count = 1;
         for (int k = 0; k < dimensions.Length; k++)
         {
-            string digits = shape.Items[k].Value;
+            string digits = items[k].Digits;
             bool parsed = long.TryParse(digits, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long dimension);
             if (digits.StartsWith('-') && (!parsed || dimension < 0))
             {
@@ -138,12 +152,14 @@ internal sealed class NpyHeader
             }
 
             dimensions[k] = (int)dimension;
-            count *= dimension;
+            count = Math.Min(count * dimension, saturated);
         }
 
-        if (count > Array.MaxLength)
+        if (count == saturated)
         {
-            throw NpyErrors.TooManyElements(shape.Source, count.ToString(CultureInfo.InvariantCulture));
+            // Only to say the exact count: at most MaxRank factors below 2^31, so this product is small.
+            BigInteger exact = dimensions.Aggregate(BigInteger.One, (product, dimension) => product * dimension);
+            throw NpyErrors.TooManyElements(shape.Source, exact.ToString(CultureInfo.InvariantCulture));
         }
 
         return (dimensions, (int)count);
@@ -152,11 +168,13 @@ internal sealed class NpyHeader
     /// <summary>
     /// The bytes numpy's <c>np.save</c> writes before the data of a C-ordered <paramref name="type"/> array of
     /// <paramref name="shape"/>: the dict with sorted keys and Python reprs, the spare spaces for a growing first axis,
-    /// then spaces and <c>'\n'</c> up to a multiple of <see cref="Alignment"/>. Version 1.0, or 2.0 when the padded
-    /// header is longer than the 65535 bytes a uint16 length can say.
+    /// then spaces and <c>'\n'</c> up to a multiple of <see cref="Alignment"/>. Always version 1.0: with at most
+    /// <see cref="Npy.MaxRank"/> dimensions the header is under 1 KB, far from the 65535 bytes a uint16 length can say
+    /// (numpy too writes 2.0 only for huge structured dtypes).
     /// </summary>
     public static byte[] Format(NpyDataType type, ReadOnlySpan<int> shape)
     {
+        Debug.Assert(shape.Length <= Npy.MaxRank, "Callers validate the rank.");
         var dict = new StringBuilder(80);
         dict.Append("{'descr': '").Append(Descr(type)).Append("', 'fortran_order': False, 'shape': ").Append(FormatShape(shape)).Append(", }");
         if (shape.Length > 0)
@@ -165,35 +183,19 @@ internal sealed class NpyHeader
         }
 
         // numpy's _wrap_header: padding = 64 − (prefix + text + '\n') mod 64, so 1…64 spaces.
+        const int PrefixLength = 6 + 2 + sizeof(ushort);   // magic, version, uint16 header length
         int textLength = dict.Length + 1;
-        byte major = 1;
-        int lengthSize = sizeof(ushort);
-        int padding = Alignment - ((Magic.Length + 2 + lengthSize + textLength) % Alignment);
-        if (textLength + padding > ushort.MaxValue)
-        {
-            major = 2;
-            lengthSize = sizeof(uint);
-            padding = Alignment - ((Magic.Length + 2 + lengthSize + textLength) % Alignment);
-        }
-
-        int prefixLength = Magic.Length + 2 + lengthSize;
+        int padding = Alignment - ((PrefixLength + textLength) % Alignment);
         int headerLength = textLength + padding;
-        byte[] bytes = new byte[prefixLength + headerLength];
+        Debug.Assert(headerLength <= Npy.MaxHeaderLength, "A header of at most MaxRank dimensions is short.");
+        byte[] bytes = new byte[PrefixLength + headerLength];
         Magic.CopyTo(bytes);
-        bytes[Magic.Length] = major;
+        bytes[Magic.Length] = 1;
         bytes[Magic.Length + 1] = 0;
-        Span<byte> length = bytes.AsSpan(Magic.Length + 2, lengthSize);
-        if (major == 1)
-        {
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(length, (ushort)headerLength);
-        }
-        else
-        {
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(length, (uint)headerLength);
-        }
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(Magic.Length + 2), (ushort)headerLength);
 
-        int written = Encoding.ASCII.GetBytes(dict.ToString(), bytes.AsSpan(prefixLength));
-        bytes.AsSpan(prefixLength + written, padding).Fill((byte)' ');
+        int written = Encoding.ASCII.GetBytes(dict.ToString(), bytes.AsSpan(PrefixLength));
+        bytes.AsSpan(PrefixLength + written, padding).Fill((byte)' ');
         bytes[^1] = (byte)'\n';
         return bytes;
     }

@@ -15,19 +15,45 @@ internal enum PythonKind
     List,
 }
 
-/// <summary>One parsed Python literal and the header text it was parsed from (quoted in messages).</summary>
-internal sealed class PythonValue(PythonKind kind, string value, string source, IReadOnlyList<PythonValue>? items = null)
+/// <summary>
+/// One parsed Python literal: what it is and where it stands in the header, not a tree. Parsing allocates nothing per
+/// value, however many tokens or levels the header holds: <see cref="Value"/>, <see cref="Source"/> and
+/// <see cref="Digits"/> are cut from the header when read, and the elements of a sequence are parsed again by
+/// <see cref="PythonLiteral.Items"/> when a caller wants them.
+/// </summary>
+internal readonly struct PythonValue(PythonKind kind, string text, int start, int end, string? name = null, int count = 0, bool allIntegers = false)
 {
     public PythonKind Kind { get; } = kind;
 
-    /// <summary>String: the decoded text. Integer: sign and digits, without an <c>L</c> suffix. Boolean, None: the name.</summary>
-    public string Value { get; } = value;
+    /// <summary>String: the decoded text (decoded on each call). Boolean, None: the name. Otherwise empty.</summary>
+    public string Value => Kind == PythonKind.String ? PythonLiteral.Decode(this) : name ?? "";
+
+    /// <summary>Tuple or list: how many elements it has.</summary>
+    public int Count { get; } = count;
+
+    /// <summary>Tuple or list: every element is an integer (a parenthesised integer such as <c>(5)</c> counts).</summary>
+    public bool AllIntegers { get; } = allIntegers;
+
+    internal string Text { get; } = text;
+
+    internal int Start { get; } = start;
+
+    internal int End { get; } = end;
 
     /// <summary>The literal as written in the header.</summary>
-    public string Source { get; } = source;
+    public string Source => Text[Start..End];
 
-    /// <summary>The elements of a tuple or list; empty otherwise.</summary>
-    public IReadOnlyList<PythonValue> Items { get; } = items ?? [];
+    /// <summary>Integer: the sign (if negative) and the digits, without whitespace after the sign or an <c>L</c> suffix.</summary>
+    public string Digits
+    {
+        get
+        {
+            ReadOnlySpan<char> literal = Text.AsSpan(Start, End - Start).TrimEnd("Ll");
+            bool negative = literal[0] == '-';
+            ReadOnlySpan<char> digits = literal.TrimStart("+- \t\n\r\f");
+            return negative ? string.Concat("-", digits) : digits.ToString();
+        }
+    }
 }
 
 /// <summary>
@@ -37,21 +63,54 @@ internal sealed class PythonValue(PythonKind kind, string value, string source, 
 /// optional sign and the <c>L</c> suffix of Python 2, <c>True</c>, <c>False</c>, <c>None</c>, tuples and lists
 /// (descr of a structured dtype). <c>(5)</c> is the integer 5, as in Python; <c>(5,)</c> is a tuple. Anything else (floats,
 /// nested dicts, expressions) is a malformed header.
+/// <para>
+/// Brackets may nest <see cref="MaxDepth"/> levels deep, the dict included: a header needs 2 (dict, shape tuple), a
+/// structured dtype a few more. Deeper nesting is refused where it starts, so the recursion stays shallow whatever the
+/// input (Python's own parser refuses 200 levels).
+/// </para>
 /// </summary>
 internal static class PythonLiteral
 {
+    /// <summary>How deeply brackets may nest, counting the dict's braces as the first level.</summary>
+    public const int MaxDepth = 32;
+
     /// <summary>The entries of the dict literal that makes up <paramref name="text"/>; whitespace may follow it.</summary>
     /// <exception cref="NpyFormatException">The text is not a dict literal, or a key is not a string or repeats.</exception>
     public static Dictionary<string, PythonValue> ParseDictionary(string text) => new Parser(text).ParseDictionary();
 
-    private sealed class Parser(string text)
+    /// <summary>The text of a string literal that <see cref="ParseDictionary"/> returned, escapes decoded.</summary>
+    public static string Decode(PythonValue literal)
     {
-        private int _position;
+        var value = new StringBuilder(literal.End - literal.Start);
+        int quote = literal.Text[literal.Start] is 'u' or 'U' ? literal.Start + 1 : literal.Start;
+        new Parser(literal.Text, quote).ParseString(quote, value);
+        return value.ToString();
+    }
+
+    /// <summary>
+    /// The elements of <paramref name="sequence"/>, a tuple or list that <see cref="ParseDictionary"/> returned (so
+    /// already known to be well formed): its text parsed again, keeping the elements this time.
+    /// </summary>
+    public static PythonValue[] Items(PythonValue sequence)
+    {
+        var items = new PythonValue[sequence.Count];
+        char close = sequence.Kind == PythonKind.Tuple ? ')' : ']';
+        new Parser(sequence.Text, sequence.Start).ParseSequence(sequence.Start, close, sequence.Kind, items);
+        return items;
+    }
+
+    private sealed class Parser(string text, int position = 0)
+    {
+        private int _position = position;
+
+        // Brackets open around _position, the dict's braces included; a re-parsed sequence starts inside the dict.
+        private int _depth = position == 0 ? 0 : 1;
 
         public Dictionary<string, PythonValue> ParseDictionary()
         {
             SkipWhitespace();
             Expect('{', "expected '{' to open the header dictionary");
+            _depth = 1;
             var entries = new Dictionary<string, PythonValue>(StringComparer.Ordinal);
             while (true)
             {
@@ -65,15 +124,20 @@ internal static class PythonLiteral
                 PythonValue key = ParseValue();
                 if (key.Kind != PythonKind.String)
                 {
-                    Fail(keyStart, $"expected a string key, found {key.Source}");
+                    Fail(keyStart, $"expected a string key, found {NpyErrors.Clip(key.Source)}");
                 }
 
+                string name = key.Value;
                 SkipWhitespace();
-                Expect(':', $"expected ':' after the key '{key.Value}'");
-                PythonValue value = ParseValue();
-                if (!entries.TryAdd(key.Value, value))
+                if (!TryConsume(':'))
                 {
-                    Fail(keyStart, $"the key '{key.Value}' appears twice");
+                    Missing($"expected ':' after the key '{NpyErrors.Clip(name)}'");
+                }
+
+                PythonValue value = ParseValue();
+                if (!entries.TryAdd(name, value))
+                {
+                    Fail(keyStart, $"the key '{NpyErrors.Clip(name)}' appears twice");
                 }
 
                 SkipWhitespace();
@@ -82,7 +146,10 @@ internal static class PythonLiteral
                     break;
                 }
 
-                Expect(',', $"expected ',' or '}}' after the value of '{key.Value}'");
+                if (!TryConsume(','))
+                {
+                    Missing($"expected ',' or '}}' after the value of '{NpyErrors.Clip(name)}'");
+                }
             }
 
             SkipWhitespace();
@@ -107,11 +174,12 @@ internal static class PythonLiteral
             switch (c)
             {
                 case '\'' or '"':
-                    return ParseString(start);
+                    ParseString(start, value: null);
+                    return new PythonValue(PythonKind.String, text, start, _position);
                 case '(':
-                    return ParseSequence(start, ')', PythonKind.Tuple);
+                    return ParseSequence(start, ')', PythonKind.Tuple, items: null);
                 case '[':
-                    return ParseSequence(start, ']', PythonKind.List);
+                    return ParseSequence(start, ']', PythonKind.List, items: null);
                 case '+' or '-' or (>= '0' and <= '9'):
                     return ParseInteger(start);
             }
@@ -126,26 +194,38 @@ internal static class PythonLiteral
                 _position++;
             }
 
-            string name = text[start.._position];
+            ReadOnlySpan<char> name = text.AsSpan(start, _position - start);
             if (name is "u" or "U" && _position < text.Length && text[_position] is '\'' or '"')
             {
-                PythonValue unprefixed = ParseString(_position);
-                return new PythonValue(PythonKind.String, unprefixed.Value, text[start.._position]);
+                ParseString(_position, value: null);
+                return new PythonValue(PythonKind.String, text, start, _position);
             }
 
             return name switch
             {
-                "True" or "False" => new PythonValue(PythonKind.Boolean, name, name),
-                "None" => new PythonValue(PythonKind.None, name, name),
-                _ => Fail<PythonValue>(start, $"unexpected name '{name}'"),
+                "True" => new PythonValue(PythonKind.Boolean, text, start, _position, "True"),
+                "False" => new PythonValue(PythonKind.Boolean, text, start, _position, "False"),
+                "None" => new PythonValue(PythonKind.None, text, start, _position, "None"),
+                _ => Fail<PythonValue>(start, $"unexpected name '{NpyErrors.Clip(name.ToString())}'"),
             };
         }
 
-        /// <summary>A tuple or list; a parenthesised single value without a comma is that value, as in Python.</summary>
-        private PythonValue ParseSequence(int start, char close, PythonKind kind)
+        /// <summary>
+        /// A tuple or list; a parenthesised single value without a comma is that value, as in Python. The elements are
+        /// stored in <paramref name="items"/> when given (sized by an earlier parse), otherwise only counted.
+        /// </summary>
+        public PythonValue ParseSequence(int start, char close, PythonKind kind, PythonValue[]? items)
         {
+            if (_depth == MaxDepth)
+            {
+                Fail(start, string.Create(CultureInfo.InvariantCulture, $"brackets nested deeper than {MaxDepth} levels"));
+            }
+
+            _depth++;
             _position++;
-            var items = new List<PythonValue>();
+            int count = 0;
+            bool allIntegers = true;
+            PythonValue single = default;
             bool sawComma = false;
             while (true)
             {
@@ -155,35 +235,41 @@ internal static class PythonLiteral
                     break;
                 }
 
-                items.Add(ParseValue());
+                single = ParseValue();
+                allIntegers &= single.Kind == PythonKind.Integer;
+                if (items is not null)
+                {
+                    items[count] = single;
+                }
+
+                count++;
                 SkipWhitespace();
                 if (TryConsume(close))
                 {
                     break;
                 }
 
-                Expect(',', $"expected ',' or '{close}'");
+                if (!TryConsume(','))
+                {
+                    Missing($"expected ',' or '{close}'");
+                }
+
                 sawComma = true;
             }
 
-            if (kind == PythonKind.Tuple && items.Count == 1 && !sawComma)
+            _depth--;
+            if (kind == PythonKind.Tuple && count == 1 && !sawComma)
             {
-                return items[0];
+                return single;
             }
 
-            return new PythonValue(kind, "", text[start.._position], items);
+            return new PythonValue(kind, text, start, _position, count: count, allIntegers: allIntegers);
         }
 
         private PythonValue ParseInteger(int start)
         {
-            var digits = new StringBuilder();
             if (text[_position] is '+' or '-')
             {
-                if (text[_position] == '-')
-                {
-                    digits.Append('-');
-                }
-
                 _position++;
                 SkipWhitespace();
             }
@@ -191,7 +277,7 @@ internal static class PythonLiteral
             int digitsStart = _position;
             while (_position < text.Length && char.IsAsciiDigit(text[_position]))
             {
-                digits.Append(text[_position++]);
+                _position++;
             }
 
             if (_position == digitsStart)
@@ -209,13 +295,16 @@ internal static class PythonLiteral
                 Fail(start, "expected an integer, found a number of another kind");
             }
 
-            return new PythonValue(PythonKind.Integer, digits.ToString(), text[start.._position]);
+            return new PythonValue(PythonKind.Integer, text, start, _position);
         }
 
-        private PythonValue ParseString(int start)
+        /// <summary>
+        /// Moves past the string literal at the current position, its text decoded into <paramref name="value"/> if
+        /// given: parsing only checks strings, and those read are decoded later, through the same loop.
+        /// </summary>
+        public void ParseString(int start, StringBuilder? value)
         {
             char quote = text[_position++];
-            var value = new StringBuilder();
             while (true)
             {
                 if (_position == text.Length || text[_position] is '\n' or '\r')
@@ -231,7 +320,7 @@ internal static class PythonLiteral
 
                 if (c != '\\' || _position == text.Length)
                 {
-                    value.Append(c);
+                    value?.Append(c);
                     continue;
                 }
 
@@ -239,28 +328,28 @@ internal static class PythonLiteral
                 switch (escaped)
                 {
                     case '\\' or '\'' or '"':
-                        value.Append(escaped);
+                        value?.Append(escaped);
                         break;
                     case 'n':
-                        value.Append('\n');
+                        value?.Append('\n');
                         break;
                     case 'r':
-                        value.Append('\r');
+                        value?.Append('\r');
                         break;
                     case 't':
-                        value.Append('\t');
+                        value?.Append('\t');
                         break;
                     case 'x' or 'u' when TryHex(escaped == 'x' ? 2 : 4, out char decoded):
-                        value.Append(decoded);
+                        value?.Append(decoded);
                         break;
                     default:
                         // Python keeps an unknown escape as written.
-                        value.Append('\\').Append(escaped);
+                        value?.Append('\\').Append(escaped);
                         break;
                 }
             }
 
-            return new PythonValue(PythonKind.String, value.ToString(), text[start.._position]);
+
         }
 
         private bool TryHex(int length, out char decoded)
@@ -300,9 +389,14 @@ internal static class PythonLiteral
         {
             if (!TryConsume(c))
             {
-                Fail(_position, _position == text.Length ? $"{what}, found the end of the header" : $"{what}, found {Quote(text[_position])}");
+                Missing(what);
             }
         }
+
+        /// <summary>The character at the current position is not the one <paramref name="what"/> names.</summary>
+        [DoesNotReturn]
+        private void Missing(string what) =>
+            Fail(_position, _position == text.Length ? $"{what}, found the end of the header" : $"{what}, found {Quote(text[_position])}");
 
         /// <summary>A character for a message: <c>'x'</c>, or <c>"'"</c> for a single quote.</summary>
         private static string Quote(char c) => c == '\'' ? "\"'\"" : $"'{c}'";

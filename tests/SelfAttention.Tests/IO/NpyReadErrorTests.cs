@@ -55,10 +55,79 @@ public class NpyReadErrorTests
     {
         byte[] file = Valid[..70];
         NpyAssert.ReadFails(file, "header is truncated", "expected 118", "found 60");
-        byte[] huge = [.. NpyBytes.Magic, 2, 0, 0xFF, 0xFF, 0xFF, 0x7F, .. "{'descr': '<f4'"u8];
-        NpyAssert.ReadFails(huge, "header length", "too large", "found 2147483647");
+        byte[] huge = [.. NpyBytes.Magic, 2, 0, 0xFF, 0xFF, 0xFF, 0xFF, .. "{'descr': '<f4'"u8];
+        NpyAssert.ReadFails(huge, "header length", "too large", "expected at most 10000 bytes", "max_header_size", "found 4294967295");
         byte[] large = [.. NpyBytes.Magic, 2, 0, 0x00, 0x00, 0x00, 0x01, .. "{'descr': '<f4'"u8];
-        NpyAssert.ReadFails(large, "header is truncated", "expected 16777216", "found 15");
+        NpyAssert.ReadFails(large, "header length", "too large", "found 16777216");
+        byte[] longest = [.. NpyBytes.Magic, 1, 0, 0x10, 0x27, .. "{'descr': '<f4'"u8];
+        NpyAssert.ReadFails(longest, "header is truncated", "expected 10000", "found 15");
+    }
+
+    /// <summary>numpy refuses headers over 10000 bytes by default (max_header_size); so does the reader, in every version.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void HeaderLongerThanNumpyAccepts_IsRefusedBeforeItIsRead(byte major)
+    {
+        string dict = NpyBytes.Dict("<f4", "(2, 3)");
+        byte[] file = NpyBytes.File(dict + new string(' ', Npy.MaxHeaderLength - dict.Length), NpyBytes.Singles(1, 2, 3, 4, 5, 6), major: major, align: 1);
+        var stream = new TrickleStream(file);
+        NpyAssert.ReadFails(file, "header length", "too large", "expected at most 10000", "found 10001");
+        Assert.Throws<NpyFormatException>(() => Npy.Read(stream));
+        Assert.Equal(8 + (major == 1 ? 2 : 4), stream.Consumed);
+    }
+
+    /// <summary>
+    /// The issue's examples, 30 KB of open parentheses and 15,000 closed levels, once a stack overflow and 679 MB:
+    /// longer than any header numpy reads, so refused from the length field, before the header is read.
+    /// </summary>
+    [Theory]
+    [InlineData(15_000, ")")]
+    [InlineData(30_000, "")]
+    public void IssueExamples_DeepParentheses(int levels, string close)
+    {
+        string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + new string('(', levels) + "1" +
+                        string.Concat(Enumerable.Repeat(close, levels)) + ", }";
+        NpyAssert.ReadFails(NpyBytes.File(header, major: 2), "header length", "too large", "expected at most 10000");
+    }
+
+    /// <summary>
+    /// Brackets nest at most 32 levels, the dict included: refused where the 33rd opens, closed or not, within a header
+    /// numpy would read (so the depth bound, not the length bound, stops it).
+    /// </summary>
+    [Theory]
+    [InlineData("(", 9_000, "")]
+    [InlineData("[", 4_900, "]")]
+    [InlineData("(", 4_900, ")")]
+    [InlineData("(", 32, ")")]
+    public void DeepNesting_IsRefusedWhereThe33rdLevelOpens(string open, int levels, string close)
+    {
+        string header = "{'descr': '<f4', 'fortran_order': False, 'shape': " + string.Concat(Enumerable.Repeat(open, levels)) + "1" +
+                        string.Concat(Enumerable.Repeat(close, levels)) + ", }";
+        int offset = header.IndexOf(open[0], StringComparison.Ordinal) + 31;
+        NpyFormatException exception = NpyAssert.ReadFails(NpyBytes.File(header), "malformed", "nested deeper than 32 levels", $"at offset {offset} ");
+        Assert.True(exception.Message.Length < 400, $"The message quotes too much: {exception.Message.Length} characters.");
+    }
+
+    /// <summary>31 levels inside the dict is the deepest allowed: parsed, then judged as a shape (here the integer 1).</summary>
+    [Fact]
+    public void DeepestAllowedNesting_IsParsed()
+    {
+        string header = NpyBytes.Dict("<f4", new string('(', 31) + "1" + new string(')', 31));
+        NpyAssert.ReadFails(NpyBytes.File(header), "'shape' is not a tuple of integers", "found 1.");
+        string structured = "{'descr': " + new string('[', 31) + "'<f4'" + new string(']', 31) + ", 'fortran_order': False, 'shape': (1,), }";
+        NpyAssert.ReadFails(NpyBytes.File(structured), "structured", "[[[[");
+    }
+
+    /// <summary>numpy cannot make an array of more than 64 dimensions, and neither file nor message may grow with them.</summary>
+    [Fact]
+    public void MoreDimensionsThanNumpyAllows()
+    {
+        string shape = "(" + string.Concat(Enumerable.Repeat("1, ", Npy.MaxRank)) + "6)";
+        NpyFormatException exception = NpyAssert.ReadFails(NpyBytes.File(NpyBytes.Dict("<f4", shape), NpyBytes.Singles(1, 2, 3, 4, 5, 6)),
+            "too many dimensions", "expected at most 64", "found 65", "(1, 1, 1", "characters)");
+        Assert.True(exception.Message.Length < 300, $"The message quotes too much: {exception.Message.Length} characters.");
     }
 
     public static TheoryData<string, string> MalformedHeaders => new()
@@ -96,7 +165,7 @@ public class NpyReadErrorTests
     [Fact]
     public void MalformedLongHeader_IsQuotedAroundTheFault()
     {
-        string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + string.Concat(Enumerable.Repeat("1, ", 5000)) + "x), }";
+        string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + string.Concat(Enumerable.Repeat("1, ", 3000)) + "x), }";
         NpyFormatException exception = NpyAssert.ReadFails(NpyBytes.File(header, major: 2), "malformed", "unexpected name 'x'", "1, x)");
         Assert.True(exception.Message.Length < 400, $"The message quotes too much: {exception.Message.Length} characters.");
     }

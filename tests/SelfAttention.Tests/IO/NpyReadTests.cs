@@ -136,15 +136,28 @@ public class NpyReadTests
         Assert.Equal(file.Length - 28, stream.Position);
     }
 
-    /// <summary>Large headers need version 2.0; the reader takes any length, in any version.</summary>
-    [Fact]
-    public void LongHeaderInVersion2_IsRead()
+    /// <summary>
+    /// Any version may carry a header up to <see cref="Npy.MaxHeaderLength"/> bytes (numpy's default limit), here
+    /// padded with spaces and holding the most dimensions numpy allows, from seekable and forward-only streams.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void LongestHeaderAndHighestRank_AreRead(byte major)
     {
-        string shape = "(" + string.Concat(Enumerable.Repeat("1, ", 30_000)) + "6)";
-        byte[] file = NpyBytes.File(NpyBytes.Dict("<f4", shape), NpyBytes.Singles(Six), major: 2);
-        NpyArray array = Npy.Read(new MemoryStream(file));
-        Assert.Equal(30_001, array.Rank);
-        Assert.Equal(Six, array.Data);
+        string shape = "(" + string.Concat(Enumerable.Repeat("1, ", Npy.MaxRank - 1)) + "6)";
+        string dict = NpyBytes.Dict("<f4", shape);
+        int lengthSize = major == 1 ? 2 : 4;
+        string header = dict + new string(' ', Npy.MaxHeaderLength - dict.Length - 1);
+        byte[] file = NpyBytes.File(header, NpyBytes.Singles(Six), major: major, align: 1);
+        Assert.Equal(Npy.MaxHeaderLength, file.Length - 8 - lengthSize - 24);
+        foreach (Stream stream in new Stream[] { new MemoryStream(file), new TrickleStream(file, maxRead: 1000) })
+        {
+            NpyArray array = Npy.Read(stream);
+            Assert.Equal(Npy.MaxRank, array.Rank);
+            Assert.Equal(Six, array.Data);
+        }
     }
 
     private static NpyArray AssertSix(byte[] file, string context) => AssertSix(new MemoryStream(file), context);

@@ -50,28 +50,72 @@ public class NpyWriteTests
         }
     }
 
-    /// <summary>A header that does not fit a uint16 length switches to version 2.0, exactly where numpy switches.</summary>
+    /// <summary>
+    /// The longest header the writer can make, numpy's 64 dimensions of 10 digits, is still version 1.0, numpy's bytes,
+    /// within the header length the reader accepts, and reads back.
+    /// </summary>
     [Fact]
-    public void Header_UsesVersion2OnlyWhenVersion1CannotHoldIt()
+    public void Header_AtTheHighestRank_IsVersion1AndNumpys()
     {
-        bool sawVersion1 = false, sawVersion2 = false;
-        for (int rank = 21_795; rank <= 21_830; rank++)
+        int[] shape = [0, .. Enumerable.Repeat(int.MaxValue, Npy.MaxRank - 1)];
+        byte[] file = Write(new float[0], shape);
+        Assert.Equal(NpyBytes.NumpySaveHeader("<f4", shape), file);
+        Assert.Equal(1, file[6]);
+        Assert.True(file.Length - 10 <= Npy.MaxHeaderLength, $"header of {file.Length - 10} bytes");
+        NpyArray array = Npy.Read(new MemoryStream(file));
+        Assert.Equal(shape, array.Shape);
+        Assert.Empty(array.Data);
+    }
+
+    /// <summary>numpy cannot make an array of more than 64 dimensions; such a shape is refused before anything is written.</summary>
+    [Fact]
+    public void MoreDimensionsThanNumpyAllows_ThrowsBeforeWriting()
+    {
+        int[] shape = [.. Enumerable.Repeat(1, Npy.MaxRank + 1)];
+        var stream = new MemoryStream();
+        ArgumentException exception = ContractAssert.Throws(() => Npy.Write(stream, new float[1], shape), "shape", "rank 65 float32");
+        NpyAssert.OneLineContaining(exception.Message, "expected at most 64 dimensions", "actual 65");
+        ContractAssert.Throws(() => Npy.Write(stream, new double[1], shape), "shape", "rank 65 float64");
+        Assert.Equal(0, stream.Length);
+
+        using var folder = new TemporaryFolder();
+        ContractAssert.Throws(() => Npy.WriteFile(Path.Combine(folder.Path, "o.npy"), new float[1], shape), "shape", "rank 65 file");
+        Assert.Empty(folder.FileNames());
+    }
+
+    /// <summary>A stream that cannot be written (read-only, or disposed) is a bad argument, named, with nothing written.</summary>
+    [Fact]
+    public void StreamThatCannotBeWritten_IsAnArgumentException()
+    {
+        byte[] backing = [1, 2, 3, 4];
+        var readOnly = new MemoryStream(backing, writable: false);
+        var disposed = new MemoryStream();
+        disposed.Dispose();
+        foreach (Stream stream in new Stream[] { readOnly, disposed, new TrickleStream(backing) })
         {
-            int[] shape = [.. Enumerable.Repeat(1, rank)];
-            byte[] file = Write(new float[1], shape);
-            byte[] expected = NpyBytes.NumpySaveHeader("<f4", shape);
-            Assert.True(expected.AsSpan().SequenceEqual(file.AsSpan(0, expected.Length)), $"rank {rank}: header differs from numpy's.");
-            Assert.True((file.Length - 4) % 64 == 0, $"rank {rank}: the data starts at {file.Length - 4}.");
-            sawVersion1 |= file[6] == 1;
-            sawVersion2 |= file[6] == 2;
-            if (rank == 21_830)
-            {
-                NpyArray array = Npy.Read(new MemoryStream(file));
-                Assert.Equal(rank, array.Rank);
-            }
+            ArgumentException single = ContractAssert.Throws(() => Npy.Write(stream, [1f], [1]), "stream", $"float32 to {stream.GetType().Name}");
+            NpyAssert.OneLineContaining(single.Message, "expected a writable stream");
+            ContractAssert.Throws(() => Npy.Write(stream, [1d], [1]), "stream", $"float64 to {stream.GetType().Name}");
         }
 
-        Assert.True(sawVersion1 && sawVersion2, "The ranks tried should cross the 1.0 → 2.0 boundary.");
+        Assert.Equal([1, 2, 3, 4], backing);
+    }
+
+    /// <summary>The reader's twin: a stream that cannot be read is a named bad argument, not NotSupportedException.</summary>
+    [Fact]
+    public void StreamThatCannotBeRead_IsAnArgumentException()
+    {
+        using var folder = new TemporaryFolder();
+        using var writeOnly = new FileStream(Path.Combine(folder.Path, "w.npy"), FileMode.Create, FileAccess.Write);
+        var disposed = new MemoryStream(NpyRoundTripTests.WriteToBytes([1f], [1]));
+        disposed.Dispose();
+        foreach (Stream stream in new Stream[] { writeOnly, disposed })
+        {
+            ArgumentException exception = ContractAssert.Throws(() => Npy.Read(stream), "stream", $"read from {stream.GetType().Name}");
+            NpyAssert.OneLineContaining(exception.Message, "expected a readable stream");
+        }
+
+        Assert.Equal(0, writeOnly.Length);
     }
 
     [Fact]
@@ -143,6 +187,7 @@ public class NpyWriteTests
         Directory.CreateDirectory(target);
         Exception exception = Assert.ThrowsAny<Exception>(() => Npy.WriteFile(target, [1f, 2f, 3f], [3]));
         Assert.True(exception is IOException or UnauthorizedAccessException, $"Expected an I/O failure, actual {exception.GetType().Name}: {exception.Message}");
+        AssertNamesTheTarget(exception, target);
         Assert.Equal(["taken.npy"], folder.FileNames());
         Assert.Empty(Directory.EnumerateFileSystemEntries(target));
     }
@@ -152,8 +197,16 @@ public class NpyWriteTests
     {
         using var folder = new TemporaryFolder();
         string path = Path.Combine(folder.Path, "absent", "out.npy");
-        Assert.Throws<DirectoryNotFoundException>(() => Npy.WriteFile(path, [1f], [1]));
+        var exception = Assert.Throws<DirectoryNotFoundException>(() => Npy.WriteFile(path, [1f], [1]));
+        AssertNamesTheTarget(exception, path);
         Assert.Empty(folder.FileNames());
+    }
+
+    private static void AssertNamesTheTarget(Exception exception, string path)
+    {
+        Assert.Contains(path, exception.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(".tmp", exception.Message, StringComparison.Ordinal);
+        Assert.NotNull(exception.InnerException);
     }
 
     /// <summary>WriteFile writes the same bytes as Write to a stream.</summary>
