@@ -93,8 +93,9 @@ public sealed partial class SvgHeatmapStructureTests
     [Fact]
     public void Render_SizesGridColumnsToTheirOwnPanels()
     {
-        // A small panel after a big one sits right after it, and the legend right after the small one.
-        XDocument document = Parse(SvgHeatmap.Render([Panel(300, 300), Panel(3, 3, title: "head 1")]));
+        // A small panel after a big one sits right after it, and the legend right after the small one (on a page
+        // wide enough for both in one row).
+        XDocument document = Parse(SvgHeatmap.Render([Panel(300, 300), Panel(3, 3, title: "head 1")], new HeatmapOptions { MaxWidth = 3000 }));
 
         double big = Translation(ById(document, "sa-panel-1")).X - Translation(ById(document, "sa-panel-0")).X;
         double small = Translation(ById(document, "sa-legend")).X - Translation(ById(document, "sa-panel-1")).X;
@@ -142,7 +143,7 @@ public sealed partial class SvgHeatmapStructureTests
     public void Render_StretchesTheShortSideOfAnElongatedMatrix()
     {
         // One query over 300 keys: 4 px wide cells, but a row tall enough to see and label.
-        XDocument document = Parse(SvgHeatmap.Render([Panel(1, 300)]));
+        XDocument document = Parse(SvgHeatmap.Render([Panel(1, 300)], new HeatmapOptions { MaxWidth = 4000 }));
 
         XElement cell = CellRects(document, 0)[0];
         Assert.Equal("4", (string?)cell.Attribute("width"));
