@@ -263,7 +263,7 @@ internal sealed class HeatmapCommand : ICommand
         string.Join(", ", new[]
         {
             options.IsCausal ? "causal" : "not causal",
-            options.Scale is { } scale ? string.Create(CultureInfo.InvariantCulture, $"scale {scale:0.####}") : "scale 1/√d",
+            options.Scale is { } scale ? string.Create(CultureInfo.InvariantCulture, $"scale {scale:G4}") : "scale 1/√d",
             options.Normalization == AttentionNormalization.Sum ? "divide by the sum" : "softmax",
         });
 

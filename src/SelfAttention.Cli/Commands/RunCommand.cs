@@ -94,7 +94,7 @@ internal sealed class RunCommand : ICommand
         files.Commit();
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"attention: batch {shape.Batch}, {shape.QueryLength} queries × {shape.KeyLength} keys, {shape.Heads} heads ({shape.KvHeads} kv), head dim {shape.HeadDim}, value dim {shape.ValueDim}; {(options.IsCausal ? "causal" : "not causal")}, scale {options.Scale ?? 1 / MathF.Sqrt(shape.HeadDim):0.######}, {options.Normalization.ToString().ToLowerInvariant()}"));
+            $"attention: batch {shape.Batch}, {shape.QueryLength} queries × {shape.KeyLength} keys, {shape.Heads} heads ({shape.KvHeads} kv), head dim {shape.HeadDim}, value dim {shape.ValueDim}; {(options.IsCausal ? "causal" : "not causal")}, scale {options.Scale ?? 1 / MathF.Sqrt(shape.HeadDim):G6}, {options.Normalization.ToString().ToLowerInvariant()}"));
         if (outPath is not null)
         {
             output.WriteLine($"wrote {CliText.Echo(outPath)}: output {Npy.FormatShape(inputs.OutputShape)} float32");
