@@ -30,6 +30,7 @@ internal static class SvgHeatmap
     public const int MinPanelSize = 64;
 
     private const double Margin = 16;
+    private const double MinGridShrink = 0.7;
     private const double PanelGap = 28;
     private const double LegendGap = 28;
     private const double TitleFontSize = 16;
@@ -50,21 +51,9 @@ internal static class SvgHeatmap
         // The grid gets the page width less the margins and the legend (whose width does not depend on its height).
         double legendWidth = new ColorBar(scale, options.ValueLabel, 140, hasMasked).Width;
         double available = options.MaxWidth - (2 * Margin) - LegendGap - legendWidth;
-        var layouts = new PanelLayout[panels.Count];
-        for (int p = 0; p < layouts.Length; p++)
-        {
-            layouts[p] = FitLayout(panels[p], options, available);
-        }
-
         // Grid: panel p sits in row p / perRow, column p % perRow; each grid column is as wide as its widest panel
-        // and each grid row as tall as its tallest, so one small panel next to a big one leaves no gap. perRow is the
-        // most panels (up to MaxColumnsPerRow) whose columns fit the available width; at least one.
-        int perRow = Math.Min(options.MaxColumnsPerRow, panels.Count);
-        while (perRow > 1 && GridWidth(layouts, perRow) > available)
-        {
-            perRow--;
-        }
-
+        // and each grid row as tall as its tallest, so one small panel next to a big one leaves no gap.
+        (PanelLayout[] layouts, int perRow) = ChooseGrid(panels, options, available);
         int gridRows = (panels.Count + perRow - 1) / perRow;
         var columnLeft = new double[perRow + 1];
         var rowTop = new double[gridRows + 1];
@@ -142,6 +131,55 @@ internal static class SvgHeatmap
         legend.Write(svg, legendX, barTop);
         svg.Append("</svg>\n");
         return svg.ToString();
+    }
+
+    // The fewest grid rows whose panels fit the available width, balanced (six panels in rows of three, not four
+    // and two), at most MaxColumnsPerRow to a row. To fit more panels in a row their cells may shrink, but to no
+    // less than half their natural size: past that, another row reads better. One panel to a row always fits
+    // (FitLayout shrinks it as far as it must).
+    private static (PanelLayout[] Layouts, int PerRow) ChooseGrid(IReadOnlyList<HeatmapPanel> panels, HeatmapOptions options, double available)
+    {
+        var natural = new PanelLayout[panels.Count];
+        for (int p = 0; p < natural.Length; p++)
+        {
+            natural[p] = PanelLayout.Create(panels[p], options);
+        }
+
+        for (int perRow = Math.Min(options.MaxColumnsPerRow, panels.Count); perRow > 1; perRow--)
+        {
+            int rows = (panels.Count + perRow - 1) / perRow;
+            if ((panels.Count + rows - 1) / rows != perRow)
+            {
+                continue; // the same number of rows, balanced, comes with a smaller perRow
+            }
+
+            if (GridWidth(natural, perRow) <= available)
+            {
+                return (natural, perRow);
+            }
+
+            double slot = (available - ((perRow - 1) * PanelGap)) / perRow;
+            var fitted = new PanelLayout[panels.Count];
+            bool readable = true;
+            for (int p = 0; p < fitted.Length && readable; p++)
+            {
+                fitted[p] = FitLayout(panels[p], options, slot);
+                readable = fitted[p].CellWidth >= natural[p].CellWidth * MinGridShrink && fitted[p].CellHeight >= natural[p].CellHeight * MinGridShrink;
+            }
+
+            if (readable && GridWidth(fitted, perRow) <= available)
+            {
+                return (fitted, perRow);
+            }
+        }
+
+        var single = new PanelLayout[panels.Count];
+        for (int p = 0; p < single.Length; p++)
+        {
+            single[p] = FitLayout(panels[p], options, available);
+        }
+
+        return (single, 1);
     }
 
     // The panel laid out with its cells shrunk, when it must be, until it fits `available` px alone; its labels and

@@ -60,6 +60,22 @@ public sealed class SvgHeatmapPageTests
     }
 
     [Fact]
+    public void PanelsSlightlyTooWideForTwoInARowShrinkRatherThanStackOneByOne()
+    {
+        // 12 × 20 panels need about 520 px each at their natural 24 px cells: two to a row once the cells shrink a little.
+        HeatmapPanel[] panels = Enumerable.Range(0, 6).Select(h => Panel(12, 20, seed: h, title: $"head {h}")).ToArray();
+        XDocument document = Parse(SvgHeatmap.Render(panels));
+
+        var origins = Enumerable.Range(0, 6).Select(p => SvgHeatmapStructureTests.Translation(ById(document, $"sa-panel-{p}"))).ToArray();
+        Assert.Equal(origins[0].Y, origins[1].Y);
+        Assert.True(origins[1].X > origins[0].X);
+        Assert.Equal(origins[0].X, origins[2].X);
+        Assert.True(origins[2].Y > origins[0].Y);
+        double cell = Number(CellRects(document, 0)[0], "width");
+        Assert.InRange(cell, 17, 23); // shrunk from 24, by no more than 30 %
+    }
+
+    [Fact]
     public void APanelTooWideForThePageAloneIsShrunk()
     {
         XDocument document = Parse(SvgHeatmap.Render([Panel(200, 200)]));

@@ -79,15 +79,29 @@ public sealed partial class SvgHeatmapStructureTests
     [Fact]
     public void Render_LaysPanelsOutInAGrid()
     {
-        var panels = Enumerable.Range(0, 6).Select(h => Panel(4, 4, seed: h, title: $"head {h}")).ToList();
+        // Seven small panels, at most four to a row: balanced rows of four and three.
+        var panels = Enumerable.Range(0, 7).Select(h => Panel(4, 4, seed: h, title: $"head {h}")).ToList();
         XDocument document = Parse(SvgHeatmap.Render(panels, new HeatmapOptions { MaxColumnsPerRow = 4 }));
 
-        var origins = Enumerable.Range(0, 6).Select(p => Translation(ById(document, $"sa-panel-{p}"))).ToList();
+        var origins = Enumerable.Range(0, 7).Select(p => Translation(ById(document, $"sa-panel-{p}"))).ToList();
         Assert.True(origins[0].X < origins[1].X && origins[1].X < origins[2].X && origins[2].X < origins[3].X);
         Assert.All(origins.Take(4), o => Assert.Equal(origins[0].Y, o.Y));
         Assert.Equal(origins[0].X, origins[4].X);
         Assert.Equal(origins[1].X, origins[5].X);
         Assert.True(origins[4].Y > origins[0].Y);
+    }
+
+    [Fact]
+    public void Render_BalancesTheRows()
+    {
+        // Six panels, at most four to a row: two rows of three, not four and two.
+        var panels = Enumerable.Range(0, 6).Select(h => Panel(4, 4, seed: h, title: $"head {h}")).ToList();
+        XDocument document = Parse(SvgHeatmap.Render(panels, new HeatmapOptions { MaxColumnsPerRow = 4 }));
+
+        var origins = Enumerable.Range(0, 6).Select(p => Translation(ById(document, $"sa-panel-{p}"))).ToList();
+        Assert.All(origins.Take(3), o => Assert.Equal(origins[0].Y, o.Y));
+        Assert.Equal(origins[0].X, origins[3].X);
+        Assert.True(origins[3].Y > origins[0].Y);
     }
 
     [Fact]
