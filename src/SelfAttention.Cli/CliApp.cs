@@ -31,7 +31,7 @@ internal static class CliApp
         ICommand? command = Commands.FirstOrDefault(c => c.Name == args[0]);
         if (command is null)
         {
-            error.WriteLine($"selfattention: unknown command '{args[0]}'; commands: {string.Join(", ", Commands.Select(c => c.Name))}. See 'selfattention --help'.");
+            CliText.WriteLine(error, $"selfattention: unknown command '{CliText.Echo(args[0])}'; commands: {string.Join(", ", Commands.Select(c => c.Name))}. See 'selfattention --help'.");
             return ExitCodes.Usage;
         }
 
@@ -42,23 +42,48 @@ internal static class CliApp
             return ExitCodes.Success;
         }
 
+        // Every failure is one bounded line on stderr, never a stack trace. The commands turn what they can foresee
+        // into a UsageException (exit 2) or an OutputException (exit 1) with a message in the user's terms; the
+        // catches after those two are the net for what a command did not foresee, and say which kind of failure it was.
         try
         {
             return command.Run(arguments, output, error);
         }
         catch (UsageException e)
         {
-            error.WriteLine(e.Message);
+            CliText.WriteLine(error, e.Message);
             return ExitCodes.Usage;
         }
-        catch (IOException e)
+        catch (OutputException e)
         {
-            error.WriteLine($"{command.Name}: {e.Message}");
+            CliText.WriteLine(error, e.Message);
             return ExitCodes.Failure;
         }
-        catch (UnauthorizedAccessException e)
+        catch (ArgumentException e)
         {
-            error.WriteLine($"{command.Name}: {e.Message}");
+            // The library refused an input the command did not check itself: still a bad input, exit 2.
+            CliText.WriteLine(error, $"{command.Name}: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (SelfAttention.IO.NpyFormatException e)
+        {
+            CliText.WriteLine(error, $"{command.Name}: {e.Message}");
+            return ExitCodes.Usage;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            CliText.WriteLine(error, $"{command.Name}: {e.Message}");
+            return ExitCodes.Failure;
+        }
+        catch (OutOfMemoryException)
+        {
+            CliText.WriteLine(error, $"{command.Name}: not enough memory for this input.");
+            return ExitCodes.Failure;
+        }
+        catch (Exception e)
+        {
+            // A bug in the tool or the library; the type and message are what a report needs.
+            CliText.WriteLine(error, $"{command.Name}: internal error (please report it): {e.GetType().FullName}: {e.Message}");
             return ExitCodes.Failure;
         }
     }
@@ -76,8 +101,8 @@ internal static class CliApp
         Commands:
         {string.Join(Environment.NewLine, Commands.Select(c => $"  {c.Name,-12} {c.Summary}"))}
 
-        Exit codes: 0 success; 1 the command ran and failed (I/O error, benchmark validation);
-                    2 bad command line or bad input file (nothing written).
+        Exit codes: 0 success; 1 an output file cannot be written, or a benchmark failed validation;
+                    2 bad command line or bad input file. On 1 and 2: one line on stderr, no output file written.
 
         Example: selfattention walkthrough --example 1
 

@@ -16,15 +16,27 @@ public sealed record QuickOptions
     public const string OptionsUsage = """
           --shapes a,b      shapes to time (default: all): toy, bert, 512, 2048, 4096, decode
           --impl a,b        implementations to time (default: all; Naive always runs as the oracle), e.g. tiled,openblas
-          --threads N       MaxDegreeOfParallelism for the library kernels (default 1; the peers use one thread)
+          --threads N       MaxDegreeOfParallelism for the library kernels, 1 to 1024 or -1 for every core
+                            (default 1; the peers use one thread)
           --causal          causal mask (GFLOP/s still counts the dense flops)
-          --seconds S       time budget for warm-up and timing over all shapes (default 30)
-          --warmup S        minimum warm-up per implementation over the run (default 1.0; the tiered JIT recompiles late)
+          --seconds S       time budget for warm-up and timing over all shapes, more than 0 and at most
+                            86400 (default 30)
+          --warmup S        minimum warm-up per implementation over the run, 0 to 3600 (default 1.0; the
+                            tiered JIT recompiles late)
           --no-peak         skip the controls: FMA peak, streaming read, decode's (read K+V) row
         """;
 
     /// <summary>The help of the benchmarks exe's <c>quick</c> command: <c>quick [options]</c>, <see cref="Summary"/>, <see cref="OptionsUsage"/>.</summary>
     public const string Usage = "quick [options]   " + Summary + "\n" + OptionsUsage;
+
+    /// <summary>The largest <c>--threads</c>; -1 means one per processor.</summary>
+    public const int MaxThreads = 1024;
+
+    /// <summary>The largest <c>--seconds</c>: a day.</summary>
+    public const double MaxSeconds = 86400;
+
+    /// <summary>The largest <c>--warmup</c>: an hour.</summary>
+    public const double MaxWarmupSeconds = 3600;
 
     /// <summary>The shapes to time, in table order.</summary>
     public IReadOnlyList<BenchmarkShape> Shapes { get; init; } = BenchmarkShape.All;
@@ -68,12 +80,12 @@ public sealed record QuickOptions
             {
                 "--shapes" => options with { Shapes = ParseShapes(Value(args, ref a)) },
                 "--impl" or "--implementations" => options with { Implementations = ParseImplementations(Value(args, ref a), registry) },
-                "--threads" => options with { Threads = ParseNumber(arg, Value(args, ref a), min: -1) },
+                "--threads" => options with { Threads = ParseThreads(arg, Value(args, ref a)) },
                 "--causal" => options with { Causal = true },
-                "--seconds" => options with { Seconds = ParseSeconds(arg, Value(args, ref a)) },
-                "--warmup" => options with { WarmupSeconds = ParseSeconds(arg, Value(args, ref a)) },
+                "--seconds" => options with { Seconds = ParseSeconds(arg, Value(args, ref a), allowZero: false, MaxSeconds) },
+                "--warmup" => options with { WarmupSeconds = ParseSeconds(arg, Value(args, ref a), allowZero: true, MaxWarmupSeconds) },
                 "--no-peak" => options with { Peak = false },
-                _ => throw new ArgumentException($"unknown option '{arg}'"),
+                _ => throw new ArgumentException($"unknown option '{Echo(arg)}'"),
             };
         }
 
@@ -84,7 +96,7 @@ public sealed record QuickOptions
     {
         if (index + 1 >= args.Count)
         {
-            throw new ArgumentException($"{args[index]} needs a value");
+            throw new ArgumentException($"{Echo(args[index])} needs a value");
         }
 
         return args[++index];
@@ -92,7 +104,7 @@ public sealed record QuickOptions
 
     private static BenchmarkShape[] ParseShapes(string list) =>
         Array.ConvertAll(Split(list), name => BenchmarkShape.Find(name)
-            ?? throw new ArgumentException($"unknown shape '{name}'; known: toy, bert, 512, 2048, 4096, decode"));
+            ?? throw new ArgumentException($"unknown shape '{Echo(name)}'; known: toy, bert, 512, 2048, 4096, decode"));
 
     private static string[] ParseImplementations(string list, ImplementationRegistry registry)
     {
@@ -101,7 +113,7 @@ public sealed record QuickOptions
         {
             if (!registry.Names.Any(n => Matches(n, name)))
             {
-                throw new ArgumentException($"unknown implementation '{name}'; known: {string.Join(", ", registry.Names)}");
+                throw new ArgumentException($"unknown implementation '{Echo(name)}'; known: {string.Join(", ", registry.Names)}");
             }
         }
 
@@ -115,11 +127,48 @@ public sealed record QuickOptions
 
     private static string[] Split(string list) => list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
-    private static int ParseNumber(string name, string text, int min) =>
-        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && value >= min
-            ? value : throw new ArgumentException($"{name} needs an integer ≥ {min}, got '{text}'");
+    // -1 (one thread per processor) or 1 … MaxThreads; 0 would silently mean one thread.
+    private static int ParseThreads(string name, string text) =>
+        int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) && (value == -1 || value is >= 1 and <= MaxThreads)
+            ? value : throw new ArgumentException($"{name} needs -1 (every core) or an integer from 1 to {MaxThreads}, got '{Echo(text)}'");
 
-    private static double ParseSeconds(string name, string text) =>
-        double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && value >= 0
-            ? value : throw new ArgumentException($"{name} needs a number of seconds ≥ 0, got '{text}'");
+    // A finite number of seconds in (0, max], or [0, max] with allowZero; NaN and ∞ are refused.
+    private static double ParseSeconds(string name, string text, bool allowZero, double max)
+    {
+        bool parsed = double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double value);
+        if (parsed && double.IsFinite(value) && (allowZero ? value >= 0 : value > 0) && value <= max)
+        {
+            return value;
+        }
+
+        string range = allowZero ? $"from 0 to {max}" : $"more than 0 and at most {max}";
+        throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"{name} needs a number of seconds {range}, got '{Echo(text)}'"));
+    }
+
+    // A user's text inside a message: control characters escaped, at most 200 characters, so a message stays one
+    // short line whatever was typed.
+    private static string Echo(string text)
+    {
+        const int Max = 200;
+        var sb = new System.Text.StringBuilder(Math.Min(text.Length, Max + 8));
+        foreach (char c in text)
+        {
+            if (sb.Length >= Max)
+            {
+                sb.Append('…');
+                break;
+            }
+
+            if (char.IsControl(c) || c is '\u2028' or '\u2029')
+            {
+                sb.Append(CultureInfo.InvariantCulture, $"\\u{(int)c:x4}");
+            }
+            else
+            {
+                sb.Append(c);
+            }
+        }
+
+        return sb.ToString();
+    }
 }

@@ -1,4 +1,5 @@
 using CommunityToolkit.HighPerformance;
+using SelfAttention.Cli.CommandLine;
 
 namespace SelfAttention.Cli.Arrays;
 
@@ -12,7 +13,23 @@ internal static class ArrayAttention
     /// on pitched views of the BSNH buffers; without, the whole problem is one <see cref="Attention.ComputeMultiHead"/>
     /// call and <paramref name="weights"/> is null.
     /// </summary>
-    public static float[] Compute(ArrayInputs inputs, AttentionOptions options, bool withWeights, out float[]? weights)
+    /// <remarks>
+    /// The library validates what the tool passes; an <see cref="ArgumentException"/> it still throws (an input the
+    /// tool's own checks let through) becomes a <see cref="UsageException"/> for <paramref name="command"/>.
+    /// </remarks>
+    public static float[] Compute(string command, ArrayInputs inputs, AttentionOptions options, bool withWeights, out float[]? weights)
+    {
+        try
+        {
+            return ComputeCore(inputs, options, withWeights, out weights);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"{command}: the library refused these inputs: {e.Message}");
+        }
+    }
+
+    private static float[] ComputeCore(ArrayInputs inputs, AttentionOptions options, bool withWeights, out float[]? weights)
     {
         AttentionShape shape = inputs.Shape;
         float[] q = inputs.Query.Data, k = inputs.Key.Data, v = inputs.Value.Data;

@@ -42,8 +42,11 @@ internal sealed class ArrayInputs
         ? [Shape.Batch, Shape.Heads, Shape.QueryLength, Shape.KeyLength]
         : [Shape.Heads, Shape.QueryLength, Shape.KeyLength];
 
-    /// <summary>Reads and checks the three files. <paramref name="value"/> may be null: the keys then serve as values (for weights only).</summary>
-    public static ArrayInputs Read(string command, string query, string key, string? value, int heads, int? kvHeads)
+    /// <summary>
+    /// Reads and checks the three files. <paramref name="value"/> may be null: the keys then serve as values (for
+    /// weights only). The output must fit one .NET array, and so must the weights when <paramref name="withWeights"/>.
+    /// </summary>
+    public static ArrayInputs Read(string command, string query, string key, string? value, int heads, int? kvHeads, bool withWeights)
     {
         NpyArray q = ReadFile(command, "--query", query);
         NpyArray k = ReadFile(command, "--key", key);
@@ -57,14 +60,14 @@ internal sealed class ArrayInputs
         int rank = q.Shape.Count;
         if (rank is not (2 or 3))
         {
-            throw new UsageException($"{command}: {query}: expected a 2-D [seq, heads·dim] or 3-D [batch, seq, heads·dim] array, got shape {Npy.FormatShape(q.Shape.ToArray())}.");
+            throw new UsageException($"{command}: {CliText.Echo(query)}: expected a 2-D [seq, heads·dim] or 3-D [batch, seq, heads·dim] array, got shape {Npy.FormatShape(q.Shape.ToArray())}.");
         }
 
         foreach (var (file, array) in new[] { (key, k), (value ?? key, v) })
         {
             if (array.Shape.Count != rank)
             {
-                throw new UsageException($"{command}: {file}: expected a {rank}-D array like the query, got shape {Npy.FormatShape(array.Shape.ToArray())}.");
+                throw new UsageException($"{command}: {CliText.Echo(file)}: expected a {rank}-D array like the query, got shape {Npy.FormatShape(array.Shape.ToArray())}.");
             }
         }
 
@@ -73,7 +76,7 @@ internal sealed class ArrayInputs
         int queryWidth = q.Shape[rank - 1], keyWidth = k.Shape[rank - 1], valueWidth = v.Shape[rank - 1];
         if (queryWidth % heads != 0 || queryWidth == 0)
         {
-            throw new UsageException($"{command}: {query}: the last dimension ({queryWidth}) must be a positive multiple of --heads {heads}.");
+            throw new UsageException($"{command}: {CliText.Echo(query)}: the last dimension ({queryWidth}) must be a positive multiple of --heads {heads}.");
         }
 
         int headDim = queryWidth / heads;
@@ -81,49 +84,69 @@ internal sealed class ArrayInputs
         {
             string file = k.Shape[0] != batch ? key : value ?? key;
             int found = k.Shape[0] != batch ? k.Shape[0] : v.Shape[0];
-            throw new UsageException($"{command}: {file}: expected batch {batch} like the query, got {found}.");
+            throw new UsageException($"{command}: {CliText.Echo(file)}: expected batch {batch} like the query, got {found}.");
         }
 
         if (keyWidth != groups * headDim)
         {
-            throw new UsageException($"{command}: {key}: expected last dimension {groups * headDim} (kv-heads {groups} × head dim {headDim} from the query), got {keyWidth}.");
+            throw new UsageException($"{command}: {CliText.Echo(key)}: expected last dimension {groups * headDim} (kv-heads {groups} × head dim {headDim} from the query), got {keyWidth}.");
         }
 
         if (v.Shape[rank - 2] != keyLength)
         {
-            throw new UsageException($"{command}: {value}: expected {keyLength} rows like the key, got {v.Shape[rank - 2]}.");
+            throw new UsageException($"{command}: {CliText.Echo(value ?? key)}: expected {keyLength} rows like the key, got {v.Shape[rank - 2]}.");
         }
 
         if (valueWidth % groups != 0 || valueWidth == 0)
         {
-            throw new UsageException($"{command}: {value}: the last dimension ({valueWidth}) must be a positive multiple of kv-heads {groups}.");
+            throw new UsageException($"{command}: {CliText.Echo(value ?? key)}: the last dimension ({valueWidth}) must be a positive multiple of kv-heads {groups}.");
         }
 
         var shape = new AttentionShape(batch, queryLength, keyLength, heads, headDim) { KvHeads = groups, ValueDim = valueWidth / groups };
-        long weights = (long)batch * heads * queryLength * keyLength;
-        long outputs = (long)batch * queryLength * heads * shape.ValueDim;
-        if (weights > Array.MaxLength || outputs > Array.MaxLength)
+
+        // In Int128: four int factors can overflow long.
+        Int128 outputs = (Int128)batch * queryLength * heads * shape.ValueDim;
+        if (outputs > Array.MaxLength)
         {
-            throw new UsageException($"{command}: the output ({outputs} values) or weights ({weights} values) would exceed the largest array .NET can hold ({Array.MaxLength}).");
+            throw new UsageException($"{command}: the output would hold {outputs} values ({batch} × {queryLength} queries × {heads} heads × value dim {shape.ValueDim}): more than the largest array .NET can hold ({Array.MaxLength}).");
+        }
+
+        Int128 weights = (Int128)batch * heads * queryLength * keyLength;
+        if (withWeights && weights > Array.MaxLength)
+        {
+            throw new UsageException($"{command}: the weights would hold {weights} values ({batch} × {heads} heads × {queryLength} queries × {keyLength} keys): more than the largest array .NET can hold ({Array.MaxLength}).");
         }
 
         return new ArrayInputs(q, k, v, shape, rank == 3);
     }
 
+    // The file is opened here rather than by Npy.ReadFile so that every message names the path as the user gave it,
+    // escaped and shortened, and a file that cannot be read is a bad input (exit 2) like a malformed one.
     private static NpyArray ReadFile(string command, string option, string path)
     {
         if (!File.Exists(path))
         {
-            throw new UsageException($"{command}: {option}: no such file: {path}");
+            throw new UsageException(Directory.Exists(path)
+                ? $"{command}: {option}: {CliText.Echo(path)} is a folder, not a .npy file."
+                : $"{command}: {option}: no such file: {CliText.Echo(path)}");
         }
 
         try
         {
-            return Npy.ReadFile(path);
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 4096, FileOptions.SequentialScan);
+            return Npy.Read(stream);
         }
         catch (NpyFormatException e)
         {
-            throw new UsageException($"{command}: {e.Message}");
+            throw new UsageException($"{command}: {CliText.Echo(path)}: {e.Message}");
+        }
+        catch (UnauthorizedAccessException)
+        {
+            throw new UsageException($"{command}: {option}: {CliText.Echo(path)}: permission denied.");
+        }
+        catch (IOException e)
+        {
+            throw new UsageException($"{command}: {option}: {CliText.Echo(path)}: cannot be read: {e.Message}");
         }
     }
 }

@@ -106,7 +106,7 @@ internal sealed class ArgumentReader
         if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value < min || value > max)
         {
             string range = max == int.MaxValue ? $"an integer ≥ {min}" : $"an integer from {min} to {max}";
-            throw new UsageException($"{_command}: {name} expects {range}, got '{text}'.");
+            throw new UsageException($"{_command}: {name} expects {range}, got '{CliText.Echo(text)}'.");
         }
 
         return value;
@@ -135,7 +135,48 @@ internal sealed class ArgumentReader
 
         if (!float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value) || !float.IsFinite(value))
         {
-            throw new UsageException($"{_command}: {name} expects a finite number, got '{text}'.");
+            throw new UsageException($"{_command}: {name} expects a finite number, got '{CliText.Echo(text)}'.");
+        }
+
+        return value;
+    }
+
+    /// <summary>
+    /// Takes a float32 option that must be finite and greater than 0 once parsed (so <c>1e-46</c>, which rounds to 0,
+    /// and <c>1e39</c>, which rounds to ∞, are refused like <c>0</c>, <c>-0</c> and <c>NaN</c>), or null when absent.
+    /// </summary>
+    public float? PositiveFloatOption(string name)
+    {
+        string? text = Option(name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        bool parsed = float.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out float value);
+        if (!parsed || !float.IsFinite(value) || !(value > 0))
+        {
+            string why = !parsed ? "" : float.IsNaN(value) ? " (NaN)" : float.IsInfinity(value) ? " (beyond float32's largest, 3.4e38)" : value == 0 && !IsZeroText(text) ? " (it rounds to 0 in float32; the smallest is 1.4e-45)" : "";
+            throw new UsageException($"{_command}: {name} expects a finite number greater than 0, got '{CliText.Echo(text)}'{why}.");
+        }
+
+        return value;
+    }
+
+    /// <summary>
+    /// Takes a thread count: <c>-1</c> (one per processor) or 1 to <paramref name="max"/>; null when absent.
+    /// </summary>
+    public int? ThreadsOption(string name, int max = 1024)
+    {
+        string? text = Option(name);
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int value) || value == 0 || value < -1 || value > max)
+        {
+            throw new UsageException($"{_command}: {name} expects -1 (every core) or an integer from 1 to {max}, got '{CliText.Echo(text)}'.");
         }
 
         return value;
@@ -176,8 +217,8 @@ internal sealed class ArgumentReader
             }
 
             throw IsOptionName(argument)
-                ? new UsageException($"{_command}: unknown option {argument}; see 'selfattention {_command} --help'.")
-                : new UsageException($"{_command}: unexpected argument '{argument}'; see 'selfattention {_command} --help'.");
+                ? new UsageException($"{_command}: unknown option {CliText.Echo(argument)}; see 'selfattention {_command} --help'.")
+                : new UsageException($"{_command}: unexpected argument '{CliText.Echo(argument)}'; see 'selfattention {_command} --help'.");
         }
 
         if (_missing.Count > 0)
@@ -185,6 +226,8 @@ internal sealed class ArgumentReader
             throw new UsageException($"{_command}: {string.Join(", ", _missing)} {(_missing.Count == 1 ? "is" : "are")} required; see 'selfattention {_command} --help'.");
         }
     }
+
+    private static bool IsZeroText(string text) => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out double d) && d == 0;
 
     // A negative number such as -0.5 is a value, not an option.
     private static bool IsOptionName(string argument) =>

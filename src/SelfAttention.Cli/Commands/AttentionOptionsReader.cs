@@ -10,22 +10,23 @@ internal static class AttentionOptionsReader
         """
           --causal                mask later keys (bottom-right aligned: with more keys than queries,
                                   the last query sees every key, as in KV-cache decoding)
-          --scale S               score scale; default 1/√(head dim)
+          --scale S               score scale, finite and > 0; default 1/√(head dim)
           --normalization N       softmax (default) or sum (divide by the sum)
-          --threads N             worker threads; default: every core (results are identical for any N)
+          --threads N             worker threads, 1 to 1024, or -1 for every core (the default);
+                                  results are identical for any N
 
         """;
 
     public static AttentionOptions Read(ArgumentReader arguments, string command)
     {
         bool causal = arguments.Flag("--causal");
-        float? scale = arguments.FloatOption("--scale");
-        int threads = arguments.IntOption("--threads", 1, 1024) ?? -1;
+        float? scale = arguments.PositiveFloatOption("--scale");
+        int threads = arguments.ThreadsOption("--threads") ?? -1;
         var normalization = arguments.Option("--normalization") switch
         {
             null or "softmax" => AttentionNormalization.Softmax,
             "sum" => AttentionNormalization.Sum,
-            { } other => throw new UsageException($"{command}: --normalization expects softmax or sum, got '{other}'."),
+            { } other => throw new UsageException($"{command}: --normalization expects softmax or sum, got '{CliText.Echo(other)}'."),
         };
         return new AttentionOptions { IsCausal = causal, Scale = scale, Normalization = normalization, MaxDegreeOfParallelism = threads };
     }

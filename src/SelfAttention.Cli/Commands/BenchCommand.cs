@@ -24,7 +24,8 @@ internal sealed class BenchCommand : ICommand
         when installed and skipped with one line when not. All figures come from this one process.
 
         Options:
-        {QuickOptions.OptionsUsage}  -h, --help        this text
+        {QuickOptions.OptionsUsage}
+          -h, --help        this text
 
         Exit codes: 0 success; 1 an implementation failed validation; 2 bad option.
 

@@ -3,6 +3,7 @@ using System.Text;
 using SelfAttention.Cli.Arrays;
 using SelfAttention.Cli.CommandLine;
 using SelfAttention.Cli.Heatmap;
+using SelfAttention.Cli.Output;
 using SelfAttention.Cli.Walkthrough;
 using SelfAttention.Tokenization;
 
@@ -12,6 +13,11 @@ namespace SelfAttention.Cli.Commands;
 internal sealed class HeatmapCommand : ICommand
 {
     private const string DefaultOut = "attention.svg";
+
+    // Bounds that keep a heatmap drawable (and --dim's seeded layer, 4·dim² weights, small).
+    private const int MaxHeads = 256;
+    private const int MaxDim = 1024;
+    private const long MaxCells = 1 << 24;
 
     public string Name => "heatmap";
 
@@ -30,7 +36,7 @@ internal sealed class HeatmapCommand : ICommand
         Sources (exactly one):
           --sentence TEXT     tokenize TEXT, embed it with a seeded table, add sinusoidal positions, and run
                               a seeded multi-head attention layer (MultiHeadAttention.CreateRandom)
-            --heads H         heads; default 4          --dim D    model width, a multiple of H; default 16
+            --heads H         heads, 1 to {MaxHeads}; default 4   --dim D  model width, a multiple of H, up to {MaxDim}; default 16
             --seed S          seed of the table and the layer; default 1
           --example N         the weights of walkthrough example N (1 to {Walkthroughs.Count})
           --query, --key FILE .npy inputs as for 'selfattention run'; --value is optional (weights only)
@@ -44,7 +50,11 @@ internal sealed class HeatmapCommand : ICommand
         {AttentionOptionsReader.Help}  -h, --help              this text
         (--causal, --scale and --normalization do not apply to --example, whose steps are fixed.)
 
-        Exit codes: 0 success; 1 the SVG could not be written; 2 bad option or bad input file (nothing written).
+        Panels wrap into a grid at most 1200 px wide (colour bar included); with --causal, masked cells are
+        hatched grey and their tooltip says "masked". At most {MaxHeads} heads and {MaxCells} cells in all.
+
+        Exit codes: 0 success; 1 the SVG cannot be written (missing or read-only folder, full disk);
+        2 bad option or bad input file, or --out names an input. On 1 and 2: one line on stderr, no file written.
 
         Examples:
           selfattention heatmap --sentence "The cat sat on the mat" --heads 4 --causal --out cat.svg
@@ -59,9 +69,9 @@ internal sealed class HeatmapCommand : ICommand
         string? query = arguments.Option("--query");
         string? key = arguments.Option("--key");
         string? value = arguments.Option("--value");
-        int? heads = arguments.IntOption("--heads", 1, 4096);
-        int? kvHeads = arguments.IntOption("--kv-heads", 1, 4096);
-        int? dim = arguments.IntOption("--dim", 1, 65536);
+        int? heads = arguments.IntOption("--heads", 1, MaxHeads);
+        int? kvHeads = arguments.IntOption("--kv-heads", 1, MaxHeads);
+        int? dim = arguments.IntOption("--dim", 1, MaxDim);
         int? seed = arguments.IntOption("--seed", 0);
         int? batchIndex = arguments.IntOption("--batch-index", 0);
         string? labels = arguments.Option("--labels");
@@ -72,7 +82,7 @@ internal sealed class HeatmapCommand : ICommand
             null => null,
             "on" => true,
             "off" => false,
-            { } other => throw new UsageException($"{Name}: --values expects on or off, got '{other}'."),
+            { } other => throw new UsageException($"{Name}: --values expects on or off, got '{CliText.Echo(other)}'."),
         };
         AttentionOptions options = AttentionOptionsReader.Read(arguments, Name);
         arguments.EnsureAllConsumed();
@@ -93,18 +103,37 @@ internal sealed class HeatmapCommand : ICommand
             throw new UsageException($"{Name}: --heads and --kv-heads do not apply to --example.");
         }
 
+        var inputs = new List<(string Option, string Path)>();
+        foreach (var (option, path) in new[] { ("--query", query), ("--key", key), ("--value", value) })
+        {
+            if (path is not null)
+            {
+                inputs.Add((option, path));
+            }
+        }
+
+        OutputFiles.EnsureDistinct(Name, inputs, [("--out", outPath)]);
+
+        // The SVG's file is reserved once the inputs are read and checked, before anything is computed; it replaces
+        // the target only when the whole document is ready.
+        using var files = new OutputFiles(Name);
+        OutputFile? file = null;
+        void Reserve() => file = files.Reserve("--out", outPath, expectedBytes: 0);
+
         (IReadOnlyList<HeatmapPanel> panels, string title, string caption) = sentence is not null
-            ? FromSentence(sentence, heads ?? 4, dim ?? 16, (ulong)(seed ?? 1), options)
-            : example is { } number ? FromExample(number)
-            : FromArrays(query, key, value, heads, kvHeads, batchIndex ?? 0, labels, keyLabels, options);
+            ? FromSentence(sentence, heads ?? 4, dim ?? 16, (ulong)(seed ?? 1), options, Reserve)
+            : example is { } number ? FromExample(number, Reserve)
+            : FromArrays(query, key, value, heads, kvHeads, batchIndex ?? 0, labels, keyLabels, options, Reserve);
         string svg = SvgHeatmap.Render(panels, new HeatmapOptions { Title = title, Caption = caption, ShowValues = showValues });
-        WriteAtomically(outPath, svg);
+        byte[] bytes = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false).GetBytes(svg);
+        files.Write(file!, stream => stream.Write(bytes));
+        files.Commit();
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"wrote {outPath}: {panels.Count} panel{(panels.Count == 1 ? "" : "s")}, {panels[0].Rows} × {panels[0].Columns}, {new FileInfo(outPath).Length / 1024.0:0.#} KiB"));
+            $"wrote {CliText.Echo(outPath)}: {panels.Count} panel{(panels.Count == 1 ? "" : "s")}, {panels[0].Rows} × {panels[0].Columns}, {bytes.Length / 1024.0:0.#} KiB"));
         return ExitCodes.Success;
     }
 
-    private (IReadOnlyList<HeatmapPanel>, string, string) FromSentence(string sentence, int heads, int dim, ulong seed, AttentionOptions options)
+    private (IReadOnlyList<HeatmapPanel>, string, string) FromSentence(string sentence, int heads, int dim, ulong seed, AttentionOptions options, Action reserve)
     {
         if (dim % heads != 0)
         {
@@ -118,6 +147,8 @@ internal sealed class HeatmapCommand : ICommand
             throw new UsageException($"{Name}: --sentence has no words to attend over.");
         }
 
+        EnsureDrawable(heads, tokens.Length, tokens.Length);
+        reserve();
         var vocabulary = Vocabulary.Build([sentence], tokenizer);
         int[] ids = tokenizer.Encode(sentence, vocabulary);
         int n = ids.Length;
@@ -127,9 +158,18 @@ internal sealed class HeatmapCommand : ICommand
         var layer = MultiHeadAttention.CreateRandom(dim, heads, seed);
         var layerOutput = new float[n * dim];
         var weights = new float[heads * n * n];
-        layer.Forward(x, x, layerOutput, weights, AttentionWeightsMode.PerHead, 1, n, n, options);
+        try
+        {
+            layer.Forward(x, x, layerOutput, weights, AttentionWeightsMode.PerHead, 1, n, n, options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"{Name}: the library refused this sentence: {e.Message}");
+        }
+
+        bool[]? masked = options.IsCausal ? HeatmapPanel.CausalMask(n, n) : null;
         var panels = Enumerable.Range(0, heads)
-            .Select(h => new HeatmapPanel($"head {h}", tokens, tokens, weights.AsSpan(h * n * n, n * n).ToArray()))
+            .Select(h => new HeatmapPanel($"head {h}", tokens, tokens, weights.AsSpan(h * n * n, n * n).ToArray()) { Masked = masked })
             .ToArray();
         string title = $"\"{Shorten(sentence)}\"";
         string caption = string.Create(CultureInfo.InvariantCulture,
@@ -137,8 +177,9 @@ internal sealed class HeatmapCommand : ICommand
         return (panels, title, caption);
     }
 
-    private static (IReadOnlyList<HeatmapPanel>, string, string) FromExample(int number)
+    private static (IReadOnlyList<HeatmapPanel>, string, string) FromExample(int number, Action reserve)
     {
+        reserve();
         var example = Walkthroughs.Build(number);
         var panels = example.Steps
             .SelectMany(step => step.Matrices.Where(m => m.IsAttentionWeights)
@@ -148,14 +189,14 @@ internal sealed class HeatmapCommand : ICommand
     }
 
     private (IReadOnlyList<HeatmapPanel>, string, string) FromArrays(string? query, string? key, string? value, int? heads, int? kvHeads,
-                                                                    int batchIndex, string? labels, string? keyLabels, AttentionOptions options)
+                                                                    int batchIndex, string? labels, string? keyLabels, AttentionOptions options, Action reserve)
     {
         if (query is null || key is null || heads is null)
         {
             throw new UsageException($"{Name}: .npy input needs --query, --key and --heads.");
         }
 
-        var inputs = ArrayInputs.Read(Name, query, key, value, heads.Value, kvHeads);
+        var inputs = ArrayInputs.Read(Name, query, key, value, heads.Value, kvHeads, withWeights: true);
         AttentionShape shape = inputs.Shape;
         if (batchIndex >= shape.Batch)
         {
@@ -168,18 +209,38 @@ internal sealed class HeatmapCommand : ICommand
             throw new UsageException($"{Name}: nothing to draw: {nq} queries × {nk} keys.");
         }
 
+        EnsureDrawable(shape.Heads, nq, nk);
         string[] rowLabels = Labels("--labels", labels, nq);
         string[] columnLabels = keyLabels is not null ? Labels("--key-labels", keyLabels, nk)
                               : labels is not null && nk == nq ? rowLabels
                               : Labels("--key-labels", null, nk);
-        ArrayAttention.Compute(inputs, options, withWeights: true, out float[]? weights);
+        reserve();
+        ArrayAttention.Compute(Name, inputs, options, withWeights: true, out float[]? weights);
+        bool[]? masked = options.IsCausal ? HeatmapPanel.CausalMask(nq, nk) : null;
         var panels = Enumerable.Range(0, shape.Heads)
             .Select(h => new HeatmapPanel($"head {h}", rowLabels, columnLabels,
-                                          weights!.AsSpan((batchIndex * shape.Heads + h) * nq * nk, nq * nk).ToArray()))
+                                          weights!.AsSpan((batchIndex * shape.Heads + h) * nq * nk, nq * nk).ToArray()) { Masked = masked })
             .ToArray();
         string batch = inputs.Batched ? $"[{batchIndex}]" : "";
-        return (panels, $"{Path.GetFileName(query)}{batch} · {Path.GetFileName(key)}{batch}",
+        return (panels, $"{CliText.Echo(Path.GetFileName(query), 60)}{batch} · {CliText.Echo(Path.GetFileName(key), 60)}{batch}",
                 $"rows: queries, columns: keys · {shape.Heads} heads ({shape.KvHeads} kv) of {shape.HeadDim} dims · {Describe(options)}");
+    }
+
+    // A heatmap is for looking at: at most MaxHeads panels and MaxCells cells in all, so a big input is refused
+    // before its weights are computed rather than drawn into a document no viewer opens.
+    private void EnsureDrawable(int heads, int rows, int columns)
+    {
+        if (heads > MaxHeads)
+        {
+            throw new UsageException($"{Name}: {heads} heads is too many panels to draw: at most {MaxHeads}.");
+        }
+
+        long cells = (long)heads * rows * columns;
+        if (cells > MaxCells)
+        {
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture,
+                $"{Name}: too large to draw: {heads} heads × {rows} queries × {columns} keys = {cells} cells; at most {MaxCells} (slice the inputs, or use 'selfattention run --weights')."));
+        }
     }
 
     private string[] Labels(string option, string? list, int count)
@@ -202,25 +263,9 @@ internal sealed class HeatmapCommand : ICommand
         string.Join(", ", new[]
         {
             options.IsCausal ? "causal" : "not causal",
-            options.Scale is { } scale ? string.Create(CultureInfo.InvariantCulture, $"scale {scale:0.####}") : "scale 1/√d",
+            options.Scale is { } scale ? string.Create(CultureInfo.InvariantCulture, $"scale {scale:G4}") : "scale 1/√d",
             options.Normalization == AttentionNormalization.Sum ? "divide by the sum" : "softmax",
         });
 
     private static string Shorten(string text) => text.Length <= 60 ? text : text[..57] + "...";
-
-    // The SVG goes to a temporary file beside the target first, so a failed write never leaves half a file.
-    private static void WriteAtomically(string path, string content)
-    {
-        string full = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            File.WriteAllText(temporary, content, new UTF8Encoding(encoderShouldEmitUTF8Identifier: false));
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
-    }
 }

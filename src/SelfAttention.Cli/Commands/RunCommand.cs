@@ -1,6 +1,7 @@
 using System.Globalization;
 using SelfAttention.Cli.Arrays;
 using SelfAttention.Cli.CommandLine;
+using SelfAttention.Cli.Output;
 using SelfAttention.Cli.Walkthrough;
 using SelfAttention.IO;
 
@@ -36,9 +37,10 @@ internal sealed class RunCommand : ICommand
         Without --out the output is printed (in full when it is small, else a summary).
         Rank-2 inputs give rank-2 output ([queryLength, H·dv]) and rank-3 weights ([H, queryLength, keyLength]).
 
-        Exit codes: 0 success; 1 an output file could not be written; 2 bad option or bad input file
-        (wrong magic, Fortran order, unsupported dtype, truncated data, shapes that do not match):
-        one line on stderr and nothing written.
+        Exit codes: 0 success; 1 an output file cannot be written (missing or read-only folder, full disk);
+        2 bad option or bad input file (wrong magic, Fortran order, unsupported dtype, truncated data, shapes
+        that do not match, an output that names an input). On 1 and 2: one line on stderr, and no output
+        file written (outputs go to temporary files and replace their targets together at the end).
 
         Example:
           selfattention run --query q.npy --key k.npy --value v.npy --heads 12 --causal --out o.npy
@@ -56,21 +58,46 @@ internal sealed class RunCommand : ICommand
         string? outPath = arguments.Option("--out");
         string? weightsPath = arguments.Option("--weights");
         arguments.EnsureAllConsumed();
-        if (outPath is not null && weightsPath is not null && Path.GetFullPath(outPath) == Path.GetFullPath(weightsPath))
-        {
-            throw new UsageException($"{Name}: --out and --weights name the same file: {outPath}");
-        }
 
-        var inputs = ArrayInputs.Read(Name, query, key, value, heads, kvHeads);
-        float[] result = ArrayAttention.Compute(inputs, options, withWeights: weightsPath is not null, out float[]? weights);
-
-        AttentionShape shape = inputs.Shape;
-        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"attention: batch {shape.Batch}, {shape.QueryLength} queries × {shape.KeyLength} keys, {shape.Heads} heads ({shape.KvHeads} kv), head dim {shape.HeadDim}, value dim {shape.ValueDim}; {(options.IsCausal ? "causal" : "not causal")}, scale {options.Scale ?? 1 / MathF.Sqrt(shape.HeadDim):0.######}, {options.Normalization.ToString().ToLowerInvariant()}"));
+        // Nothing is written unless every step succeeds: outputs that name an input (or each other) are refused
+        // first, then the inputs are read and checked, then every output is reserved (folder, permission, space),
+        // and only then is attention computed; the outputs replace their targets together at the end.
+        var requested = new List<(string Option, string Path)>();
         if (outPath is not null)
         {
-            Npy.WriteFile(outPath, result, inputs.OutputShape);
-            output.WriteLine($"wrote {outPath}: output {Npy.FormatShape(inputs.OutputShape)} float32");
+            requested.Add(("--out", outPath));
+        }
+
+        if (weightsPath is not null)
+        {
+            requested.Add(("--weights", weightsPath));
+        }
+
+        OutputFiles.EnsureDistinct(Name, [("--query", query), ("--key", key), ("--value", value)], requested);
+        var inputs = ArrayInputs.Read(Name, query, key, value, heads, kvHeads, withWeights: weightsPath is not null);
+        AttentionShape shape = inputs.Shape;
+        using var files = new OutputFiles(Name);
+        OutputFile? outFile = outPath is null ? null : files.Reserve("--out", outPath, NpyBytes(inputs.OutputShape));
+        OutputFile? weightsFile = weightsPath is null ? null : files.Reserve("--weights", weightsPath, NpyBytes(inputs.WeightsShape));
+
+        float[] result = ArrayAttention.Compute(Name, inputs, options, withWeights: weightsPath is not null, out float[]? weights);
+        if (outFile is not null)
+        {
+            files.Write(outFile, stream => Npy.Write(stream, result, inputs.OutputShape));
+        }
+
+        if (weightsFile is not null)
+        {
+            files.Write(weightsFile, stream => Npy.Write(stream, weights, inputs.WeightsShape));
+        }
+
+        files.Commit();
+
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"attention: batch {shape.Batch}, {shape.QueryLength} queries × {shape.KeyLength} keys, {shape.Heads} heads ({shape.KvHeads} kv), head dim {shape.HeadDim}, value dim {shape.ValueDim}; {(options.IsCausal ? "causal" : "not causal")}, scale {options.Scale ?? 1 / MathF.Sqrt(shape.HeadDim):G6}, {options.Normalization.ToString().ToLowerInvariant()}"));
+        if (outPath is not null)
+        {
+            output.WriteLine($"wrote {CliText.Echo(outPath)}: output {Npy.FormatShape(inputs.OutputShape)} float32");
         }
         else
         {
@@ -79,11 +106,22 @@ internal sealed class RunCommand : ICommand
 
         if (weightsPath is not null)
         {
-            Npy.WriteFile(weightsPath, weights, inputs.WeightsShape);
-            output.WriteLine($"wrote {weightsPath}: weights {Npy.FormatShape(inputs.WeightsShape)} float32");
+            output.WriteLine($"wrote {CliText.Echo(weightsPath)}: weights {Npy.FormatShape(inputs.WeightsShape)} float32");
         }
 
         return ExitCodes.Success;
+    }
+
+    // The size of a float32 .npy file of `shape`: its data and a header of at most 128 bytes (reserved on disk up front).
+    private static long NpyBytes(int[] shape)
+    {
+        long count = 1;
+        foreach (int dimension in shape)
+        {
+            count *= dimension; // bounded: ArrayInputs checked the product against Array.MaxLength
+        }
+
+        return (count * sizeof(float)) + 128;
     }
 
     // Small outputs in full, one matrix per batch; large ones as a summary.

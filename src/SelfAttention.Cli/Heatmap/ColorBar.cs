@@ -15,6 +15,9 @@ internal sealed class ColorBar
     /// <summary>The id of the NaN hatch pattern in <c>&lt;defs&gt;</c>.</summary>
     public const string NaNPatternId = "sa-nan";
 
+    /// <summary>The id of the masked-cell hatch pattern in <c>&lt;defs&gt;</c>.</summary>
+    public const string MaskedPatternId = "sa-masked";
+
     private const double BarWidth = 14;
     private const double FontSize = 11;
     private const double HeadingFontSize = 12;
@@ -24,11 +27,16 @@ internal sealed class ColorBar
     private readonly string _heading;
     private readonly IReadOnlyList<(double Value, string Label)> _ticks;
     private readonly List<string> _notes = [];
+    private readonly bool _hasMasked;
 
-    /// <summary>A legend for <paramref name="scale"/>, headed <paramref name="heading"/>, with a bar <paramref name="barHeight"/> px tall.</summary>
-    public ColorBar(ColorScale scale, string heading, double barHeight)
+    /// <summary>
+    /// A legend for <paramref name="scale"/>, headed <paramref name="heading"/>, with a bar <paramref name="barHeight"/>
+    /// px tall, and a "masked" swatch when <paramref name="hasMasked"/>.
+    /// </summary>
+    public ColorBar(ColorScale scale, string heading, double barHeight, bool hasMasked = false)
     {
         _scale = scale;
+        _hasMasked = hasMasked;
         _heading = heading;
         _ticks = scale.Ticks();
         BarHeight = barHeight;
@@ -56,9 +64,17 @@ internal sealed class ColorBar
         }
 
         Width = Math.Ceiling(width);
-        double lines = _notes.Count + (scale.HasNaN ? 1 : 0);
+        if (hasMasked)
+        {
+            width = Math.Max(width, BarWidth + 6 + SvgText.EstimateWidth(MaskedLabel, FontSize));
+        }
+
+        double lines = _notes.Count + (scale.HasNaN ? 1 : 0) + (hasMasked ? 1 : 0);
         Height = Math.Ceiling(BarHeight + (lines > 0 ? 10 + (lines * LineHeight) : FontSize / 2));
     }
+
+    /// <summary>The label of the masked swatch.</summary>
+    public static string MaskedLabel => "masked";
 
     /// <summary>Space above the bar for the heading, px.</summary>
     public static double HeadingHeight => 22;
@@ -72,8 +88,8 @@ internal sealed class ColorBar
     /// <summary>The legend's height from the top of the bar, px (notes and swatch included).</summary>
     public double Height { get; }
 
-    /// <summary>The gradient (bottom to top, one stop per viridis anchor) and, when needed, the NaN hatch.</summary>
-    public static void WriteDefinitions(StringBuilder svg, bool withNaNPattern)
+    /// <summary>The gradient (bottom to top, one stop per viridis anchor) and, when needed, the NaN and masked hatches.</summary>
+    public static void WriteDefinitions(StringBuilder svg, bool withNaNPattern, bool withMaskedPattern = false)
     {
         IFormatProvider inv = CultureInfo.InvariantCulture;
         svg.Append(inv, $"<linearGradient id=\"{GradientId}\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">\n");
@@ -90,6 +106,15 @@ internal sealed class ColorBar
             svg.Append(inv, $"<pattern id=\"{NaNPatternId}\" patternUnits=\"userSpaceOnUse\" width=\"6\" height=\"6\">")
                 .Append(inv, $"<rect width=\"6\" height=\"6\" fill=\"{ColorScale.NaNColor.Hex}\"/>")
                 .Append("<path d=\"M0 6L6 0M-1 1L1 -1M5 7L7 5\" stroke=\"#888888\" stroke-width=\"1\"/></pattern>\n");
+        }
+
+        if (withMaskedPattern)
+        {
+            // Mid grey with white strokes falling to the right (NaN's rise): no viridis colour is grey, and the two
+            // hatches differ in shade and direction.
+            svg.Append(inv, $"<pattern id=\"{MaskedPatternId}\" patternUnits=\"userSpaceOnUse\" width=\"6\" height=\"6\">")
+                .Append(inv, $"<rect width=\"6\" height=\"6\" fill=\"{ColorScale.MaskedColor.Hex}\"/>")
+                .Append("<path d=\"M0 0L6 6M5 -1L7 1M-1 5L1 7\" stroke=\"#f0f0f0\" stroke-width=\"1\"/></pattern>\n");
         }
     }
 
@@ -120,6 +145,13 @@ internal sealed class ColorBar
         {
             svg.Append(inv, $"<rect x=\"0\" y=\"{SvgText.Px(lineY - 10)}\" width=\"{BarWidth}\" height=\"12\" fill=\"url(#{NaNPatternId})\" stroke=\"#444444\" stroke-width=\"0.5\"/>")
                 .Append(inv, $"<text x=\"{BarWidth + 6}\" y=\"{SvgText.Px(lineY)}\">NaN</text>\n");
+            lineY += LineHeight;
+        }
+
+        if (_hasMasked)
+        {
+            svg.Append(inv, $"<rect x=\"0\" y=\"{SvgText.Px(lineY - 10)}\" width=\"{BarWidth}\" height=\"12\" fill=\"url(#{MaskedPatternId})\" stroke=\"#444444\" stroke-width=\"0.5\"/>")
+                .Append(inv, $"<text x=\"{BarWidth + 6}\" y=\"{SvgText.Px(lineY)}\">{SvgText.Escape(MaskedLabel)}</text>\n");
         }
 
         svg.Append("</g>\n");

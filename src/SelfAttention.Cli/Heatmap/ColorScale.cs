@@ -9,14 +9,23 @@ namespace SelfAttention.Cli.Heatmap;
 /// </summary>
 internal sealed class ColorScale
 {
-    /// <summary>Viridis levels in the raster palette; palette index <see cref="NaNLevel"/> is the NaN grey.</summary>
-    public const int PaletteLevels = 255;
+    /// <summary>
+    /// Viridis levels in the raster palette (indices 0 to <c>PaletteLevels − 1</c>); index <see cref="MaskedLevel"/> is
+    /// the masked grey and <see cref="NaNLevel"/> the NaN grey.
+    /// </summary>
+    public const int PaletteLevels = 254;
+
+    /// <summary>The palette index of a masked cell in raster panels.</summary>
+    public const byte MaskedLevel = 254;
 
     /// <summary>The palette index of a NaN cell in raster panels.</summary>
     public const byte NaNLevel = 255;
 
     /// <summary>The fill of NaN cells (under the hatch in vector panels, alone in raster panels).</summary>
     public static readonly Rgb NaNColor = new(0xdd, 0xdd, 0xdd);
+
+    /// <summary>The fill of masked cells (under the hatch in vector panels, alone in raster panels): darker than NaN's, and no viridis colour.</summary>
+    public static readonly Rgb MaskedColor = new(0xb4, 0xb4, 0xb4);
 
     private ColorScale(double min, double max, double dataMin, double dataMax, bool hasNaN, bool hasInfinity)
     {
@@ -49,15 +58,21 @@ internal sealed class ColorScale
     /// <summary>Whether the domain was widened beyond [0, 1] to take in the data.</summary>
     public bool IsExtended => Min < 0 || Max > 1;
 
-    /// <summary>The scale for <paramref name="panels"/>: [min(0, data min), max(1, data max)] over finite values.</summary>
+    /// <summary>The scale for <paramref name="panels"/>: [min(0, data min), max(1, data max)] over finite values of cells that are not masked.</summary>
     public static ColorScale For(IReadOnlyList<HeatmapPanel> panels)
     {
         double dataMin = double.PositiveInfinity, dataMax = double.NegativeInfinity;
         bool hasNaN = false, hasInfinity = false;
         foreach (HeatmapPanel panel in panels)
         {
-            foreach (float v in panel.Values)
+            for (int k = 0; k < panel.Values.Length; k++)
             {
+                float v = panel.Values[k];
+                if (panel.Masked is { } masked && masked[k])
+                {
+                    continue;
+                }
+
                 if (float.IsNaN(v))
                 {
                     hasNaN = true;
@@ -96,19 +111,20 @@ internal sealed class ColorScale
     /// <summary>The fill of a cell holding <paramref name="value"/> (NaN gets <see cref="NaNColor"/>).</summary>
     public Rgb Color(float value) => float.IsNaN(value) ? NaNColor : Viridis.At(Position(value));
 
-    /// <summary>The raster palette index of <paramref name="value"/>: 0 … 254 along the map, <see cref="NaNLevel"/> for NaN.</summary>
+    /// <summary>The raster palette index of <paramref name="value"/>: 0 … <c>PaletteLevels − 1</c> along the map, <see cref="NaNLevel"/> for NaN.</summary>
     public byte Level(float value) =>
         float.IsNaN(value) ? NaNLevel : (byte)Math.Round(Position(value) * (PaletteLevels - 1), MidpointRounding.AwayFromZero);
 
-    /// <summary>The raster palette: <see cref="PaletteLevels"/> viridis colours, then the NaN grey.</summary>
+    /// <summary>The raster palette: <see cref="PaletteLevels"/> viridis colours, then the masked grey, then the NaN grey.</summary>
     public static Rgb[] Palette()
     {
-        var palette = new Rgb[PaletteLevels + 1];
+        var palette = new Rgb[PaletteLevels + 2];
         for (int k = 0; k < PaletteLevels; k++)
         {
             palette[k] = Viridis.At(k / (double)(PaletteLevels - 1));
         }
 
+        palette[MaskedLevel] = MaskedColor;
         palette[NaNLevel] = NaNColor;
         return palette;
     }

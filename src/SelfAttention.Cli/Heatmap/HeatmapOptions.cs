@@ -3,7 +3,7 @@ namespace SelfAttention.Cli.Heatmap;
 /// <summary>How <see cref="SvgHeatmap.Render"/> lays out and annotates the panels.</summary>
 internal sealed record HeatmapOptions
 {
-    /// <summary>The defaults: no title or caption, values shown when the cells are big enough, four panels per row.</summary>
+    /// <summary>The defaults: no title or caption, values shown when the cells are big enough, up to four panels per row within 1200 px.</summary>
     public static HeatmapOptions Default { get; } = new();
 
     /// <summary>A heading above all panels, or null for none.</summary>
@@ -19,8 +19,19 @@ internal sealed record HeatmapOptions
     /// </summary>
     public bool? ShowValues { get; init; }
 
-    /// <summary>Panels per row of the grid; more panels wrap to further rows. At least 1; default 4.</summary>
+    /// <summary>
+    /// The most panels per row of the grid; more panels wrap to further rows, and fewer sit in a row when they would
+    /// not fit <see cref="MaxWidth"/>. At least 1; default 4.
+    /// </summary>
     public int MaxColumnsPerRow { get; init; } = 4;
+
+    /// <summary>
+    /// The widest the document may be, px, colour bar included (a page or a screen): panels wrap to as many rows as
+    /// it takes, and a single panel wider than that has its cells shrunk. Only a title or caption too long for the
+    /// page, or a panel whose labels alone are wider, can make the document wider. At least
+    /// <see cref="SvgHeatmap.MinWidth"/>; default 1200.
+    /// </summary>
+    public int MaxWidth { get; init; } = 1200;
 
     /// <summary>
     /// The largest side, in px, of one panel's matrix: cells shrink so that max(rows, columns) × cell fits.

@@ -14,4 +14,33 @@ internal sealed record HeatmapPanel(string Title, IReadOnlyList<string> RowLabel
 
     /// <summary>The number of columns (keys).</summary>
     public int Columns => ColumnLabels.Count;
+
+    /// <summary>
+    /// masked: [rows, columns], row-major, or null for none: <c>true</c> where query <c>i</c> may not see key <c>j</c>.
+    /// Masked cells are drawn hatched in grey and their tooltip says "masked", whatever their value (a masked weight is 0,
+    /// but a 0 weight is not necessarily masked).
+    /// </summary>
+    public bool[]? Masked { get; init; }
+
+    /// <summary>Whether cell (<paramref name="i"/>, <paramref name="j"/>) is masked.</summary>
+    public bool IsMasked(int i, int j) => Masked is { } masked && masked[(i * Columns) + j];
+
+    /// <summary>
+    /// The bottom-right aligned causal mask of a <paramref name="rows"/> × <paramref name="columns"/> panel, as the
+    /// library applies it: query <c>i</c> sees key <c>j</c> when <c>j ≤ i + (columns − rows)</c>.
+    /// </summary>
+    public static bool[] CausalMask(int rows, int columns)
+    {
+        var masked = new bool[rows * columns];
+        long offset = (long)columns - rows;
+        for (int i = 0; i < rows; i++)
+        {
+            for (int j = 0; j < columns; j++)
+            {
+                masked[(i * columns) + j] = j > i + offset;
+            }
+        }
+
+        return masked;
+    }
 }

@@ -54,11 +54,21 @@ internal static class HeatmapValidation
             {
                 ThrowValuesLength(p, panel.Rows, panel.Columns, panel.Values.Length);
             }
+
+            if (panel.Masked is { } masked && masked.Length != expected)
+            {
+                ThrowMaskedLength(p, panel.Rows, panel.Columns, masked.Length);
+            }
         }
 
         if (options.MaxColumnsPerRow < 1)
         {
             ThrowOption("options.MaxColumnsPerRow", "at least 1", options.MaxColumnsPerRow);
+        }
+
+        if (options.MaxWidth < SvgHeatmap.MinWidth)
+        {
+            ThrowOption("options.MaxWidth", $"at least {SvgHeatmap.MinWidth} px", options.MaxWidth);
         }
 
         if (options.MaxPanelSize < SvgHeatmap.MinPanelSize)
@@ -90,6 +100,13 @@ internal static class HeatmapValidation
         throw new ArgumentException(
             string.Create(CultureInfo.InvariantCulture,
                 $"panels[{p}].Values.Length: expected {(long)rows * columns} ({rows} row labels × {columns} column labels), actual {actual}."),
+            "panels");
+
+    [DoesNotReturn]
+    private static void ThrowMaskedLength(int p, int rows, int columns, int actual) =>
+        throw new ArgumentException(
+            string.Create(CultureInfo.InvariantCulture,
+                $"panels[{p}].Masked.Length: expected {(long)rows * columns} ({rows} row labels × {columns} column labels), actual {actual}."),
             "panels");
 
     [DoesNotReturn]

@@ -19,6 +19,12 @@ internal readonly record struct Rgb(byte R, byte G, byte B)
         ? new Rgb(0, 0, 0)
         : new Rgb(255, 255, 255);
 
+    /// <summary>
+    /// <see cref="Hex"/>. The record's generated text would print <see cref="ContrastingText"/>, an <see cref="Rgb"/>
+    /// whose text prints its own, without end: a failed assertion on two colours overflowed the stack.
+    /// </summary>
+    public override string ToString() => Hex;
+
     private static double Linear(byte channel)
     {
         double c = channel / 255.0;

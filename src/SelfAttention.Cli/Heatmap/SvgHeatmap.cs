@@ -13,18 +13,24 @@ namespace SelfAttention.Cli.Heatmap;
 /// (up to <see cref="PanelLayout.MaxTooltipCells"/> cells) and, up to 16 × 16, the value inside the cell in black or white,
 /// whichever contrasts more. Panels above <see cref="PanelLayout.MaxVectorCells"/> cells become one embedded palette PNG
 /// (one byte per cell before compression), scaled without smoothing, so a 512 × 512 map stays a few hundred kB at most.
-/// Cells shrink so a panel's matrix fits <see cref="HeatmapOptions.MaxPanelSize"/>, and labels thin out to every k-th
-/// when cells are smaller than a line of text.
+/// Cells shrink so a panel's matrix fits <see cref="HeatmapOptions.MaxPanelSize"/> and the panel fits the page
+/// (<see cref="HeatmapOptions.MaxWidth"/>, less the colour bar), and labels thin out to every k-th when cells are smaller
+/// than a line of text. Panels wrap into as many grid rows as the page width needs. Masked cells
+/// (<see cref="HeatmapPanel.Masked"/>) are hatched grey, with "masked" in their tooltip and no value printed.
 /// </remarks>
 internal static class SvgHeatmap
 {
     /// <summary>With <see cref="HeatmapOptions.ShowValues"/> null, values are printed in panels up to this many rows and columns.</summary>
     public const int AutoValuesMaxSide = 16;
 
+    /// <summary>The smallest accepted <see cref="HeatmapOptions.MaxWidth"/>, px.</summary>
+    public const int MinWidth = 320;
+
     /// <summary>The smallest accepted <see cref="HeatmapOptions.MaxPanelSize"/>, px.</summary>
     public const int MinPanelSize = 64;
 
     private const double Margin = 16;
+    private const double MinGridShrink = 0.7;
     private const double PanelGap = 28;
     private const double LegendGap = 28;
     private const double TitleFontSize = 16;
@@ -40,17 +46,19 @@ internal static class SvgHeatmap
         HeatmapValidation.Validate(panels, options);
 
         ColorScale scale = ColorScale.For(panels);
+        bool hasMasked = panels.Any(p => p.Masked is { } masked && Array.IndexOf(masked, true) >= 0);
 
+        // The grid gets the page width less the margins and the legend (whose width does not depend on its height).
+        double legendWidth = new ColorBar(scale, options.ValueLabel, 140, hasMasked).Width;
+        double available = options.MaxWidth - (2 * Margin) - LegendGap - legendWidth;
         // Grid: panel p sits in row p / perRow, column p % perRow; each grid column is as wide as its widest panel
         // and each grid row as tall as its tallest, so one small panel next to a big one leaves no gap.
-        int perRow = Math.Min(options.MaxColumnsPerRow, panels.Count);
+        (PanelLayout[] layouts, int perRow) = ChooseGrid(panels, options, available);
         int gridRows = (panels.Count + perRow - 1) / perRow;
-        var layouts = new PanelLayout[panels.Count];
         var columnLeft = new double[perRow + 1];
         var rowTop = new double[gridRows + 1];
         for (int p = 0; p < layouts.Length; p++)
         {
-            layouts[p] = PanelLayout.Create(panels[p], options);
             columnLeft[(p % perRow) + 1] = Math.Max(columnLeft[(p % perRow) + 1], layouts[p].Width + PanelGap);
             rowTop[(p / perRow) + 1] = Math.Max(rowTop[(p / perRow) + 1], layouts[p].Height + PanelGap);
         }
@@ -87,7 +95,7 @@ internal static class SvgHeatmap
         double gridBottom = top + rowTop[gridRows] - PanelGap;
 
         // Legend right of the grid, its bar level with the first matrix.
-        var legend = new ColorBar(scale, options.ValueLabel, Math.Clamp(layouts[0].MatrixHeight, 140, 360));
+        var legend = new ColorBar(scale, options.ValueLabel, Math.Clamp(layouts[0].MatrixHeight, 140, 360), hasMasked);
         double legendX = gridRight + LegendGap;
         double barTop = top + Math.Max(layouts[0].MatrixTop, ColorBar.HeadingHeight);
 
@@ -100,7 +108,7 @@ internal static class SvgHeatmap
         svg.Append(inv, $"<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:xlink=\"http://www.w3.org/1999/xlink\" version=\"1.1\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" font-family=\"{FontFamily}\">\n");
         svg.Append(inv, $"<title>{SvgText.Escape(options.Title ?? "attention heatmap")}</title>\n");
         svg.Append("<defs>\n");
-        ColorBar.WriteDefinitions(svg, scale.HasNaN);
+        ColorBar.WriteDefinitions(svg, scale.HasNaN, hasMasked);
         svg.Append("</defs>\n");
         svg.Append("<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n");
         if (options.Title is not null)
@@ -123,6 +131,84 @@ internal static class SvgHeatmap
         legend.Write(svg, legendX, barTop);
         svg.Append("</svg>\n");
         return svg.ToString();
+    }
+
+    // The fewest grid rows whose panels fit the available width, balanced (six panels in rows of three, not four
+    // and two), at most MaxColumnsPerRow to a row. To fit more panels in a row their cells may shrink, but to no
+    // less than half their natural size: past that, another row reads better. One panel to a row always fits
+    // (FitLayout shrinks it as far as it must).
+    private static (PanelLayout[] Layouts, int PerRow) ChooseGrid(IReadOnlyList<HeatmapPanel> panels, HeatmapOptions options, double available)
+    {
+        var natural = new PanelLayout[panels.Count];
+        for (int p = 0; p < natural.Length; p++)
+        {
+            natural[p] = PanelLayout.Create(panels[p], options);
+        }
+
+        for (int perRow = Math.Min(options.MaxColumnsPerRow, panels.Count); perRow > 1; perRow--)
+        {
+            int rows = (panels.Count + perRow - 1) / perRow;
+            if ((panels.Count + rows - 1) / rows != perRow)
+            {
+                continue; // the same number of rows, balanced, comes with a smaller perRow
+            }
+
+            if (GridWidth(natural, perRow) <= available)
+            {
+                return (natural, perRow);
+            }
+
+            double slot = (available - ((perRow - 1) * PanelGap)) / perRow;
+            var fitted = new PanelLayout[panels.Count];
+            bool readable = true;
+            for (int p = 0; p < fitted.Length && readable; p++)
+            {
+                fitted[p] = FitLayout(panels[p], options, slot);
+                readable = fitted[p].CellWidth >= natural[p].CellWidth * MinGridShrink && fitted[p].CellHeight >= natural[p].CellHeight * MinGridShrink;
+            }
+
+            if (readable && GridWidth(fitted, perRow) <= available)
+            {
+                return (fitted, perRow);
+            }
+        }
+
+        var single = new PanelLayout[panels.Count];
+        for (int p = 0; p < single.Length; p++)
+        {
+            single[p] = FitLayout(panels[p], options, available);
+        }
+
+        return (single, 1);
+    }
+
+    // The panel laid out with its cells shrunk, when it must be, until it fits `available` px alone; its labels and
+    // title do not shrink, so a panel of very long labels may stay wider.
+    private static PanelLayout FitLayout(HeatmapPanel panel, HeatmapOptions options, double available)
+    {
+        PanelLayout layout = PanelLayout.Create(panel, options);
+        int budget = options.MaxPanelSize;
+        for (int attempt = 0; attempt < 8 && layout.Width > available && budget > MinPanelSize; attempt++)
+        {
+            // The matrix is at most `budget` px on its longer side: take off what the panel overhangs, and a pixel
+            // per column more, since cells round down to whole pixels.
+            budget = Math.Max(MinPanelSize, Math.Min(budget, (int)Math.Ceiling(layout.MatrixWidth)) - (int)Math.Ceiling(layout.Width - available) - 1);
+            layout = PanelLayout.Create(panel, options with { MaxPanelSize = budget });
+        }
+
+        return layout;
+    }
+
+    // The width of a grid of `perRow` columns, each as wide as its widest panel, with gaps between them.
+    private static double GridWidth(PanelLayout[] layouts, int perRow)
+    {
+        var widths = new double[perRow];
+        for (int p = 0; p < layouts.Length; p++)
+        {
+            widths[p % perRow] = Math.Max(widths[p % perRow], layouts[p].Width);
+        }
+
+        return widths.Sum() + ((perRow - 1) * PanelGap);
     }
 
     private static void WritePanel(StringBuilder svg, PanelLayout layout, ColorScale scale, double x, double y, int index)
@@ -210,11 +296,13 @@ internal static class SvgHeatmap
             for (int j = 0; j < columns; j++)
             {
                 float v = panel.Values[(i * columns) + j];
-                string fill = float.IsNaN(v) ? $"url(#{ColorBar.NaNPatternId})" : scale.Color(v).Hex;
+                bool masked = panel.IsMasked(i, j);
+                string fill = masked ? $"url(#{ColorBar.MaskedPatternId})" : float.IsNaN(v) ? $"url(#{ColorBar.NaNPatternId})" : scale.Color(v).Hex;
                 svg.Append(inv, $"<rect x=\"{SvgText.Px(j * width)}\" y=\"{SvgText.Px(i * height)}\" width=\"{SvgText.Px(width)}\" height=\"{SvgText.Px(height)}\" fill=\"{fill}\"");
                 if (layout.HasTooltips)
                 {
-                    svg.Append(inv, $"><title>query {i} '{SvgText.Escape(panel.RowLabels[i])}' → key {j} '{SvgText.Escape(panel.ColumnLabels[j])}': {SvgText.TooltipValue(v)}</title></rect>\n");
+                    string shown = masked ? "masked" : SvgText.TooltipValue(v);
+                    svg.Append(inv, $"><title>query {i} '{SvgText.Escape(panel.RowLabels[i])}' → key {j} '{SvgText.Escape(panel.ColumnLabels[j])}': {shown}</title></rect>\n");
                 }
                 else
                 {
@@ -237,6 +325,11 @@ internal static class SvgHeatmap
             {
                 for (int j = 0; j < columns; j++)
                 {
+                    if (panel.IsMasked(i, j))
+                    {
+                        continue; // the hatch says it: a "0.00" there would read as a weight
+                    }
+
                     float v = panel.Values[(i * columns) + j];
                     string ink = scale.Color(v).ContrastingText.Hex;
                     double tx = SvgText.Px((j + 0.5) * width), ty = SvgText.Px(((i + 0.5) * height) + (fontSize * 0.35));
@@ -257,7 +350,7 @@ internal static class SvgHeatmap
         var indices = new byte[panel.Values.Length];
         for (int k = 0; k < indices.Length; k++)
         {
-            indices[k] = scale.Level(panel.Values[k]);
+            indices[k] = panel.Masked is { } masked && masked[k] ? ColorScale.MaskedLevel : scale.Level(panel.Values[k]);
         }
 
         byte[] png = IndexedPng.Encode(indices, panel.Columns, panel.Rows, ColorScale.Palette());

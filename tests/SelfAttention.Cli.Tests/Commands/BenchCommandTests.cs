@@ -24,4 +24,22 @@ public class BenchCommandTests
     [InlineData("--threads", "x", "--threads")]
     public void BadOptionsAreUsageErrors(string option, string value, string message) =>
         Tool.AssertUsageError(Tool.Run("bench", option, value), "bench:", message);
+
+    [Fact]
+    public void HelpPutsEveryOptionOnItsOwnLine()
+    {
+        var result = Tool.Run("bench", "--help");
+        Assert.Equal(0, result.ExitCode);
+        string[] lines = result.Output.Split('\n');
+        Assert.Contains(lines, l => l.TrimStart().StartsWith("--no-peak", StringComparison.Ordinal) && !l.Contains("--help", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.TrimStart().StartsWith("-h, --help", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("-1")]
+    [InlineData("1")]
+    [InlineData("1024")]
+    public void ThreadCountsInRangeAreAccepted(string threads) =>
+        Assert.Equal(threads == "-1" ? -1 : int.Parse(threads, System.Globalization.CultureInfo.InvariantCulture),
+                     SelfAttention.Comparison.Quick.QuickOptions.Parse(["--threads", threads]).Threads);
 }

@@ -97,8 +97,60 @@ public class HeatmapCommandTests
     {
         using var folder = new TempFolder();
         var result = Tool.Run("heatmap", "--example", "1", "--out", Path.Combine(folder.Path, "no-such-folder", "h.svg"));
-        Assert.True(result.ExitCode == 1, result.ToString());
-        Assert.Single(result.ErrorLines);
+        Tool.AssertFailure(result, 1, "no-such-folder");
+        Assert.Empty(Directory.GetFileSystemEntries(folder.Path));
+    }
+
+    [Fact]
+    public void FourCausalHeadsOfTenTokensFitThePageWithTheirMaskHatched()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("cat.svg");
+        var result = Tool.Run("heatmap", "--sentence", "The cat sat on the mat because it was warm", "--heads", "4", "--causal", "--out", path);
+        Assert.True(result.ExitCode == 0, result.ToString());
+
+        XDocument document = XDocument.Load(path);
+        Assert.InRange(double.Parse((string)document.Root!.Attribute("width")!, System.Globalization.CultureInfo.InvariantCulture), 1, 1200);
+        for (int p = 0; p < 4; p++)
+        {
+            var cells = Heatmap.HeatmapTestData.CellRects(document, p);
+            Assert.Equal(100, cells.Count);
+            for (int k = 0; k < 100; k++)
+            {
+                bool masked = k % 10 > k / 10;
+                Assert.Equal(masked, (string?)cells[k].Attribute("fill") == "url(#sa-masked)");
+                Assert.Equal(masked, cells[k].Element(Svg + "title")!.Value.EndsWith(": masked", StringComparison.Ordinal));
+            }
+        }
+    }
+
+    [Fact]
+    public void CausalArraysWithMoreKeysThanQueriesAreMaskedBottomRight()
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 4);
+        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 6, 4);
+        string path = folder.File("h.svg");
+        var result = Tool.Run("heatmap", "--query", folder.File("q.npy"), "--key", folder.File("k.npy"), "--heads", "1", "--causal", "--out", path);
+        Assert.True(result.ExitCode == 0, result.ToString());
+
+        var cells = Heatmap.HeatmapTestData.CellRects(XDocument.Load(path), 0);
+        for (int i = 0; i < 3; i++)
+        {
+            for (int j = 0; j < 6; j++)
+            {
+                Assert.Equal(j > i + 3, (string?)cells[(i * 6) + j].Attribute("fill") == "url(#sa-masked)");
+            }
+        }
+    }
+
+    [Fact]
+    public void WithoutCausalNothingIsMasked()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("h.svg");
+        Assert.Equal(0, Tool.Run("heatmap", "--sentence", "a b c", "--out", path).ExitCode);
+        Assert.DoesNotContain("sa-masked", File.ReadAllText(path), StringComparison.Ordinal);
     }
 
     private static string[] Texts(string path) =>

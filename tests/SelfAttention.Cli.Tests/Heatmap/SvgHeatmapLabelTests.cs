@@ -110,8 +110,8 @@ public sealed class SvgHeatmapLabelTests
     [Fact]
     public void Render_ThinsLabelsWhenCellsAreSmallerThanTheText()
     {
-        // 200 × 200 in 1200 px: 6 px cells, so every third label (13 px apart) is drawn.
-        XDocument document = Parse(SvgHeatmap.Render([Panel(200, 200)]));
+        // 200 × 200 in 1200 px (on a page wide enough): 6 px cells, so every third label (13 px apart) is drawn.
+        XDocument document = Parse(SvgHeatmap.Render([Panel(200, 200)], new HeatmapOptions { MaxWidth = 4000 }));
 
         List<string> rows = Texts(ById(document, "sa-panel-0-rows"));
         Assert.Equal(Enumerable.Range(0, 67).Select(k => $"t{3 * k}"), rows);

@@ -29,7 +29,8 @@ public sealed class SvgHeatmapLargeTests
     [Fact]
     public void Render_512x512_IsOneEmbeddedPngInABoundedFile()
     {
-        string svg = SvgHeatmap.Render([Noise(512, 512, 1)]);
+        // On a page wide enough for the whole 1200 px panel budget (the default page shrinks it: see SvgHeatmapPageTests).
+        string svg = SvgHeatmap.Render([Noise(512, 512, 1)], new HeatmapOptions { MaxWidth = 4000 });
 
         Assert.InRange(Encoding.UTF8.GetByteCount(svg), 1, 512 * 1024);
         XDocument document = Parse(svg);
@@ -44,7 +45,7 @@ public sealed class SvgHeatmapLargeTests
         Assert.StartsWith("data:image/png;base64,", href, StringComparison.Ordinal);
         var png = PngTestReader.Read(Convert.FromBase64String(href["data:image/png;base64,".Length..]));
         Assert.Equal((512, 512), (png.Width, png.Height));
-        Assert.Equal(ColorScale.PaletteLevels + 1, png.Palette.Length);
+        Assert.Equal(ColorScale.PaletteLevels + 2, png.Palette.Length);
     }
 
     [Fact]
@@ -59,12 +60,13 @@ public sealed class SvgHeatmapLargeTests
         Assert.Equal((90, 70), (png.Width, png.Height));
         for (int k = 0; k < panel.Values.Length; k++)
         {
-            byte expected = float.IsNaN(panel.Values[k]) ? ColorScale.NaNLevel : (byte)Math.Round((double)panel.Values[k] * 254, MidpointRounding.AwayFromZero);
+            byte expected = float.IsNaN(panel.Values[k]) ? ColorScale.NaNLevel : (byte)Math.Round((double)panel.Values[k] * (ColorScale.PaletteLevels - 1), MidpointRounding.AwayFromZero);
             Assert.Equal(expected, png.Indices[k]);
         }
 
         Assert.Equal(Viridis.At(0), png.Palette[0]);
-        Assert.Equal(Viridis.At(1), png.Palette[254]);
+        Assert.Equal(Viridis.At(1), png.Palette[ColorScale.PaletteLevels - 1]);
+        Assert.Equal(ColorScale.MaskedColor, png.Palette[ColorScale.MaskedLevel]);
         Assert.Equal(ColorScale.NaNColor, png.Palette[255]);
     }
 
@@ -86,7 +88,7 @@ public sealed class SvgHeatmapLargeTests
     [Fact]
     public void Render_MoreKeysThanPixelsShrinksCellsBelowOnePixel()
     {
-        XDocument document = Parse(SvgHeatmap.Render([Noise(2, 3000, 5)]));
+        XDocument document = Parse(SvgHeatmap.Render([Noise(2, 3000, 5)], new HeatmapOptions { MaxWidth = 4000 }));
 
         XElement image = ById(document, "sa-panel-0-image");
         Assert.Equal(1200, Number(image, "width"));

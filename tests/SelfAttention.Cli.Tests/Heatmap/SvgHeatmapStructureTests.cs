@@ -79,10 +79,11 @@ public sealed partial class SvgHeatmapStructureTests
     [Fact]
     public void Render_LaysPanelsOutInAGrid()
     {
-        var panels = Enumerable.Range(0, 6).Select(h => Panel(4, 4, seed: h, title: $"head {h}")).ToList();
+        // Seven small panels, at most four to a row: balanced rows of four and three.
+        var panels = Enumerable.Range(0, 7).Select(h => Panel(4, 4, seed: h, title: $"head {h}")).ToList();
         XDocument document = Parse(SvgHeatmap.Render(panels, new HeatmapOptions { MaxColumnsPerRow = 4 }));
 
-        var origins = Enumerable.Range(0, 6).Select(p => Translation(ById(document, $"sa-panel-{p}"))).ToList();
+        var origins = Enumerable.Range(0, 7).Select(p => Translation(ById(document, $"sa-panel-{p}"))).ToList();
         Assert.True(origins[0].X < origins[1].X && origins[1].X < origins[2].X && origins[2].X < origins[3].X);
         Assert.All(origins.Take(4), o => Assert.Equal(origins[0].Y, o.Y));
         Assert.Equal(origins[0].X, origins[4].X);
@@ -91,10 +92,24 @@ public sealed partial class SvgHeatmapStructureTests
     }
 
     [Fact]
+    public void Render_BalancesTheRows()
+    {
+        // Six panels, at most four to a row: two rows of three, not four and two.
+        var panels = Enumerable.Range(0, 6).Select(h => Panel(4, 4, seed: h, title: $"head {h}")).ToList();
+        XDocument document = Parse(SvgHeatmap.Render(panels, new HeatmapOptions { MaxColumnsPerRow = 4 }));
+
+        var origins = Enumerable.Range(0, 6).Select(p => Translation(ById(document, $"sa-panel-{p}"))).ToList();
+        Assert.All(origins.Take(3), o => Assert.Equal(origins[0].Y, o.Y));
+        Assert.Equal(origins[0].X, origins[3].X);
+        Assert.True(origins[3].Y > origins[0].Y);
+    }
+
+    [Fact]
     public void Render_SizesGridColumnsToTheirOwnPanels()
     {
-        // A small panel after a big one sits right after it, and the legend right after the small one.
-        XDocument document = Parse(SvgHeatmap.Render([Panel(300, 300), Panel(3, 3, title: "head 1")]));
+        // A small panel after a big one sits right after it, and the legend right after the small one (on a page
+        // wide enough for both in one row).
+        XDocument document = Parse(SvgHeatmap.Render([Panel(300, 300), Panel(3, 3, title: "head 1")], new HeatmapOptions { MaxWidth = 3000 }));
 
         double big = Translation(ById(document, "sa-panel-1")).X - Translation(ById(document, "sa-panel-0")).X;
         double small = Translation(ById(document, "sa-legend")).X - Translation(ById(document, "sa-panel-1")).X;
@@ -142,7 +157,7 @@ public sealed partial class SvgHeatmapStructureTests
     public void Render_StretchesTheShortSideOfAnElongatedMatrix()
     {
         // One query over 300 keys: 4 px wide cells, but a row tall enough to see and label.
-        XDocument document = Parse(SvgHeatmap.Render([Panel(1, 300)]));
+        XDocument document = Parse(SvgHeatmap.Render([Panel(1, 300)], new HeatmapOptions { MaxWidth = 4000 }));
 
         XElement cell = CellRects(document, 0)[0];
         Assert.Equal("4", (string?)cell.Attribute("width"));

@@ -33,6 +33,18 @@ internal static class NpyFiles
         stream.Write(data);
     }
 
+    /// <summary>The SHA-256 of every file in <paramref name="folder"/>, by name: what a command must leave as it found it.</summary>
+    public static SortedDictionary<string, string> Snapshot(string folder)
+    {
+        var files = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (string path in Directory.GetFiles(folder))
+        {
+            files[Path.GetFileName(path)] = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)));
+        }
+
+        return files;
+    }
+
     /// <summary>The little-endian bytes of <paramref name="values"/> as float32.</summary>
     public static byte[] Bytes(params float[] values) => values.SelectMany(BitConverter.GetBytes).ToArray();
 }

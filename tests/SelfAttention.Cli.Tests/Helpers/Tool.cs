@@ -51,11 +51,20 @@ internal static class Tool
         return new CliResult(process.ExitCode, output.ReplaceLineEndings("\n"), error.Result.ReplaceLineEndings("\n"));
     }
 
-    /// <summary>Asserts a usage failure: exit code 2, exactly one line on stderr containing every fragment.</summary>
-    public static void AssertUsageError(CliResult result, params string[] fragments)
+    /// <summary>Asserts a usage failure: exit code 2, exactly one bounded line on stderr containing every fragment.</summary>
+    public static void AssertUsageError(CliResult result, params string[] fragments) => AssertFailure(result, 2, fragments);
+
+    /// <summary>
+    /// Asserts a failure with <paramref name="exitCode"/>: exactly one line on stderr (one newline, at its end), at most
+    /// <see cref="global::SelfAttention.Cli.CommandLine.CliText.MaxLine"/> characters, no stack trace, containing every fragment.
+    /// </summary>
+    public static void AssertFailure(CliResult result, int exitCode, params string[] fragments)
     {
-        Assert.True(result.ExitCode == 2, result.ToString());
-        Assert.True(result.ErrorLines.Length == 1, result.ToString());
+        Assert.True(result.ExitCode == exitCode, result.ToString());
+        Assert.True(result.Error.EndsWith('\n') && result.Error.IndexOf('\n') == result.Error.Length - 1, result.ToString());
+        Assert.True(result.Error.Length - 1 <= global::SelfAttention.Cli.CommandLine.CliText.MaxLine, $"{result.Error.Length} characters on stderr");
+        Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("Exception:", result.Error, StringComparison.Ordinal);
         foreach (string fragment in fragments)
         {
             Assert.Contains(fragment, result.Error, StringComparison.OrdinalIgnoreCase);
