@@ -30,7 +30,7 @@ public sealed unsafe class KvCache
     /// <param name="valueDim">Width of a value head; 0 means <paramref name="headDim"/>.</param>
     /// <param name="batch">Independent sequences, all at the same length; at least 1.</param>
     /// <param name="storage">float32 or half precision.</param>
-    /// <exception cref="ArgumentException">A size is out of range or the buffers would not fit in an array.</exception>
+    /// <exception cref="ArgumentException">A size is out of range (naming it), <paramref name="storage"/> is undefined, or the keys or values would exceed <see cref="Array.MaxLength"/> elements.</exception>
     public KvCache(int capacity, int kvHeads, int headDim, int valueDim = 0, int batch = 1, KvCacheStorage storage = KvCacheStorage.Single)
     {
         if (capacity < 1) ThrowHelper.ThrowNotPositive(nameof(capacity), nameof(capacity), capacity);
@@ -162,9 +162,9 @@ public sealed unsafe class KvCache
     /// <param name="query"><c>[Batch, queryLength, heads·HeadDim]</c>.</param>
     /// <param name="output">Receives <c>[Batch, queryLength, heads·ValueDim]</c>; must not overlap the query.</param>
     /// <param name="heads">Query heads; a multiple of <see cref="KvHeads"/>.</param>
-    /// <param name="queryLength">New query rows per batch entry; at least 0.</param>
+    /// <param name="queryLength">New query rows per batch entry; at least 0. With no cached token every row gets 0.</param>
     /// <param name="options">As for <see cref="Attention"/>.</param>
-    /// <exception cref="ArgumentException">A length does not match, heads is not a multiple of KvHeads, or an option is out of range.</exception>
+    /// <exception cref="ArgumentException">A length does not match or overflows, <paramref name="heads"/> is not a positive multiple of <see cref="KvHeads"/>, the output overlaps the query, or an option is out of range; nothing is written.</exception>
     public void Attend(ReadOnlySpan<float> query, Span<float> output, int heads, int queryLength, AttentionOptions options = default)
     {
         if (heads < 1) ThrowHelper.ThrowNotPositive(nameof(heads), nameof(heads), heads);
