@@ -11,7 +11,7 @@ namespace SelfAttention;
 /// plain sum normalisation, a dot product and the weighted sum of value rows. They run the same SIMD kernels as
 /// <see cref="Attention"/>, at the widest vector width the CPU accelerates.
 /// </summary>
-public static class AttentionPrimitives
+public static unsafe class AttentionPrimitives
 {
     /// <summary>
     /// Stable softmax: <c>destination[j] = e^(source[j] − max) / Σ_k e^(source[k] − max)</c>. The maximum is subtracted
@@ -84,18 +84,22 @@ public static class AttentionPrimitives
             ThrowHelper.ThrowSizeMismatch(nameof(values), "values length must equal weights.Length · destination.Length", expected, values.Length);
         }
 
-        ReadOnlySpan<byte> written = MemoryMarshal.AsBytes((ReadOnlySpan<float>)destination);
-        AttentionValidation.CheckNoOverlap(written, MemoryMarshal.AsBytes(weights), nameof(destination), nameof(weights));
-        AttentionValidation.CheckNoOverlap(written, MemoryMarshal.AsBytes(values), nameof(destination), nameof(values));
+        LayerValidation.CheckNoOverlap(destination, weights, nameof(destination), nameof(weights));
+        LayerValidation.CheckNoOverlap(destination, values, nameof(destination), nameof(values));
 
-        ref float w = ref MemoryMarshal.GetReference(weights);
-        ref float v = ref MemoryMarshal.GetReference(values);
-        ref float o = ref MemoryMarshal.GetReference(destination);
+        // Pinned, as Attention pins its buffers: the row kernel walks a managed reference from value row to value row,
+        // and the caller's spans may be unpinned array memory that the GC could otherwise move under it.
         int count = weights.Length, valueDim = destination.Length;
-        if (Vector512.IsHardwareAccelerated) RowKernels.WeightedSum<Vector512<float>, Vector512Ops>(ref w, count, ref v, valueDim, valueDim, ref o);
-        else if (Vector256.IsHardwareAccelerated) RowKernels.WeightedSum<Vector256<float>, Vector256Ops>(ref w, count, ref v, valueDim, valueDim, ref o);
-        else if (Vector128.IsHardwareAccelerated) RowKernels.WeightedSum<Vector128<float>, Vector128Ops>(ref w, count, ref v, valueDim, valueDim, ref o);
-        else RowKernels.WeightedSum<float, ScalarOps>(ref w, count, ref v, valueDim, valueDim, ref o);
+        fixed (float* pw = weights, pv = values, po = destination)
+        {
+            ref float w = ref Unsafe.AsRef<float>(pw);
+            ref float v = ref Unsafe.AsRef<float>(pv);
+            ref float o = ref Unsafe.AsRef<float>(po);
+            if (Vector512.IsHardwareAccelerated) RowKernels.WeightedSum<Vector512<float>, Vector512Ops>(ref w, count, ref v, valueDim, valueDim, ref o);
+            else if (Vector256.IsHardwareAccelerated) RowKernels.WeightedSum<Vector256<float>, Vector256Ops>(ref w, count, ref v, valueDim, valueDim, ref o);
+            else if (Vector128.IsHardwareAccelerated) RowKernels.WeightedSum<Vector128<float>, Vector128Ops>(ref w, count, ref v, valueDim, valueDim, ref o);
+            else RowKernels.WeightedSum<float, ScalarOps>(ref w, count, ref v, valueDim, valueDim, ref o);
+        }
     }
 
     private static void ValidateElementwise(ReadOnlySpan<float> source, Span<float> destination, [CallerArgumentExpression(nameof(destination))] string destinationName = "destination")

@@ -1,3 +1,6 @@
+using System.Globalization;
+using SelfAttention.Internal;
+
 namespace SelfAttention;
 
 /// <summary>
@@ -36,20 +39,32 @@ public sealed class DeterministicRandom
     /// <summary>A float uniformly distributed in [0, 1): the top 24 bits of <see cref="NextUInt64"/> times 2⁻²⁴.</summary>
     public float NextSingle() => (NextUInt64() >> 40) * (1f / (1 << 24));
 
-    /// <summary>A float uniformly distributed in [<paramref name="min"/>, <paramref name="max"/>).</summary>
-    /// <param name="min">The inclusive lower bound.</param>
-    /// <param name="max">The exclusive upper bound; greater than <paramref name="min"/>.</param>
-    public float NextSingle(float min, float max) => min + (max - min) * NextSingle();
+    /// <summary>
+    /// A float uniformly distributed in [<paramref name="min"/>, <paramref name="max"/>): <c>min + (max − min)·u</c> in
+    /// float with <c>u</c> from <see cref="NextSingle()"/>; where that rounds up to <paramref name="max"/> itself, the
+    /// largest float below <paramref name="max"/> is returned instead, so the bound stays exclusive.
+    /// </summary>
+    /// <param name="min">The inclusive lower bound; finite.</param>
+    /// <param name="max">The exclusive upper bound; finite, greater than <paramref name="min"/>, and <c>max − min</c> finite in float.</param>
+    /// <returns>A value in [<paramref name="min"/>, <paramref name="max"/>).</returns>
+    /// <exception cref="ArgumentOutOfRangeException">A bound is not finite, <paramref name="max"/> is not above <paramref name="min"/>, or the width of the range overflows float; the generator has not advanced.</exception>
+    public float NextSingle(float min, float max)
+    {
+        ValidateRange(min, max);
+        return Draw(min, max);
+    }
 
     /// <summary>Fills <paramref name="destination"/> with floats uniform in [<paramref name="min"/>, <paramref name="max"/>), in order.</summary>
     /// <param name="destination">The span to fill.</param>
-    /// <param name="min">The inclusive lower bound.</param>
-    /// <param name="max">The exclusive upper bound.</param>
+    /// <param name="min">The inclusive lower bound; finite.</param>
+    /// <param name="max">The exclusive upper bound; as for <see cref="NextSingle(float, float)"/>.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The bounds are invalid as for <see cref="NextSingle(float, float)"/>; nothing is written.</exception>
     public void Fill(Span<float> destination, float min, float max)
     {
+        ValidateRange(min, max);
         for (int i = 0; i < destination.Length; i++)
         {
-            destination[i] = NextSingle(min, max);
+            destination[i] = Draw(min, max);
         }
     }
 
@@ -64,15 +79,39 @@ public sealed class DeterministicRandom
     /// <exception cref="ArgumentException">The fans are not positive or the span is not <c>fanIn · fanOut</c> long.</exception>
     public void FillXavierUniform(Span<float> weights, int fanIn, int fanOut)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(fanIn, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(fanOut, 1);
+        if (fanIn < 1) ThrowHelper.ThrowNotPositive(nameof(fanIn), nameof(fanIn), fanIn);
+        if (fanOut < 1) ThrowHelper.ThrowNotPositive(nameof(fanOut), nameof(fanOut), fanOut);
         if (weights.Length != (long)fanIn * fanOut)
         {
-            throw new ArgumentException($"weights length: expected {(long)fanIn * fanOut} (fanIn · fanOut), actual {weights.Length}.", nameof(weights));
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"weights length: expected {(long)fanIn * fanOut} (fanIn · fanOut), actual {weights.Length}."), nameof(weights));
         }
 
-        float bound = MathF.Sqrt(6f / (fanIn + fanOut));
+        // fanIn + fanOut in long: it may pass int.MaxValue (1 × int.MaxValue weights); exact in float up to 2²⁴, as before.
+        float bound = MathF.Sqrt(6f / (float)((long)fanIn + fanOut));
         Fill(weights, -bound, bound);
+    }
+
+    // min + (max − min)·u rounds up to max when u is close to 1 and the step below max is finer than the rounding.
+    private float Draw(float min, float max)
+    {
+        float value = min + (max - min) * NextSingle();
+        return value < max ? value : float.BitDecrement(max);
+    }
+
+    private static void ValidateRange(float min, float max)
+    {
+        if (!float.IsFinite(min))
+        {
+            throw new ArgumentOutOfRangeException(nameof(min), min,
+                string.Create(CultureInfo.InvariantCulture, $"min: expected a finite value, actual {min}."));
+        }
+
+        if (!float.IsFinite(max) || !(max > min) || !float.IsFinite(max - min))
+        {
+            throw new ArgumentOutOfRangeException(nameof(max), max,
+                string.Create(CultureInfo.InvariantCulture, $"max: expected a finite value above min ({min}) with max − min finite, actual {max}."));
+        }
     }
 
     private static ulong SplitMix64(ref ulong state)

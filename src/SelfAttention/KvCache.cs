@@ -1,6 +1,6 @@
 using System.Buffers;
+using System.Globalization;
 using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
 using SelfAttention.Internal;
 using SelfAttention.Kernels;
 
@@ -30,27 +30,35 @@ public sealed unsafe class KvCache
     /// <param name="valueDim">Width of a value head; 0 means <paramref name="headDim"/>.</param>
     /// <param name="batch">Independent sequences, all at the same length; at least 1.</param>
     /// <param name="storage">float32 or half precision.</param>
-    /// <exception cref="ArgumentException">A size is out of range or the buffers would not fit in an array.</exception>
+    /// <exception cref="ArgumentException">A size is out of range (naming it), <paramref name="storage"/> is undefined, or the keys or values would exceed <see cref="Array.MaxLength"/> elements.</exception>
     public KvCache(int capacity, int kvHeads, int headDim, int valueDim = 0, int batch = 1, KvCacheStorage storage = KvCacheStorage.Single)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(kvHeads, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(headDim, 1);
-        ArgumentOutOfRangeException.ThrowIfNegative(valueDim);
-        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        if (capacity < 1) ThrowHelper.ThrowNotPositive(nameof(capacity), nameof(capacity), capacity);
+        if (kvHeads < 1) ThrowHelper.ThrowNotPositive(nameof(kvHeads), nameof(kvHeads), kvHeads);
+        if (headDim < 1) ThrowHelper.ThrowNotPositive(nameof(headDim), nameof(headDim), headDim);
+        if (valueDim < 0) ThrowHelper.ThrowNegative(nameof(valueDim), nameof(valueDim), valueDim);
+        if (batch < 1) ThrowHelper.ThrowNotPositive(nameof(batch), nameof(batch), batch);
         if (storage is not (KvCacheStorage.Single or KvCacheStorage.Half))
         {
-            throw new ArgumentOutOfRangeException(nameof(storage), storage, $"storage: expected Single or Half, actual {(int)storage}.");
+            throw new ArgumentOutOfRangeException(nameof(storage), storage,
+                string.Create(CultureInfo.InvariantCulture, $"storage: expected Single (0) or Half (1), actual {(int)storage}."));
         }
+
+        int dv = valueDim == 0 ? headDim : valueDim;
+
+        // Keys and values are one array each. Blame the width the caller chose when it alone is too wide, else capacity.
+        int limit = LayerValidation.MaxArrayLength;
+        LayerValidation.Product(nameof(headDim), "kvHeads·headDim (a key row)", limit, kvHeads, headDim);
+        LayerValidation.Product(valueDim != 0 ? nameof(valueDim) : nameof(headDim), "kvHeads·valueDim (a value row)", limit, kvHeads, dv);
+        int keyElements = (int)LayerValidation.Product(nameof(capacity), "keys (batch·capacity·kvHeads·headDim)", limit, batch, capacity, kvHeads, headDim);
+        int valueElements = (int)LayerValidation.Product(nameof(capacity), "values (batch·capacity·kvHeads·valueDim)", limit, batch, capacity, kvHeads, dv);
 
         Capacity = capacity;
         KvHeads = kvHeads;
         HeadDim = headDim;
-        ValueDim = valueDim == 0 ? headDim : valueDim;
+        ValueDim = dv;
         Batch = batch;
         Storage = storage;
-        int keyElements = (int)AttentionValidation.CheckedProduct(nameof(capacity), "batch·capacity·kvHeads·headDim", batch, capacity, kvHeads, headDim);
-        int valueElements = (int)AttentionValidation.CheckedProduct(nameof(capacity), "batch·capacity·kvHeads·valueDim", batch, capacity, kvHeads, ValueDim);
         if (storage == KvCacheStorage.Single)
         {
             _keys = new float[keyElements];
@@ -94,7 +102,8 @@ public sealed unsafe class KvCache
     {
         if ((uint)length > (uint)Length)
         {
-            throw new ArgumentOutOfRangeException(nameof(length), length, $"length: expected 0 to {Length} (the cached length), actual {length}.");
+            throw new ArgumentOutOfRangeException(nameof(length), length,
+                string.Create(CultureInfo.InvariantCulture, $"length: expected 0 to {Length} (the cached length), actual {length}."));
         }
 
         Length = length;
@@ -107,16 +116,22 @@ public sealed unsafe class KvCache
     /// <exception cref="ArgumentException">The lengths do not match, or the tokens do not fit in the remaining capacity; nothing is appended.</exception>
     public void Append(ReadOnlySpan<float> keys, ReadOnlySpan<float> values, int tokenCount)
     {
-        if (tokenCount < 0) ThrowHelper.ThrowNegative(nameof(tokenCount), "tokenCount", tokenCount);
+        if (tokenCount < 0) ThrowHelper.ThrowNegative(nameof(tokenCount), nameof(tokenCount), tokenCount);
         if (tokenCount > Capacity - Length)
         {
-            throw new ArgumentException($"tokenCount: expected at most {Capacity - Length} (capacity {Capacity} − length {Length}), actual {tokenCount}.", nameof(tokenCount));
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"tokenCount: expected at most {Capacity - Length} (capacity {Capacity} − length {Length}), actual {tokenCount}."), nameof(tokenCount));
         }
 
+        // tokenCount ≤ Capacity, so both products are at most the cache's own (validated) array lengths.
         int keyWidth = KvHeads * HeadDim, valueWidth = KvHeads * ValueDim;
         long expectedKeys = (long)Batch * tokenCount * keyWidth, expectedValues = (long)Batch * tokenCount * valueWidth;
         if (keys.Length != expectedKeys) ThrowHelper.ThrowSizeMismatch(nameof(keys), "keys length (Batch·tokenCount·KvHeads·HeadDim)", expectedKeys, keys.Length);
         if (values.Length != expectedValues) ThrowHelper.ThrowSizeMismatch(nameof(values), "values length (Batch·tokenCount·KvHeads·ValueDim)", expectedValues, values.Length);
+        if (tokenCount == 0)
+        {
+            return;
+        }
 
         for (int b = 0; b < Batch; b++)
         {
@@ -147,21 +162,40 @@ public sealed unsafe class KvCache
     /// <param name="query"><c>[Batch, queryLength, heads·HeadDim]</c>.</param>
     /// <param name="output">Receives <c>[Batch, queryLength, heads·ValueDim]</c>; must not overlap the query.</param>
     /// <param name="heads">Query heads; a multiple of <see cref="KvHeads"/>.</param>
-    /// <param name="queryLength">New query rows per batch entry; at least 0.</param>
+    /// <param name="queryLength">New query rows per batch entry; at least 0. With no cached token every row gets 0.</param>
     /// <param name="options">As for <see cref="Attention"/>.</param>
-    /// <exception cref="ArgumentException">A length does not match, heads is not a multiple of KvHeads, or an option is out of range.</exception>
+    /// <exception cref="ArgumentException">A length does not match or overflows, <paramref name="heads"/> is not a positive multiple of <see cref="KvHeads"/>, the output overlaps the query, or an option is out of range; nothing is written.</exception>
     public void Attend(ReadOnlySpan<float> query, Span<float> output, int heads, int queryLength, AttentionOptions options = default)
     {
-        var shape = new AttentionShape(Batch, queryLength, Length, heads, HeadDim) { KvHeads = KvHeads, ValueDim = ValueDim };
-        if (queryLength < 0) ThrowHelper.ThrowNegative(nameof(queryLength), "queryLength", queryLength);
-        if (heads < 1) ThrowHelper.ThrowNotPositive(nameof(heads), "heads", heads);
-        if (heads % KvHeads != 0) ThrowHelper.ThrowHeadsNotMultiple(heads, KvHeads);
+        if (heads < 1) ThrowHelper.ThrowNotPositive(nameof(heads), nameof(heads), heads);
+        if (heads % KvHeads != 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"heads must be a multiple of the cache's KvHeads: expected a multiple of {KvHeads}, actual {heads}."), nameof(heads));
+        }
+
+        if (queryLength < 0) ThrowHelper.ThrowNegative(nameof(queryLength), nameof(queryLength), queryLength);
         float scale = AttentionValidation.ValidateOptions(options, HeadDim);
-        long queryElements = AttentionValidation.CheckedProduct(nameof(query), "query (Batch·queryLength·heads·HeadDim)", Batch, queryLength, heads, HeadDim);
-        long outputElements = AttentionValidation.CheckedProduct(nameof(output), "output (Batch·queryLength·heads·ValueDim)", Batch, queryLength, heads, ValueDim);
+
+        // Row widths first: they must fit even when queryLength = 0 makes the buffers empty.
+        LayerValidation.Product(nameof(heads), "heads·HeadDim (a query row)", int.MaxValue, heads, HeadDim);
+        LayerValidation.Product(nameof(heads), "heads·ValueDim (an output row)", int.MaxValue, heads, ValueDim);
+        long queryElements = LayerValidation.Product(nameof(queryLength), "query (Batch·queryLength·heads·HeadDim)", int.MaxValue, Batch, queryLength, heads, HeadDim);
+        long outputElements = LayerValidation.Product(nameof(queryLength), "output (Batch·queryLength·heads·ValueDim)", int.MaxValue, Batch, queryLength, heads, ValueDim);
         if (query.Length != queryElements) ThrowHelper.ThrowSizeMismatch(nameof(query), "query length (Batch·queryLength·heads·HeadDim)", queryElements, query.Length);
         if (output.Length != outputElements) ThrowHelper.ThrowSizeMismatch(nameof(output), "output length (Batch·queryLength·heads·ValueDim)", outputElements, output.Length);
-        AttentionValidation.CheckNoOverlap(MemoryMarshal.AsBytes((ReadOnlySpan<float>)output), MemoryMarshal.AsBytes(query), nameof(output), nameof(query));
+        LayerValidation.CheckNoOverlap(output, query, nameof(output), nameof(query));
+
+        if (queryLength == 0)
+        {
+            return; // nothing to write; in particular no widening of a Half cache
+        }
+
+        if (Length == 0)
+        {
+            output.Clear(); // no cached key: every query row sees none and gets 0
+            return;
+        }
 
         int keyWidth = KvHeads * HeadDim, valueWidth = KvHeads * ValueDim;
         bool inPlace = Storage == KvCacheStorage.Single || DecodeAttention.ServesInPlace(queryLength, options);

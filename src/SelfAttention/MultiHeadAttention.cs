@@ -1,4 +1,7 @@
 using System.Buffers;
+using System.Diagnostics;
+using System.Globalization;
+using System.Numerics.Tensors;
 using CommunityToolkit.HighPerformance;
 using SelfAttention.Internal;
 using SelfAttention.Kernels;
@@ -34,44 +37,57 @@ public sealed class MultiHeadAttention
     /// <param name="headDim">Width of a query/key head; 0 means <c>modelDim / heads</c> (which must then divide exactly).</param>
     /// <param name="valueDim">Width of a value head; 0 means <paramref name="headDim"/>.</param>
     /// <param name="useBias">Whether the four projections add a bias.</param>
-    /// <exception cref="ArgumentException">A size is out of range or does not divide as required.</exception>
+    /// <exception cref="ArgumentException">A size is out of range (naming it), <paramref name="kvHeads"/> does not divide <paramref name="heads"/>, <paramref name="modelDim"/> does not divide by <paramref name="heads"/> with <paramref name="headDim"/> = 0, or a weight matrix would exceed <see cref="Array.MaxLength"/> elements.</exception>
     public MultiHeadAttention(int modelDim, int heads, int kvHeads = 0, int headDim = 0, int valueDim = 0, bool useBias = true)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(modelDim, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(heads, 1);
-        ArgumentOutOfRangeException.ThrowIfNegative(kvHeads);
-        ArgumentOutOfRangeException.ThrowIfNegative(headDim);
-        ArgumentOutOfRangeException.ThrowIfNegative(valueDim);
-        kvHeads = kvHeads == 0 ? heads : kvHeads;
-        if (heads % kvHeads != 0)
+        if (modelDim < 1) ThrowHelper.ThrowNotPositive(nameof(modelDim), nameof(modelDim), modelDim);
+        if (heads < 1) ThrowHelper.ThrowNotPositive(nameof(heads), nameof(heads), heads);
+        if (kvHeads < 0) ThrowHelper.ThrowNegative(nameof(kvHeads), nameof(kvHeads), kvHeads);
+        if (headDim < 0) ThrowHelper.ThrowNegative(nameof(headDim), nameof(headDim), headDim);
+        if (valueDim < 0) ThrowHelper.ThrowNegative(nameof(valueDim), nameof(valueDim), valueDim);
+        int kv = kvHeads == 0 ? heads : kvHeads;
+        if (heads % kv != 0)
         {
-            ThrowHelper.ThrowHeadsNotMultiple(heads, kvHeads);
+            throw new ArgumentException(
+                string.Create(CultureInfo.InvariantCulture, $"kvHeads must divide heads ({heads}): expected a divisor of {heads} (or 0 for heads), actual {kvHeads}."), nameof(kvHeads));
         }
 
-        if (headDim == 0)
+        int d = headDim;
+        if (d == 0)
         {
             if (modelDim % heads != 0)
             {
-                throw new ArgumentException($"headDim: with headDim = 0, modelDim must be a multiple of heads: expected a multiple of {heads}, actual {modelDim}.", nameof(headDim));
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"headDim: with headDim = 0, modelDim must be a multiple of heads: expected a multiple of {heads}, actual {modelDim}."), nameof(headDim));
             }
 
-            headDim = modelDim / heads;
+            d = modelDim / heads;
         }
 
-        valueDim = valueDim == 0 ? headDim : valueDim;
+        int dv = valueDim == 0 ? d : valueDim;
+
+        // Each weight matrix is one array; the widths (bias lengths) are factors of them, so they fit as well. Blame the
+        // dimension the caller chose: an explicit head or value width, otherwise the model width it was derived from.
+        string headName = headDim != 0 ? nameof(headDim) : nameof(modelDim), valueName = valueDim != 0 ? nameof(valueDim) : headName;
+        int limit = LayerValidation.MaxArrayLength;
+        long queryWeights = LayerValidation.Product(headName, "QueryWeights (modelDim·heads·headDim)", limit, modelDim, heads, d);
+        long keyWeights = LayerValidation.Product(headName, "KeyWeights (modelDim·kvHeads·headDim)", limit, modelDim, kv, d);
+        long valueWeights = LayerValidation.Product(valueName, "ValueWeights (modelDim·kvHeads·valueDim)", limit, modelDim, kv, dv);
+        long outputWeights = LayerValidation.Product(valueName, "OutputWeights (heads·valueDim·modelDim)", limit, heads, dv, modelDim);
+
         ModelDim = modelDim;
         Heads = heads;
-        KvHeads = kvHeads;
-        HeadDim = headDim;
-        ValueDim = valueDim;
+        KvHeads = kv;
+        HeadDim = d;
+        ValueDim = dv;
         HasBias = useBias;
-        _queryWeights = new float[AttentionValidation.CheckedProduct("heads", "ModelDim·Heads·HeadDim", modelDim, heads, headDim)];
-        _keyWeights = new float[AttentionValidation.CheckedProduct("kvHeads", "ModelDim·KvHeads·HeadDim", modelDim, kvHeads, headDim)];
-        _valueWeights = new float[AttentionValidation.CheckedProduct("valueDim", "ModelDim·KvHeads·ValueDim", modelDim, kvHeads, valueDim)];
-        _outputWeights = new float[AttentionValidation.CheckedProduct("valueDim", "Heads·ValueDim·ModelDim", heads, valueDim, modelDim)];
-        _queryBias = useBias ? new float[heads * headDim] : [];
-        _keyBias = useBias ? new float[kvHeads * headDim] : [];
-        _valueBias = useBias ? new float[kvHeads * valueDim] : [];
+        _queryWeights = new float[queryWeights];
+        _keyWeights = new float[keyWeights];
+        _valueWeights = new float[valueWeights];
+        _outputWeights = new float[outputWeights];
+        _queryBias = useBias ? new float[heads * d] : [];
+        _keyBias = useBias ? new float[kv * d] : [];
+        _valueBias = useBias ? new float[kv * dv] : [];
         _outputBias = useBias ? new float[modelDim] : [];
     }
 
@@ -149,7 +165,7 @@ public sealed class MultiHeadAttention
     /// <param name="options">Scale, causal mask, normalisation, threads and kernel, as for <see cref="Attention"/>.</param>
     /// <exception cref="ArgumentException">A length does not match, a size is negative or overflows, or the output overlaps the input.</exception>
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, AttentionOptions options = default) =>
-        Forward(input, input, output, batch, sequenceLength, sequenceLength, options);
+        Forward(LayerValidation.ForwardNames.Self, input, input, output, default, AttentionWeightsMode.PerHead, hasWeights: false, batch, sequenceLength, sequenceLength, options);
 
     /// <summary>
     /// Incremental self-attention against a <see cref="KvCache"/>: projects the new tokens, appends their keys and values
@@ -160,31 +176,42 @@ public sealed class MultiHeadAttention
     /// <param name="input">The new tokens, <c>[batch, sequenceLength, ModelDim]</c>.</param>
     /// <param name="output">Receives <c>[batch, sequenceLength, ModelDim]</c>.</param>
     /// <param name="batch">Sequences; must equal the cache's <see cref="KvCache.Batch"/>.</param>
-    /// <param name="sequenceLength">New tokens per sequence.</param>
+    /// <param name="sequenceLength">New tokens per sequence; 0 does nothing.</param>
     /// <param name="cache">This layer's cache: KvHeads, HeadDim and ValueDim as the layer's, with room for the new tokens.</param>
     /// <param name="options">As for <see cref="Attention"/>; use <c>IsCausal = true</c> for generation.</param>
-    /// <exception cref="ArgumentException">A length does not match, the cache does not fit the layer or is full, or an option is out of range; neither the output nor the cache has changed.</exception>
+    /// <exception cref="ArgumentNullException"><paramref name="cache"/> is null.</exception>
+    /// <exception cref="ArgumentException">A length does not match, <paramref name="batch"/> is not the cache's, the cache does not fit the layer or is full, or an option is out of range; neither the output nor the cache has changed.</exception>
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, KvCache cache, AttentionOptions options = default)
     {
         ArgumentNullException.ThrowIfNull(cache);
         var shape = new AttentionShape(batch, sequenceLength, sequenceLength, Heads, HeadDim) { KvHeads = KvHeads, ValueDim = ValueDim };
-        long rows = LayerValidation.Validate(this, input, input, output, default, AttentionWeightsMode.PerHead, hasWeights: false, shape, options, out _);
-        if (cache.Batch != batch || cache.KvHeads != KvHeads || cache.HeadDim != HeadDim || cache.ValueDim != ValueDim)
+        var sizes = LayerValidation.Validate(this, LayerValidation.ForwardNames.Self, input, input, output, default, AttentionWeightsMode.PerHead, hasWeights: false, shape, options);
+        if (cache.KvHeads != KvHeads || cache.HeadDim != HeadDim || cache.ValueDim != ValueDim)
         {
-            throw new ArgumentException(
-                $"cache: expected batch {batch}, KvHeads {KvHeads}, HeadDim {HeadDim}, ValueDim {ValueDim}; actual batch {cache.Batch}, KvHeads {cache.KvHeads}, HeadDim {cache.HeadDim}, ValueDim {cache.ValueDim}.", nameof(cache));
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"cache: expected KvHeads {KvHeads}, HeadDim {HeadDim}, ValueDim {ValueDim} (the layer's); actual KvHeads {cache.KvHeads}, HeadDim {cache.HeadDim}, ValueDim {cache.ValueDim}."), nameof(cache));
+        }
+
+        if (batch != cache.Batch)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"batch: expected {cache.Batch} (the cache's batch), actual {batch}."), nameof(batch));
         }
 
         if (sequenceLength > cache.Capacity - cache.Length)
         {
-            throw new ArgumentException($"cache: expected room for {sequenceLength} tokens, actual {cache.Capacity - cache.Length} left of {cache.Capacity}.", nameof(cache));
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"cache: expected room for {sequenceLength} tokens (sequenceLength), actual {cache.Capacity - cache.Length} left of {cache.Capacity}."), nameof(cache));
         }
 
-        int m = (int)rows;
-        using var work = Project(input, input, m, m);
+        if (sizes.QueryRows == 0)
+        {
+            return; // no new tokens: nothing to append, nothing to write
+        }
+
+        using var work = Project(input, input, sizes);
         cache.Append(work.Keys, work.Values, sequenceLength);
         cache.Attend(work.Queries, work.Context, Heads, sequenceLength, options);
-        ProjectOutput(work.Context, output, m);
+        ProjectOutput(work.Context, output, sizes.QueryRows);
     }
 
     /// <summary>Cross-attention: queries from <paramref name="query"/>, keys and values from <paramref name="keyValue"/>.</summary>
@@ -193,12 +220,12 @@ public sealed class MultiHeadAttention
     /// <param name="output">Receives <c>[batch, queryLength, ModelDim]</c>; must not overlap the inputs.</param>
     /// <param name="batch">Sequences; at least 0.</param>
     /// <param name="queryLength">Query tokens per sequence.</param>
-    /// <param name="keyLength">Key/value tokens per sequence.</param>
+    /// <param name="keyLength">Key/value tokens per sequence; 0 is valid: every query sees no key, so its attention output is 0 and its output row is the output bias b_o (0 without biases).</param>
     /// <param name="options">As for <see cref="Attention"/>; a causal mask is aligned bottom-right.</param>
     /// <exception cref="ArgumentException">A length does not match, a size is negative or overflows, or the output overlaps an input.</exception>
     public void Forward(ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue, Span<float> output,
                         int batch, int queryLength, int keyLength, AttentionOptions options = default) =>
-        Forward(query, keyValue, output, default, AttentionWeightsMode.PerHead, hasWeights: false, batch, queryLength, keyLength, options);
+        Forward(LayerValidation.ForwardNames.Cross, query, keyValue, output, default, AttentionWeightsMode.PerHead, hasWeights: false, batch, queryLength, keyLength, options);
 
     /// <summary>Cross- (or, with the same span twice, self-) attention that also writes the attention weights.</summary>
     /// <param name="query"><c>[batch, queryLength, ModelDim]</c>.</param>
@@ -208,22 +235,36 @@ public sealed class MultiHeadAttention
     /// <param name="mode">Per head or averaged over heads.</param>
     /// <param name="batch">Sequences.</param>
     /// <param name="queryLength">Query tokens per sequence.</param>
-    /// <param name="keyLength">Key/value tokens per sequence.</param>
+    /// <param name="keyLength">Key/value tokens per sequence; 0 is valid (see the overload without weights).</param>
     /// <param name="options">As for <see cref="Attention"/>.</param>
     /// <exception cref="ArgumentException">A length does not match, a size is negative or overflows, an output overlaps an input, or the mode is undefined.</exception>
     public void Forward(ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue, Span<float> output, Span<float> attentionWeights,
                         AttentionWeightsMode mode, int batch, int queryLength, int keyLength, AttentionOptions options = default) =>
-        Forward(query, keyValue, output, attentionWeights, mode, hasWeights: true, batch, queryLength, keyLength, options);
+        Forward(LayerValidation.ForwardNames.Cross, query, keyValue, output, attentionWeights, mode, hasWeights: true, batch, queryLength, keyLength, options);
 
-    private void Forward(ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue, Span<float> output, Span<float> weights,
+    private void Forward(LayerValidation.ForwardNames names, ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue, Span<float> output, Span<float> weights,
                          AttentionWeightsMode mode, bool hasWeights, int batch, int queryLength, int keyLength, AttentionOptions options)
     {
         var shape = new AttentionShape(batch, queryLength, keyLength, Heads, HeadDim) { KvHeads = KvHeads, ValueDim = ValueDim };
-        long queryRows = LayerValidation.Validate(this, query, keyValue, output, weights, mode, hasWeights, shape, options, out long keyRows);
+        var sizes = LayerValidation.Validate(this, names, query, keyValue, output, weights, mode, hasWeights, shape, options);
+        if (sizes.QueryRows == 0)
+        {
+            return; // no query rows: the output and the weights are empty
+        }
+
+        if (keyLength == 0)
+        {
+            // Every query row sees no key: its attention output is the zero vector, and W_o maps that to 0, so each output
+            // row is b_o. The weights ([.., queryLength, 0]) are empty. No projection, no attention, no rental.
+            WriteOutputBias(output, sizes.QueryRows);
+            return;
+        }
+
+        // The averaging buffer holds one head's [queryLength, keyLength] weights: at most the caller's own weights buffer.
         float[]? average = hasWeights && mode == AttentionWeightsMode.AverageOverHeads ? ArrayPool<float>.Shared.Rent(queryLength * keyLength) : null;
         try
         {
-            using var work = Project(query, keyValue, (int)queryRows, (int)keyRows);
+            using var work = Project(query, keyValue, sizes);
             if (!hasWeights)
             {
                 Attention.ComputeMultiHead(work.Queries, work.Keys, work.Values, work.Context, shape, options);
@@ -233,7 +274,7 @@ public sealed class MultiHeadAttention
                 ComputeWithWeights(work.Queries, work.Keys, work.Values, work.Context, weights, average, mode, shape, options);
             }
 
-            ProjectOutput(work.Context, output, (int)queryRows);
+            ProjectOutput(work.Context, output, sizes.QueryRows);
         }
         finally
         {
@@ -244,14 +285,30 @@ public sealed class MultiHeadAttention
         }
     }
 
+    /// <summary>output <c>[rows, ModelDim]</c>: every row b_o, or zeros without biases (the projection of a zero context).</summary>
+    private void WriteOutputBias(Span<float> output, int rows)
+    {
+        if (!HasBias)
+        {
+            output.Clear();
+            return;
+        }
+
+        for (int r = 0; r < rows; r++)
+        {
+            _outputBias.CopyTo(output.Slice(r * ModelDim, ModelDim));
+        }
+    }
+
     /// <summary>
     /// Rents the intermediate buffers and computes the input projections: Q = query·W_q + b_q <c>[queryRows, Heads·HeadDim]</c>,
     /// K and V from <paramref name="keyValue"/> <c>[keyRows, KvHeads·HeadDim / ValueDim]</c>; the context buffer
     /// <c>[queryRows, Heads·ValueDim]</c> is left for the attention. Disposing returns the buffers to the pool.
     /// </summary>
-    private Workspace Project(ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue, int queryRows, int keyRows)
+    private Workspace Project(ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue, in LayerValidation.ForwardSizes sizes)
     {
-        var work = new Workspace(queryRows * Heads * HeadDim, keyRows * KvHeads * HeadDim, keyRows * KvHeads * ValueDim, queryRows * Heads * ValueDim);
+        int queryRows = sizes.QueryRows, keyRows = sizes.KeyRows;
+        var work = new Workspace(sizes.ProjectedQueries, sizes.ProjectedKeys, sizes.ProjectedValues, sizes.Context);
         MatrixMultiply.Multiply(query, ModelDim, _queryWeights, Heads * HeadDim, _queryBias, work.Queries, Heads * HeadDim, queryRows, Heads * HeadDim, ModelDim);
         MatrixMultiply.Multiply(keyValue, ModelDim, _keyWeights, KvHeads * HeadDim, _keyBias, work.Keys, KvHeads * HeadDim, keyRows, KvHeads * HeadDim, ModelDim);
         MatrixMultiply.Multiply(keyValue, ModelDim, _valueWeights, KvHeads * ValueDim, _valueBias, work.Values, KvHeads * ValueDim, keyRows, KvHeads * ValueDim, ModelDim);
@@ -295,10 +352,13 @@ public sealed class MultiHeadAttention
     }
 
     // One head at a time through the weights overload; weights: per head [B, H, nq, nk] or averaged [B, nq, nk].
+    // Called with nq ≥ 1 and nk ≥ 1 only (the empty cases return earlier), so every view below is non-empty, and every
+    // offset is below a validated buffer length (at most int.MaxValue).
     private void ComputeWithWeights(Span<float> q, Span<float> k, Span<float> v, Span<float> context, Span<float> weights,
                                     float[]? average, AttentionWeightsMode mode, in AttentionShape shape, in AttentionOptions options)
     {
         int nq = shape.QueryLength, nk = shape.KeyLength, group = Heads / KvHeads, block = nq * nk;
+        Debug.Assert(nq > 0 && nk > 0);
         for (int b = 0; b < shape.Batch; b++)
         {
             Span<float> averaged = mode == AttentionWeightsMode.AverageOverHeads ? weights.Slice(b * block, block) : default;
@@ -307,38 +367,12 @@ public sealed class MultiHeadAttention
             {
                 var views = HeadViews.Create(q, k, v, context, shape, b, h, h / group);
                 Span<float> headWeights = mode == AttentionWeightsMode.PerHead ? weights.Slice((b * Heads + h) * block, block) : average.AsSpan(0, block);
-                if (nq == 0)
-                {
-                    continue;
-                }
-
-                Attention.Compute(views.Query, nk == 0 ? EmptyRows(HeadDim) : views.Key, nk == 0 ? EmptyRows(ValueDim) : views.Value,
-                                  views.Output, headWeights.AsSpan2D(nq, nk), options);
+                Attention.Compute(views.Query, views.Key, views.Value, views.Output, headWeights.AsSpan2D(nq, nk), options);
                 if (mode == AttentionWeightsMode.AverageOverHeads)
                 {
-                    System.Numerics.Tensors.TensorPrimitives.MultiplyAdd(headWeights, 1f / Heads, averaged, averaged);
+                    TensorPrimitives.MultiplyAdd(headWeights, 1f / Heads, averaged, averaged);
                 }
             }
-        }
-    }
-
-    // A [0, width] view: Span2D cannot describe one over an empty buffer, so it points at a static row of that width.
-    private static ReadOnlySpan2D<float> EmptyRows(int width) => new(EmptyRowBuffer.Get(width), 0, 0, width, 0);
-
-    private static class EmptyRowBuffer
-    {
-        private static float[] s_row = [];
-
-        public static float[] Get(int width)
-        {
-            float[] row = s_row;
-            if (row.Length < width)
-            {
-                row = new float[width];
-                s_row = row;
-            }
-
-            return row;
         }
     }
 }

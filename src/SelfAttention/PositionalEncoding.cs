@@ -58,7 +58,7 @@ public static class PositionalEncoding
         if (startPosition < 0) ThrowHelper.ThrowNegative(nameof(startPosition), "startPosition", startPosition);
         if (!float.IsFinite(baseValue) || baseValue <= 1f) ThrowBadBase(baseValue);
 
-        long expected = AttentionValidation.CheckedProduct(bufferName, "sequenceLength·modelDim", sequenceLength, modelDim);
+        long expected = LayerValidation.Product(bufferName, "sequenceLength·modelDim", int.MaxValue, sequenceLength, modelDim);
         if (length != expected)
         {
             ThrowHelper.ThrowSizeMismatch(bufferName, $"{bufferName} length (sequenceLength·modelDim)", expected, length);
@@ -68,8 +68,14 @@ public static class PositionalEncoding
     // table: [sequenceLength, modelDim]. Column 2i holds sin(pos·ω_i), column 2i + 1 cos(pos·ω_i), ω_i = base^(−2i/modelDim).
     private static void Compute(Span<float> table, int sequenceLength, int modelDim, int startPosition, float baseValue, bool accumulate)
     {
-        Debug.Assert(table.Length == sequenceLength * modelDim);
-        int pairs = (modelDim + 1) / 2;
+        Debug.Assert(table.Length == (long)sequenceLength * modelDim);
+        if (table.IsEmpty)
+        {
+            return; // no row or no column: no frequency needs computing
+        }
+
+        int pairs = modelDim / 2 + (modelDim & 1); // ⌈modelDim / 2⌉ without the overflow of modelDim + 1
+
         Span<double> inverseFrequency = stackalloc double[PairBlock];
         for (int pairStart = 0; pairStart < pairs; pairStart += PairBlock)
         {

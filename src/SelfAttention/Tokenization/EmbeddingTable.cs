@@ -18,12 +18,12 @@ public sealed class EmbeddingTable
     /// <summary>Creates a table of zeros.</summary>
     /// <param name="vocabularySize">Rows, one per token id; at least 1.</param>
     /// <param name="dim">Columns, the embedding width; at least 1.</param>
-    /// <exception cref="ArgumentException">A size is less than 1, or <c>vocabularySize · dim</c> overflows an int.</exception>
+    /// <exception cref="ArgumentException">A size is less than 1, or <c>vocabularySize · dim</c> exceeds <see cref="Array.MaxLength"/>.</exception>
     public EmbeddingTable(int vocabularySize, int dim)
     {
         if (vocabularySize < 1) ThrowHelper.ThrowNotPositive(nameof(vocabularySize), "vocabularySize", vocabularySize);
         if (dim < 1) ThrowHelper.ThrowNotPositive(nameof(dim), "dim", dim);
-        long length = AttentionValidation.CheckedProduct(nameof(vocabularySize), "vocabularySize·dim", vocabularySize, dim);
+        long length = LayerValidation.Product(nameof(vocabularySize), "the table (vocabularySize·dim)", LayerValidation.MaxArrayLength, vocabularySize, dim);
         _weights = new float[length];
         VocabularySize = vocabularySize;
         Dim = dim;
@@ -62,18 +62,19 @@ public sealed class EmbeddingTable
     /// Every id is checked before anything is written. Allocation-free.
     /// </summary>
     /// <param name="ids">Token ids, each in <c>[0, VocabularySize)</c>.</param>
-    /// <param name="destination">Receives the embeddings, row-major <c>[ids.Length, Dim]</c>; exactly <c>ids.Length · Dim</c> floats, not overlapping <see cref="Weights"/>.</param>
-    /// <exception cref="ArgumentException">An id is out of range (<see cref="ArgumentOutOfRangeException"/> naming <paramref name="ids"/>), <paramref name="destination"/> is not exactly <c>ids.Length · Dim</c> long, or it overlaps the table. Nothing is written.</exception>
+    /// <param name="destination">Receives the embeddings, row-major <c>[ids.Length, Dim]</c>; exactly <c>ids.Length · Dim</c> floats, overlapping neither <paramref name="ids"/> nor <see cref="Weights"/>.</param>
+    /// <exception cref="ArgumentException">An id is out of range (<see cref="ArgumentOutOfRangeException"/> naming <paramref name="ids"/>), <paramref name="destination"/> is not exactly <c>ids.Length · Dim</c> long, or it overlaps the ids or the table. Nothing is written.</exception>
     public void Lookup(ReadOnlySpan<int> ids, Span<float> destination)
     {
-        long expected = AttentionValidation.CheckedProduct(nameof(destination), "ids.Length·Dim", ids.Length, Dim);
+        long expected = (long)ids.Length * Dim;
         if (destination.Length != expected)
         {
             ThrowHelper.ThrowSizeMismatch(nameof(destination), "destination length (ids.Length·Dim)", expected, destination.Length);
         }
 
-        AttentionValidation.CheckNoOverlap(
-            MemoryMarshal.AsBytes((ReadOnlySpan<float>)destination), MemoryMarshal.AsBytes((ReadOnlySpan<float>)_weights), nameof(destination), nameof(Weights));
+        // Writing a row into memory that holds ids yet to be read would change them after they were checked.
+        LayerValidation.CheckNoOverlap(destination, MemoryMarshal.Cast<int, float>(ids), nameof(destination), nameof(ids));
+        LayerValidation.CheckNoOverlap(destination, _weights, nameof(destination), nameof(Weights));
 
         for (int t = 0; t < ids.Length; t++)
         {

@@ -102,8 +102,9 @@ public class MultiHeadAttentionTests
         var layer = MultiHeadAttention.CreateRandom(16, 2, seed: 1);
         float[] input = new float[3 * 16], output = new float[3 * 16];
         Array.Fill(output, 12345f);
+        // The self-attention overload's buffer is the caller's "input", not the cross overload's "query".
         var e = Assert.ThrowsAny<ArgumentException>(() => layer.Forward(input.AsSpan(1), output, 1, 3));
-        Assert.Equal("query", e.ParamName);
+        Assert.Equal("input", e.ParamName);
         Assert.Contains("expected 48", e.Message);
         Assert.Contains("actual 47", e.Message);
         e = Assert.ThrowsAny<ArgumentException>(() => layer.Forward(input, output.AsSpan(0, 40), 1, 3));

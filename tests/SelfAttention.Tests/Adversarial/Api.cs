@@ -1,0 +1,64 @@
+namespace SelfAttention.Tests.Adversarial;
+
+/// <summary>
+/// The public members of the library as <see cref="PublicSurfaceTests"/> spells them (namespace, type, member, parameter
+/// types), one constant per member, so that every bad-call table names exactly what it attacks.
+/// </summary>
+internal static class Api
+{
+    private const string SingleHead = "ReadOnlySpan2D<Single>, ReadOnlySpan2D<Single>, ReadOnlySpan2D<Single>, Span2D<Single>";
+    private const string MultiHead = "ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, AttentionShape, AttentionOptions";
+
+    public const string AttentionCompute = "SelfAttention.Attention.Compute(" + SingleHead + ", AttentionOptions)";
+    public const string AttentionComputeWeights = "SelfAttention.Attention.Compute(" + SingleHead + ", Span2D<Single>, AttentionOptions)";
+    public const string AttentionComputeMultiHead = "SelfAttention.Attention.ComputeMultiHead(" + MultiHead + ")";
+    public const string NaiveCompute = "SelfAttention.Reference.NaiveAttention.Compute(" + SingleHead + ", AttentionOptions)";
+    public const string NaiveComputeWeights = "SelfAttention.Reference.NaiveAttention.Compute(" + SingleHead + ", Span2D<Single>, AttentionOptions)";
+    public const string NaiveComputeMultiHead = "SelfAttention.Reference.NaiveAttention.ComputeMultiHead(" + MultiHead + ")";
+
+    public const string Softmax = "SelfAttention.AttentionPrimitives.Softmax(ReadOnlySpan<Single>, Span<Single>)";
+    public const string SumNormalize = "SelfAttention.AttentionPrimitives.SumNormalize(ReadOnlySpan<Single>, Span<Single>)";
+    public const string Dot = "SelfAttention.AttentionPrimitives.Dot(ReadOnlySpan<Single>, ReadOnlySpan<Single>)";
+    public const string WeightedSum = "SelfAttention.AttentionPrimitives.WeightedSum(ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>)";
+
+    public const string AttentionShapeCtor = "SelfAttention.AttentionShape(Int32, Int32, Int32, Int32, Int32)";
+
+    public const string RandomCtor = "SelfAttention.DeterministicRandom(UInt64)";
+    public const string RandomNextUInt64 = "SelfAttention.DeterministicRandom.NextUInt64()";
+    public const string RandomNextSingle = "SelfAttention.DeterministicRandom.NextSingle()";
+    public const string RandomNextSingleRange = "SelfAttention.DeterministicRandom.NextSingle(Single, Single)";
+    public const string RandomFill = "SelfAttention.DeterministicRandom.Fill(Span<Single>, Single, Single)";
+    public const string RandomXavier = "SelfAttention.DeterministicRandom.FillXavierUniform(Span<Single>, Int32, Int32)";
+
+    public const string KvCacheCtor = "SelfAttention.KvCache(Int32, Int32, Int32, Int32, Int32, KvCacheStorage)";
+    public const string KvCacheClear = "SelfAttention.KvCache.Clear()";
+    public const string KvCacheTruncate = "SelfAttention.KvCache.Truncate(Int32)";
+    public const string KvCacheAppend = "SelfAttention.KvCache.Append(ReadOnlySpan<Single>, ReadOnlySpan<Single>, Int32)";
+    public const string KvCacheAttend = "SelfAttention.KvCache.Attend(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, AttentionOptions)";
+
+    public const string LayerCtor = "SelfAttention.MultiHeadAttention(Int32, Int32, Int32, Int32, Int32, Boolean)";
+    public const string LayerCreateRandom = "SelfAttention.MultiHeadAttention.CreateRandom(Int32, Int32, UInt64, Int32, Int32, Int32, Boolean)";
+    public const string LayerSelf = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, AttentionOptions)";
+    public const string LayerCached = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, KvCache, AttentionOptions)";
+    public const string LayerCross = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Int32, Int32, Int32, AttentionOptions)";
+    public const string LayerWeights = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Span<Single>, AttentionWeightsMode, Int32, Int32, Int32, AttentionOptions)";
+    public const string NaiveLayer = "SelfAttention.Reference.NaiveMultiHeadAttention.Forward(MultiHeadAttention, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Int32, Int32, Int32, AttentionOptions)";
+    public const string NaiveLayerWeights = "SelfAttention.Reference.NaiveMultiHeadAttention.Forward(MultiHeadAttention, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Span<Single>, AttentionWeightsMode, Int32, Int32, Int32, AttentionOptions)";
+
+    public const string WriteSinusoidal = "SelfAttention.PositionalEncoding.WriteSinusoidal(Span<Single>, Int32, Int32, Int32, Single)";
+    public const string AddSinusoidal = "SelfAttention.PositionalEncoding.AddSinusoidal(Span<Single>, Int32, Int32, Int32, Single)";
+    public const string RotaryApply = "SelfAttention.RotaryEmbedding.Apply(Span<Single>, Int32, Int32, Int32, Int32, RotaryLayout, Single)";
+
+    public const string EmbeddingCtor = "SelfAttention.Tokenization.EmbeddingTable(Int32, Int32)";
+    public const string EmbeddingCreateRandom = "SelfAttention.Tokenization.EmbeddingTable.CreateRandom(Int32, Int32, UInt64)";
+    public const string EmbeddingLookup = "SelfAttention.Tokenization.EmbeddingTable.Lookup(ReadOnlySpan<Int32>, Span<Single>)";
+    public const string VocabularyCtor = "SelfAttention.Tokenization.Vocabulary(IEnumerable<String>, String)";
+    public const string VocabularyBuild = "SelfAttention.Tokenization.Vocabulary.Build(IEnumerable<String>, WordTokenizer, Int32)";
+    public const string VocabularyGetId = "SelfAttention.Tokenization.Vocabulary.GetId(String)";
+    public const string VocabularyTryGetId = "SelfAttention.Tokenization.Vocabulary.TryGetId(String, Int32&)";
+    public const string VocabularyGetToken = "SelfAttention.Tokenization.Vocabulary.GetToken(Int32)";
+    public const string TokenizerCtor = "SelfAttention.Tokenization.WordTokenizer(Boolean)";
+    public const string TokenizerSplit = "SelfAttention.Tokenization.WordTokenizer.Split(String)";
+    public const string TokenizerEncodeSpan = "SelfAttention.Tokenization.WordTokenizer.Encode(String, Vocabulary, Span<Int32>)";
+    public const string TokenizerEncode = "SelfAttention.Tokenization.WordTokenizer.Encode(String, Vocabulary)";
+}

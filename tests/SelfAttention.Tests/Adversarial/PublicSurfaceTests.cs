@@ -1,0 +1,112 @@
+using System.Reflection;
+using System.Runtime.CompilerServices;
+using Xunit;
+
+namespace SelfAttention.Tests.Adversarial;
+
+/// <summary>
+/// Keeps the adversarial suite complete: every public method and constructor of the library (found by reflection) must
+/// be attacked by at least one bad-call table, or be listed here as taking no argument that can be wrong, with the test
+/// that pins its behaviour on edge values. A new public member without an entry fails the build's tests, and so does an
+/// entry for a member that no longer exists. The .npy reader and writer (namespace SelfAttention.IO) are fuzzed by
+/// their own suite and left out here.
+/// </summary>
+public class PublicSurfaceTests
+{
+    /// <summary>Members with no invalid argument, each with the test that exercises its edge values.</summary>
+    private static readonly Dictionary<string, string> s_noBadInput = new()
+    {
+        [Api.AttentionShapeCtor] = "plain data; every field is validated where the shape is used (MultiHeadAdversarialTests)",
+        [Api.RandomCtor] = "every seed is valid: RandomAdversarialTests.EverySeed_IsValid",
+        [Api.RandomNextUInt64] = "no arguments: RandomAdversarialTests.EverySeed_IsValid",
+        [Api.RandomNextSingle] = "no arguments: RandomAdversarialTests.NextSingle_StaysInTheUnitInterval",
+        [Api.KvCacheClear] = "no arguments: KvCacheAdversarialTests.Clear_KeepsCapacityAndForgetsTokens",
+        [Api.TokenizerCtor] = "either flag is valid: TokenizationAdversarialTests.Tokenizer_EitherCase",
+    };
+
+    /// <summary>Every bad-call table of the suite.</summary>
+    private static IEnumerable<BadCallTable> Tables() =>
+    [
+        SingleHeadAdversarialTests.Table,
+        MultiHeadAdversarialTests.Table,
+        LayerAdversarialTests.Table,
+        KvCacheAdversarialTests.Table,
+        PositionalAdversarialTests.Table,
+        PrimitivesAdversarialTests.Table,
+        TokenizationAdversarialTests.Table,
+        RandomAdversarialTests.Table,
+    ];
+
+    [Fact]
+    public void EveryPublicMember_IsAttackedOrListed()
+    {
+        var covered = new HashSet<string>(Tables().SelectMany(t => t.Targets()), StringComparer.Ordinal);
+        covered.UnionWith(s_noBadInput.Keys);
+        string[] missing = PublicMembers().Where(m => !covered.Contains(m)).ToArray();
+        Assert.True(missing.Length == 0,
+            "public members with no adversarial cases (add a bad-call table entry, or list it in s_noBadInput with its edge test):\n" + string.Join("\n", missing));
+    }
+
+    [Fact]
+    public void EveryTableEntry_NamesAPublicMember()
+    {
+        var members = new HashSet<string>(PublicMembers(), StringComparer.Ordinal);
+        string[] stale = Tables().SelectMany(t => t.Targets()).Concat(s_noBadInput.Keys).Distinct().Where(t => !members.Contains(t)).ToArray();
+        Assert.True(stale.Length == 0, "entries for members that are not public (renamed or removed?):\n" + string.Join("\n", stale));
+    }
+
+    [Fact]
+    public void TheInventory_SeesTheWholeLibrary()
+    {
+        // A guard on the reflection itself: it must find the members the suite was written against.
+        string[] members = PublicMembers().ToArray();
+        Assert.Contains(Api.AttentionCompute, members);
+        Assert.Contains(Api.LayerWeights, members);
+        Assert.Contains(Api.VocabularyTryGetId, members);
+        Assert.Contains(Api.KvCacheCtor, members);
+        Assert.DoesNotContain(members, m => m.StartsWith("SelfAttention.IO.", StringComparison.Ordinal));
+    }
+
+    /// <summary>
+    /// Public methods and constructors of public types, spelled as in <see cref="Api"/>: property accessors, operators
+    /// and compiler-generated record members are data, not entry points; enums have none.
+    /// </summary>
+    internal static IEnumerable<string> PublicMembers()
+    {
+        const BindingFlags flags = BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
+        foreach (Type type in typeof(Attention).Assembly.GetExportedTypes())
+        {
+            if (type.IsEnum || type.Namespace == "SelfAttention.IO" || typeof(Delegate).IsAssignableFrom(type))
+            {
+                continue;
+            }
+
+            foreach (MethodBase member in type.GetMethods(flags).Cast<MethodBase>().Concat(type.GetConstructors(flags)))
+            {
+                if ((member.IsSpecialName && member is not ConstructorInfo) || member.IsDefined(typeof(CompilerGeneratedAttribute)))
+                {
+                    continue;
+                }
+
+                string parameters = string.Join(", ", member.GetParameters().Select(p => TypeName(p.ParameterType)));
+                yield return member is ConstructorInfo ? $"{type.FullName}({parameters})" : $"{type.FullName}.{member.Name}({parameters})";
+            }
+        }
+    }
+
+    private static string TypeName(Type type)
+    {
+        if (type.IsByRef)
+        {
+            return TypeName(type.GetElementType()!) + "&";
+        }
+
+        if (!type.IsGenericType)
+        {
+            return type.Name;
+        }
+
+        string name = type.Name[..type.Name.IndexOf('`', StringComparison.Ordinal)];
+        return $"{name}<{string.Join(", ", type.GetGenericArguments().Select(TypeName))}>";
+    }
+}
