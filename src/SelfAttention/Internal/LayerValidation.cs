@@ -177,13 +177,8 @@ internal static class LayerValidation
     }
 
     /// <summary>Throws when the memory of <paramref name="written"/> overlaps <paramref name="other"/>; empty spans overlap nothing.</summary>
-    public static void CheckNoOverlap(ReadOnlySpan<float> written, ReadOnlySpan<float> other, string paramName, string otherName)
-    {
-        if (written.Overlaps(other))
-        {
-            ThrowHelper.ThrowOverlap(paramName, otherName);
-        }
-    }
+    public static void CheckNoOverlap(ReadOnlySpan<float> written, ReadOnlySpan<float> other, string paramName, string otherName) =>
+        AttentionValidation.CheckNoOverlap(written, other, paramName, otherName);
 
     [DoesNotReturn]
     private static void ThrowTooLarge(string paramName, string what, long limit, Int128 product) =>

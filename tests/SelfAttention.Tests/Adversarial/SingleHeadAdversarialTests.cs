@@ -147,16 +147,16 @@ public class SingleHeadAdversarialTests
         Assert.All(buffers.SelectMany(b => b), x => Assert.Equal(BadCall.Sentinel, x));
     }
 
-    [Fact(Skip = "owner: validation — Attention.Compute with zero query rows: a zero-height query view reports width 0 and ValidateSingleHead rejects it as 'query width (head dim) must be at least 1'")]
+    [Fact]
     public void NoQueryRows_AttentionCompute_WritesNothing() => AssertNoQueryRowsWriteNothing(Api.AttentionCompute);
 
-    [Fact(Skip = "owner: validation — Attention.Compute (weights) with zero query rows: zero-height query view (width 0) rejected as 'query'")]
+    [Fact]
     public void NoQueryRows_AttentionComputeWeights_WritesNothing() => AssertNoQueryRowsWriteNothing(Api.AttentionComputeWeights);
 
-    [Fact(Skip = "owner: validation — NaiveAttention.Compute with zero query rows: shared ValidateSingleHead rejects the zero-height query view (width 0)")]
+    [Fact]
     public void NoQueryRows_NaiveCompute_WritesNothing() => AssertNoQueryRowsWriteNothing(Api.NaiveCompute);
 
-    [Fact(Skip = "owner: validation — NaiveAttention.Compute (weights) with zero query rows: shared ValidateSingleHead rejects the zero-height query view (width 0)")]
+    [Fact]
     public void NoQueryRows_NaiveComputeWeights_WritesNothing() => AssertNoQueryRowsWriteNothing(Api.NaiveComputeWeights);
 
     [Theory]
@@ -195,15 +195,15 @@ public class SingleHeadAdversarialTests
         Assert.All(buffers[4], x => Assert.Equal(BadCall.Sentinel, x));
     }
 
-    [Fact(Skip = "owner: validation — Attention.Compute with zero keys: ValidateSingleHead rejects a zero-height key view (width 0) as 'key width must equal query width'")]
+    [Fact]
     public void ZeroKeys_AttentionCompute_GivesZeros() => AssertZeroKeysGiveZeros(Api.AttentionCompute);
 
-    [Fact(Skip = "owner: validation — Attention.Compute (weights) with zero keys: ValidateSingleHead rejects a zero-height key view (width 0)")]
+    [Fact]
     public void ZeroKeys_AttentionComputeWeights_GivesZeros() => AssertZeroKeysGiveZeros(Api.AttentionComputeWeights);
 
-    [Fact(Skip = "owner: validation — NaiveAttention.Compute with zero keys: shared ValidateSingleHead rejects a zero-height key view (width 0)")]
+    [Fact]
     public void ZeroKeys_NaiveCompute_GivesZeros() => AssertZeroKeysGiveZeros(Api.NaiveCompute);
 
-    [Fact(Skip = "owner: validation — NaiveAttention.Compute (weights) with zero keys: shared ValidateSingleHead rejects a zero-height key view (width 0)")]
+    [Fact]
     public void ZeroKeys_NaiveComputeWeights_GivesZeros() => AssertZeroKeysGiveZeros(Api.NaiveComputeWeights);
 }
