@@ -8,6 +8,7 @@ namespace SelfAttention.Kernels;
 /// </summary>
 internal static unsafe class KernelDispatch
 {
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Run(in AttentionProblem problem, AttentionKernel kernel, int maxDegreeOfParallelism)
     {
         int degree = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism);
@@ -72,6 +73,7 @@ internal static unsafe class KernelDispatch
         };
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Run<TV, TOps>(in AttentionProblem problem, AttentionKernel kernel, int degree)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -96,6 +98,7 @@ internal static unsafe class KernelDispatch
     private static int ItemCount(in AttentionProblem problem, int rowsPerItem) =>
         problem.Batch * problem.Heads * ((problem.QueryLength + rowsPerItem - 1) / rowsPerItem);
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void DecodeItem<TV, TOps>(in AttentionProblem problem, int item)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -106,6 +109,7 @@ internal static unsafe class KernelDispatch
         DecodeAttention.RunChunk<TV, TOps>(problem, batch, first, Math.Min(perItem, kvHeads - first), scratch);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void TiledItem<TV, TOps>(in AttentionProblem problem, int item)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -115,6 +119,7 @@ internal static unsafe class KernelDispatch
         TiledAttention.RunBlock<TV, TOps>(problem, batch, head, block * itemRows, scratch);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void RowItem<TV, TOps>(in AttentionProblem problem, int item)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {

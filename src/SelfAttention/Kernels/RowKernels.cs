@@ -43,6 +43,7 @@ internal static class RowKernels
     /// <c>scores[j] = (q · k_j) · scale</c> for <c>j &lt; keyCount</c>, four keys at a time so that each loaded query
     /// vector feeds four FMAs. q: [headDim]; k: [keyCount, headDim] with row stride <paramref name="keyStride"/>; scores: [keyCount].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scores<TV, TOps>(ref float q, ref float k, nint keyStride, int keyCount, int headDim, float scale, ref float scores)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -130,6 +131,7 @@ internal static class RowKernels
     }
 
     /// <summary>The largest of <c>s[0..length)</c>, −∞ when empty, NaN when any element is NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Max<TV, TOps>(ref float s, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -158,6 +160,7 @@ internal static class RowKernels
     /// The fused middle of a stable softmax: <c>destination[j] = e^(source[j] − max)</c>, returning <c>Σ_j destination[j]</c>.
     /// source, destination: [length]; they may be the same memory (each element is read before it is written).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpSubtractSum<TV, TOps>(ref float source, ref float destination, int length, float max)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -194,6 +197,7 @@ internal static class RowKernels
     }
 
     /// <summary><c>s[j] *= factor</c> for <c>j &lt; length</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scale<TV, TOps>(ref float s, int length, float factor)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -211,6 +215,7 @@ internal static class RowKernels
     }
 
     /// <summary><c>accumulator[c] += a · x[c]</c> for <c>c &lt; length</c> (an axpy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyAddRow<TV, TOps>(ref float x, float a, ref float accumulator, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -231,6 +236,7 @@ internal static class RowKernels
     /// <c>accumulator[c] += Σ_{t &lt; 4} a[t] · x_t[c]</c> over four rows of x, <paramref name="stride"/> floats apart, with one
     /// load and store of the accumulator per vector instead of four.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyAddFourRows<TV, TOps>(ref float x, nint stride, float a0, float a1, float a2, float a3, ref float accumulator, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -305,6 +311,7 @@ internal static class RowKernels
     }
 
     /// <summary><c>Σ_j s[j]</c> for <c>j &lt; length</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Sum<TV, TOps>(ref float s, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -329,6 +336,7 @@ internal static class RowKernels
     /// max, then the fused exp-subtract-sum, then one multiply by <c>1/sum</c>. A row whose maximum is −∞ (every
     /// entry masked) becomes zeros rather than NaN.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Softmax<TV, TOps>(ref float source, ref float destination, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -344,6 +352,7 @@ internal static class RowKernels
     }
 
     /// <summary>"Divide by the sum": <c>destination[j] = source[j] / Σ source</c>, zeros when the sum is 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SumNormalize<TV, TOps>(ref float source, ref float destination, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -362,6 +371,7 @@ internal static class RowKernels
     /// <paramref name="valueStride"/>; output: [valueDim]. Column blocks of four vectors stay in registers across all j,
     /// so each output element is stored once.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WeightedSum<TV, TOps>(ref float weights, int count, ref float v, nint valueStride, int valueDim, ref float output)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {

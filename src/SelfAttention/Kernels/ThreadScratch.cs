@@ -16,6 +16,7 @@ internal static unsafe class ThreadScratch
     private static float[]? t_buffer;
 
     /// <summary>A span of exactly <paramref name="length"/> floats (contents undefined) whose first element is 64-byte aligned.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Span<float> Get(int length)
     {
         float[]? buffer = t_buffer;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 
 namespace SelfAttention.Kernels;
@@ -45,6 +46,7 @@ internal static unsafe class WorkerPool
     /// If an item throws, the first exception is rethrown here after every helper has stopped; some items may then
     /// not have run.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Run(in AttentionProblem problem, int itemCount, int degree, delegate*<in AttentionProblem, int, void> body)
     {
         int helpers = Math.Min(Math.Min(degree, itemCount), Environment.ProcessorCount) - 1;
@@ -66,6 +68,7 @@ internal static unsafe class WorkerPool
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunInline(in AttentionProblem problem, int itemCount, delegate*<in AttentionProblem, int, void> body)
     {
         for (int item = 0; item < itemCount; item++)
@@ -75,6 +78,7 @@ internal static unsafe class WorkerPool
     }
 
     // Called by the owner of s_busy only.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunShared(in AttentionProblem problem, int itemCount, int helpers, delegate*<in AttentionProblem, int, void> body)
     {
         s_problem = problem;
@@ -106,6 +110,7 @@ internal static unsafe class WorkerPool
     /// from any thread, is kept in <see cref="s_failure"/>, and the item counter is pushed past the end so that no
     /// thread claims another item.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Work()
     {
         try
