@@ -98,6 +98,12 @@ public static class ColdStart
     /// <summary>The child: <c>coldstart-child &lt;shape&gt; &lt;0|1&gt;</c>; prints one line, <c>RESULT warm first calls2to10 steady</c> in µs.</summary>
     public static int RunChild(string[] args, TextWriter output)
     {
+        if (args.Length != 2 || !s_shapes.Any(s => s.Name == args[0]) || args[1] is not ("0" or "1"))
+        {
+            Console.Error.WriteLine($"{ChildCommand}: expected <{string.Join("|", s_shapes.Select(s => s.Name))}> <0|1> (started by coldstart)");
+            return 2;
+        }
+
         var shape = s_shapes.First(s => s.Name == args[0]).Shape;
         bool warmup = args[1] == "1";
         var rng = new Random(1);
