@@ -45,6 +45,12 @@ switch (command)
     case "exp":
         return ExpComparison.Run(Console.Out);
 
+    case "coldstart":
+        return ColdStart.Run(rest, Console.Out);
+
+    case "coldstart-child":
+        return ColdStart.RunChild(rest, Console.Out);
+
     case "list":
         Console.WriteLine($"implementations: {string.Join(", ", BenchmarkRegistry.Implementations.Names)}");
         Console.WriteLine($"shapes: {string.Join("; ", BenchmarkShape.All.Select(s => $"{s.Name} ({string.Join("/", s.Aliases)}) {s.Dimensions}"))}");
@@ -59,6 +65,7 @@ switch (command)
         Console.WriteLine("gemm              the projection GEMM against OpenBLAS cblas_sgemm");
         Console.WriteLine("layer             a MultiHeadAttention forward pass at BERT-base");
         Console.WriteLine("cache             a decode step against a 4096-token KvCache, float and Half");
+        Console.WriteLine(ColdStart.Usage);
         Console.WriteLine("list              implementations and shapes");
         return command is "help" or "--help" or "-h" ? 0 : 2;
 }

@@ -54,6 +54,7 @@ internal static unsafe class DecodeAttention
     }
 
     /// <summary>Computes every query row of the query heads that read kv heads <c>[firstKvHead, firstKvHead + kvHeadCount)</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunChunk<TV, TOps>(in AttentionProblem p, int batch, int firstKvHead, int kvHeadCount, Span<float> scratchSpan)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -252,6 +253,7 @@ internal static unsafe class DecodeAttention
     }
 
     // destination[r][0..run) = (float)source[r·sourceStride + 0..run) for r < rows.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Widen(Half* source, nint sourceStride, int rows, int run, float* destination)
     {
         for (int r = 0; r < rows; r++)

@@ -242,6 +242,7 @@ internal readonly struct Vector256Ops : IFloatVector<Vector256<float>>
     /// The 4 × 4 transpose within each 128-bit half (interleave rows, then pairs of rows), then the halves swapped across
     /// the two groups of four rows; element by element without AVX.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose(ref float source, nuint sourceStride, ref float destination, nuint destinationStride)
     {
         if (!Avx.IsSupported)
@@ -314,6 +315,7 @@ internal readonly struct Vector512Ops : IFloatVector<Vector512<float>>
     /// The 4 × 4 transpose within each 128-bit quarter (interleave rows, then pairs of rows), then a 4 × 4 transpose of
     /// the quarters across the four groups of four rows (two rounds of vshuff32x4): 64 shuffles for 256 floats.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Transpose(ref float source, nuint sourceStride, ref float destination, nuint destinationStride)
     {
         // uGk, 128-bit quarter q: rows 4G … 4G + 3 of column 4q + k.

@@ -44,6 +44,7 @@ internal static unsafe class Gemm
     /// C[m × n] = A[m × k]·B[k × n] + bias[n]. a: row stride <paramref name="lda"/>; b: row stride <paramref name="ldb"/>;
     /// c: row stride <paramref name="ldc"/>; bias: [n] or null. C must not overlap A, B or bias. scratch: <see cref="ScratchLength{TV, TOps}"/> floats.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Multiply<TV, TOps>(float* a, nint lda, float* b, nint ldb, float* bias, float* c, nint ldc,
                                           int m, int n, int k, float* scratch)
         where TV : struct where TOps : struct, IFloatVector<TV>
@@ -76,6 +77,7 @@ internal static unsafe class Gemm
     }
 
     /// <summary>C[m × n] += A[m × k]·B[k × n] for n ≤ <see cref="NBlock"/>: pack each K block of B, then the row tiles.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MultiplyColumns<TV, TOps>(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, int m, int n, int k, float* scratch)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -139,6 +141,7 @@ internal static unsafe class Gemm
     }
 
     // C[m × n] += A[m × k]·B[k × n] without packing: c_i += Σ_kk a[i][kk]·B[kk][:], four rows of B per accumulator pass.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void StreamRows<TV, TOps>(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, int m, int n, int k)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -162,6 +165,7 @@ internal static unsafe class Gemm
     }
 
     // Copies rows × cols floats between strided buffers and zero-fills each destination row from cols to width.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyRows(float* source, nint sourceStride, float* destination, nint destinationStride, int rows, int cols, int width)
     {
         for (int r = 0; r < rows; r++)
@@ -172,6 +176,7 @@ internal static unsafe class Gemm
     }
 
     // Bp[panel p][kk][t] = B[k0 + kk][p·panel + t], zero past column n.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackB(float* b, nint ldb, int n, int kc, int panel, float* packed)
     {
         int panels = (n + panel - 1) / panel;
@@ -193,6 +198,7 @@ internal static unsafe class Gemm
     }
 
     // C[6 × 4·lanes] += A[6 × kc]·Bp[kc × 4·lanes]; c has row stride ldc and every column of the tile exists.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile6<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -233,6 +239,7 @@ internal static unsafe class Gemm
     }
 
     // Tile6 for two vectors of the panel (12 accumulators), for 16-register ISAs; bp and c point at the half.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile6HalfWidth<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -266,6 +273,7 @@ internal static unsafe class Gemm
     }
 
     // One row: C[1 × 4·lanes] += A[1 × kc]·Bp[kc × 4·lanes].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile1<TV, TOps>(float* a, float* bp, int kc, int panel, float* c)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {

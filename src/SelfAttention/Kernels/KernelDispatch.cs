@@ -16,6 +16,7 @@ internal static unsafe class KernelDispatch
     /// </summary>
     public const long MaxTileScratch = 1 << 24;
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Run(in AttentionProblem problem, AttentionKernel kernel, int maxDegreeOfParallelism)
     {
         // Empty calls do no work: no query rows, no batch or no value channels leave nothing to write, and no keys
@@ -139,6 +140,7 @@ internal static unsafe class KernelDispatch
         }
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Run<TV, TOps>(in AttentionProblem problem, AttentionKernel kernel, int degree)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -164,6 +166,7 @@ internal static unsafe class KernelDispatch
     private static int ItemCount(in AttentionProblem problem, int rowsPerItem) =>
         problem.Batch * problem.Heads * ((problem.QueryLength + rowsPerItem - 1) / rowsPerItem);
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void DecodeItem<TV, TOps>(in AttentionProblem problem, int item)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -174,6 +177,7 @@ internal static unsafe class KernelDispatch
         DecodeAttention.RunChunk<TV, TOps>(problem, batch, first, Math.Min(perItem, kvHeads - first), scratch);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void TiledItem<TV, TOps>(in AttentionProblem problem, int item)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -183,6 +187,7 @@ internal static unsafe class KernelDispatch
         TiledAttention.RunBlock<TV, TOps>(problem, batch, head, block * itemRows, scratch);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void RowItem<TV, TOps>(in AttentionProblem problem, int item)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {

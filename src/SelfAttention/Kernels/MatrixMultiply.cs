@@ -14,6 +14,7 @@ internal static unsafe class MatrixMultiply
     /// <paramref name="ldb"/>, c <c>[m × n]</c> with row stride <paramref name="ldc"/> (gaps never written), bias
     /// <c>[n]</c> or empty for none. c must not overlap the inputs.
     /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Multiply(ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, ReadOnlySpan<float> bias,
                                 Span<float> c, int ldc, int m, int n, int k)
     {
@@ -33,6 +34,7 @@ internal static unsafe class MatrixMultiply
         else Run<float, ScalarOps>(a, lda, b, ldb, bias, c, ldc, m, n, k);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private static void Run<TV, TOps>(ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, ReadOnlySpan<float> bias,
                                       Span<float> c, int ldc, int m, int n, int k)
         where TV : struct where TOps : struct, IFloatVector<TV>

@@ -17,6 +17,7 @@ internal static unsafe class RowByRowAttention
     public static long ScratchLength(in AttentionProblem p) => p.Weights == null ? p.KeyLength : 0;
 
     /// <summary>Computes query rows <c>[i0, i0 + RowBlock)</c> (clipped) of head (batch, head).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunBlock<TV, TOps>(in AttentionProblem p, int batch, int head, int i0)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {

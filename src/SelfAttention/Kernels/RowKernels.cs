@@ -43,6 +43,7 @@ internal static class RowKernels
     /// <c>scores[j] = (q · k_j) · scale</c> for <c>j &lt; keyCount</c>, four keys at a time so that each loaded query
     /// vector feeds four FMAs. q: [headDim]; k: [keyCount, headDim] with row stride <paramref name="keyStride"/>; scores: [keyCount].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scores<TV, TOps>(ref float q, ref float k, nint keyStride, int keyCount, int headDim, float scale, ref float scores)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -130,6 +131,7 @@ internal static class RowKernels
     }
 
     /// <summary>The largest of <c>s[0..length)</c>, −∞ when empty, NaN when any element is NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Max<TV, TOps>(ref float s, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -158,6 +160,7 @@ internal static class RowKernels
     /// The fused middle of a stable softmax: <c>destination[j] = e^(source[j] − max)</c>, returning <c>Σ_j destination[j]</c>.
     /// source, destination: [length]; they may be the same memory (each element is read before it is written).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpSubtractSum<TV, TOps>(ref float source, ref float destination, int length, float max)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -194,6 +197,7 @@ internal static class RowKernels
     }
 
     /// <summary><c>s[j] *= factor</c> for <c>j &lt; length</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Scale<TV, TOps>(ref float s, int length, float factor)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -211,6 +215,7 @@ internal static class RowKernels
     }
 
     /// <summary><c>accumulator[c] += a · x[c]</c> for <c>c &lt; length</c> (an axpy).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyAddRow<TV, TOps>(ref float x, float a, ref float accumulator, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -231,6 +236,7 @@ internal static class RowKernels
     /// <c>accumulator[c] += Σ_{t &lt; 4} a[t] · x_t[c]</c> over four rows of x, <paramref name="stride"/> floats apart, with one
     /// load and store of the accumulator per vector instead of four.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void MultiplyAddFourRows<TV, TOps>(ref float x, nint stride, float a0, float a1, float a2, float a3, ref float accumulator, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -305,6 +311,7 @@ internal static class RowKernels
     }
 
     /// <summary><c>Σ_j s[j]</c> for <c>j &lt; length</c>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Sum<TV, TOps>(ref float s, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -333,6 +340,7 @@ internal static class RowKernels
     /// The denominator <c>Σ_j e^(source[j] − max)</c>: at least 1 for a row with a finite maximum (its own term is e⁰),
     /// 0 for an empty or all −∞ row, and NaN or ∞ when a score was NaN or +∞ (the caller then recomputes the row).
     /// </returns>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Softmax<TV, TOps>(ref float source, ref float destination, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -355,6 +363,7 @@ internal static class RowKernels
     /// quotient is beyond float. Cheap next to the scores it normalises (one pass against headDim), so it stays scalar
     /// at every width; the type parameters keep the row kernels' one calling convention.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void SumNormalize<TV, TOps>(ref float source, ref float destination, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -377,6 +386,7 @@ internal static class RowKernels
     /// so each output element is stored once. Rows are reached by offsets from <paramref name="v"/>, never by stepping
     /// a reference, so no managed reference ever points past the last row (v may be an unpinned span).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void WeightedSum<TV, TOps>(ref float weights, int count, ref float v, nint valueStride, int valueDim, ref float output)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -469,6 +479,7 @@ internal static class RowKernels
     }
 
     /// <summary>True when every <c>x[0..length)</c> is finite: <c>x·0</c> is 0 for finite x and NaN for ±∞ and NaN.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool AllFinite<TV, TOps>(ref float x, int length)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {

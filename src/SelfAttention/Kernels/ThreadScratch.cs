@@ -20,6 +20,7 @@ internal static unsafe class ThreadScratch
     /// A span of exactly <paramref name="length"/> floats (contents undefined) whose first element is 64-byte aligned.
     /// The dispatcher has checked the length against <see cref="MaxLength"/> before any work started.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static Span<float> Get(long length)
     {
         Debug.Assert(length >= 0 && length <= MaxLength, "scratch length outside what the dispatcher allows");

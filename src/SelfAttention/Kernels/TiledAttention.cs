@@ -94,6 +94,7 @@ internal static unsafe class TiledAttention
     }
 
     /// <summary>Computes query rows <c>[q0, q0 + SubBlocks·Bq)</c> (clipped to the query length) of head (batch, head).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunBlock<TV, TOps>(in AttentionProblem p, int batch, int head, int q0, Span<float> scratchSpan)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -197,6 +198,7 @@ internal static unsafe class TiledAttention
     /// The largest |x| over x: [rows, width] with row stride <paramref name="stride"/>. NaN may be skipped (the hardware
     /// maximum): callers bound overflow with it, and NaN reaches their output anyway.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float LargestMagnitude<TV, TOps>(float* x, int width, nint stride, int rows)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -229,6 +231,7 @@ internal static unsafe class TiledAttention
     /// interleaved), so it comes from far away; the rows <paramref name="prefetchDistance"/> floats on (the next work
     /// item's, or a harmless miss) are prefetched meanwhile.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Begin<TV, TOps>(float* q, nint queryStride, in BlockState block, nint prefetchDistance, int headDim, int valueDim, float scale)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -258,6 +261,7 @@ internal static unsafe class TiledAttention
     /// Writes one block's rows: <c>o[r][c] = Oᵀ[c][r] / l[r]</c>, a row that saw nothing (l = 0) as zeros. The inverses
     /// go where alpha was; Oᵀ is scaled in place and transposed out in register blocks.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Finish<TV, TOps>(in BlockState block, int valueDim, float* o, nint outputStride)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -285,6 +289,7 @@ internal static unsafe class TiledAttention
     /// the ragged edges element by element. source: [rows, columns] with row stride <paramref name="sourceStride"/>;
     /// destination: [columns, rows] with row stride <paramref name="destinationStride"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose<TV, TOps>(float* source, nint sourceStride, int rows, int columns, float* destination, nint destinationStride)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -317,6 +322,7 @@ internal static unsafe class TiledAttention
     }
 
     /// <summary><c>x[i][t] *= factor</c> lane-wise over x: [count][width], width a multiple of the lane count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scale<TV, TOps>(float* x, int count, int width, TV factor)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -336,6 +342,7 @@ internal static unsafe class TiledAttention
     /// rowMax is null: folding each register tile into the max saves a pass over Sᵀ. qt: [headDim][4·lanes];
     /// k: [keyCount, headDim] with row stride <paramref name="keyStride"/>; st: [keyCount][4·lanes]; rowMax: [4·lanes].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scores<TV, TOps>(float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -420,6 +427,7 @@ internal static unsafe class TiledAttention
     /// <see cref="Scores{TV, TOps}"/> for half of the query lanes (two vectors) with 12 accumulators, for 16-register ISAs.
     /// qt and st point at the half's first lane; rows keep their full stride of 4·lanes.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ScoresHalfWidth<TV, TOps>(float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -511,6 +519,7 @@ internal static unsafe class TiledAttention
     /// Sets Sᵀ[j][r] = −∞ where key <c>j0 + j</c> is hidden from query <c>q0 + r</c>, i.e. where
     /// <c>r &lt; j + firstHidden</c> with <c>firstHidden = j0 − q0 − offset</c>, and folds the masked scores into rowMax.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MaskDiagonal<TV, TOps>(float* st, int keyCount, int firstHidden, float* rowMax)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -538,6 +547,7 @@ internal static unsafe class TiledAttention
     /// <c>m = m'</c>. While a lane has seen only −∞ its max is replaced by 0 in the subtraction, so e^(−∞ − 0) = 0
     /// instead of NaN. A NaN score (which the hardware max may skip) still gives a NaN weight and so a NaN row.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void OnlineSoftmax<TV, TOps>(float* st, int keyCount, float* m, float* mNext, float* l, float* alpha)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -582,6 +592,7 @@ internal static unsafe class TiledAttention
     /// <c>0·∞ = NaN</c> cannot leak in. pt: [keyCount][4·lanes]; v: [keyCount, valueDim] with row stride
     /// <paramref name="valueStride"/>; ot: [valueDim][4·lanes].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AccumulateValues<TV, TOps>(float* pt, int keyCount, int firstHidden, float* v, nint valueStride, int valueDim,
                                                     float* alpha, float* ot)
         where TV : struct where TOps : struct, IFloatVector<TV>
@@ -640,6 +651,7 @@ internal static unsafe class TiledAttention
     }
 
     /// <summary>True when every element of v <c>[rows, width]</c> (row stride <paramref name="stride"/>) is finite.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static bool AllFinite<TV, TOps>(float* v, nint stride, int rows, int width)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -666,6 +678,7 @@ internal static unsafe class TiledAttention
     }
 
     /// <summary>The 6-channel × 4-vector P·V tile (24 accumulators): channels c &lt; 6 of Oᵀ, rescaled by alpha, plus keys j &lt; keyCount.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ChannelTile6<TV, TOps>(float* pt, int keyCount, float* v, nint valueStride, float* alpha, float* ot)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -709,6 +722,7 @@ internal static unsafe class TiledAttention
     /// The 2-channel × 4-vector P·V tile (8 accumulators: the widest for 16 registers, elsewhere the tail of the 6-channel
     /// one); with <paramref name="single"/> only channel 0.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ChannelTile2<TV, TOps>(float* pt, int keyCount, float* v, nint valueStride, float* alpha, float* ot, bool single = false)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {

@@ -9,6 +9,7 @@ internal static class Api
     private const string SingleHead = "ReadOnlySpan2D<Single>, ReadOnlySpan2D<Single>, ReadOnlySpan2D<Single>, Span2D<Single>";
     private const string MultiHead = "ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, AttentionShape, AttentionOptions";
 
+    public const string WarmupRun = "SelfAttention.AttentionWarmup.Run(Int32)";
     public const string AttentionCompute = "SelfAttention.Attention.Compute(" + SingleHead + ", AttentionOptions)";
     public const string AttentionComputeWeights = "SelfAttention.Attention.Compute(" + SingleHead + ", Span2D<Single>, AttentionOptions)";
     public const string AttentionComputeMultiHead = "SelfAttention.Attention.ComputeMultiHead(" + MultiHead + ")";

@@ -22,6 +22,7 @@ public class PublicSurfaceTests
         [Api.RandomNextSingle] = "no arguments: RandomAdversarialTests.NextSingle_StaysInTheUnitInterval",
         [Api.KvCacheClear] = "no arguments: KvCacheAdversarialTests.Clear_KeepsCapacityAndForgetsTokens",
         [Api.TokenizerCtor] = "either flag is valid: TokenizationAdversarialTests.Tokenizer_EitherCase",
+        [Api.WarmupRun] = "one argument, a degree: Warmup tests: Run_DegreeBelowMinusOne_ThrowsNamingIt covers −2 and int.MinValue",
     };
 
     /// <summary>Every bad-call table of the suite.</summary>
