@@ -77,7 +77,8 @@ internal static class RedOracle
             {
                 for (int j = 0; j < n; j++)
                 {
-                    delta[j] = (d + 8) * U * a[j] + (n / 32.0 + 8) * U;
+                    // ±∞ scores (from ±∞ inputs) are exact in float too: no rounding to bound.
+                    delta[j] = double.IsFinite(a[j]) ? (d + 8) * U * a[j] + (n / 32.0 + 8) * U : 0;
                 }
 
                 SoftmaxWeightBounds(s, delta, n, exactW, dw);
