@@ -15,11 +15,12 @@ public class RedNaNTests
         var data = new TheoryData<string, int, int, bool>();
         foreach (string what in new[] { "q NaN", "k NaN", "v NaN", "q +inf", "k -inf", "v +inf", "v -inf hidden", "k NaN hidden" })
         {
-            foreach (var (nq, nk) in new[] { (1, 70), (3, 3), (4, 130), (70, 70) })
+            foreach (var (nq, nk) in new[] { (1, 70), (4, 130), (70, 70) })
             {
                 data.Add(what, nq, nk, true);
-                data.Add(what, nq, nk, false);
             }
+
+            data.Add(what, 3, 3, false);
         }
 
         return data;
@@ -49,7 +50,7 @@ public class RedNaNTests
         }
 
         var options = new AttentionOptions { IsCausal = causal };
-        var run = Task.Run(() => RedRunner.CheckAll(q, k, v, nq, nk, d, dv, options, what, degrees: [0, 2], pitched: false));
+        var run = Task.Run(() => RedRunner.CheckAll(q, k, v, nq, nk, d, dv, options, what, degrees: [2], pitched: false));
         await run.WaitAsync(TimeSpan.FromSeconds(60)); // TimeoutException on a hang
     }
 }
