@@ -64,6 +64,11 @@ internal static class AttentionValidation
             ThrowHelper.ThrowSizeMismatch(nameof(key), "key width must equal query width (head dim)", headDim, key.Width);
         }
 
+        if (!Agrees(value.Width, valueDim, value.Height))
+        {
+            ThrowHelper.ThrowSizeMismatch(nameof(value), "value width must equal output width (value dim)", valueDim, value.Width);
+        }
+
         if (value.Height != key.Height)
         {
             ThrowHelper.ThrowSizeMismatch(nameof(value), "value height must equal key height (key length)", key.Height, value.Height);
@@ -81,12 +86,14 @@ internal static class AttentionValidation
 
         if (hasWeights)
         {
-            if (!Agrees(weights.Height, query.Height, weights.Width))
+            // [queryLength, keyLength]; when that has no elements, a view reporting 0 for the other dimension is it too.
+            bool noWeights = query.Height == 0 || key.Height == 0;
+            if (weights.Height != query.Height && !(noWeights && weights.Height == 0))
             {
                 ThrowHelper.ThrowSizeMismatch(nameof(weights), "weights height must equal query height (query length)", query.Height, weights.Height);
             }
 
-            if (!Agrees(weights.Width, key.Height, weights.Height))
+            if (weights.Width != key.Height && !(noWeights && weights.Width == 0))
             {
                 ThrowHelper.ThrowSizeMismatch(nameof(weights), "weights width must equal key height (key length)", key.Height, weights.Width);
             }

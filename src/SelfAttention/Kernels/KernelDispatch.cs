@@ -62,7 +62,13 @@ internal static unsafe class KernelDispatch
     private static bool IsTiny(in AttentionProblem problem) =>
         problem.HeadDim < 8 && problem.ValueDim < 8 && problem.KeyLength < 8;
 
-    private enum Choice { RowByRow, Tiled, Decode }
+    private enum Choice { RowByRow, Tiled, Decode, Exact }
+
+    /// <summary>
+    /// 2¹¹⁰. Past <c>scale·headDim</c> = 2¹¹⁰ (a scale above about 10³³/headDim, far from 1/√headDim) a float dot product
+    /// whose terms are subnormal would lose more than 2⁻⁴⁰ of a scaled score, so every row is computed exactly.
+    /// </summary>
+    public const double ExactScaleBound = 1.298074214633707e33;
 
     /// <summary>
     /// The kernel that runs. Tiled and decode compute softmax without a weights output; anything else runs row by row.
@@ -89,6 +95,11 @@ internal static unsafe class KernelDispatch
             }
 
             return Choice.Decode;
+        }
+
+        if ((double)problem.Scale * problem.HeadDim > ExactScaleBound)
+        {
+            return Choice.Exact;
         }
 
         Choice choice = Choice.RowByRow;
@@ -157,6 +168,9 @@ internal static unsafe class KernelDispatch
                 int chunks = (problem.Heads / problem.GroupSize + decodeProblem.DecodeKvHeadsPerItem - 1) / decodeProblem.DecodeKvHeadsPerItem;
                 WorkerPool.Run(decodeProblem, problem.Batch * chunks, degree, &DecodeItem<TV, TOps>);
                 break;
+            case Choice.Exact:
+                WorkerPool.Run(problem, ItemCount(problem, RowByRowAttention.RowBlock), degree, &ExactItem);
+                break;
             default:
                 WorkerPool.Run(problem, ItemCount(problem, RowByRowAttention.RowBlock), degree, &RowItem<TV, TOps>);
                 break;
@@ -193,6 +207,16 @@ internal static unsafe class KernelDispatch
     {
         var (batch, head, block) = Decompose(problem, item, RowByRowAttention.RowBlock);
         RowByRowAttention.RunBlock<TV, TOps>(problem, batch, head, block * RowByRowAttention.RowBlock);
+    }
+
+    private static void ExactItem(in AttentionProblem problem, int item)
+    {
+        var (batch, head, block) = Decompose(problem, item, RowByRowAttention.RowBlock);
+        int first = block * RowByRowAttention.RowBlock, end = Math.Min(problem.QueryLength, first + RowByRowAttention.RowBlock);
+        for (int i = first; i < end; i++)
+        {
+            ExactRow.Compute(problem, batch, head, i);
+        }
     }
 
     /// <summary>Item order is batch, then head, then query block, so neighbouring items share K and V in cache.</summary>

@@ -16,6 +16,27 @@ internal static unsafe class RowByRowAttention
     /// <summary>Scratch floats one work item needs: a scores row, unless the weights row holds the scores.</summary>
     public static long ScratchLength(in AttentionProblem p) => p.Weights == null ? p.KeyLength : 0;
 
+    /// <summary>
+    /// Whether float scores give "divide by the sum" weights to float rounding. Sum weights do not depend on the scale,
+    /// so they are exact for any scores whose rounding is small against their sum; two kinds are not: scores so small
+    /// (below 2⁻⁶⁰, e.g. from a tiny scale or tiny inputs) that float has rounded them to few or no significant bits,
+    /// and sums that cancel (|Σ s| ≤ 2⁻²⁰·Σ |s|), where each score's rounding is large against the sum. Those rows are
+    /// recomputed exactly; a zero sum from exact zeros stays zeros there too.
+    /// </summary>
+    private static bool SumIsWellConditioned(float* s, int visible)
+    {
+        double sum = 0, magnitude = 0, largest = 0;
+        for (int j = 0; j < visible; j++)
+        {
+            double x = s[j];
+            sum += x;
+            magnitude += Math.Abs(x);
+            largest = Math.Max(largest, Math.Abs(x));
+        }
+
+        return visible == 0 || (largest >= 8.673617379884035e-19 && Math.Abs(sum) > magnitude * 9.5367431640625e-7);
+    }
+
     /// <summary>Computes query rows <c>[i0, i0 + RowBlock)</c> (clipped) of head (batch, head).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunBlock<TV, TOps>(in AttentionProblem p, int batch, int head, int i0)
@@ -47,9 +68,14 @@ internal static unsafe class RowByRowAttention
                 {
                     rowSum = RowKernels.Softmax<TV, TOps>(ref Unsafe.AsRef<float>(s), ref Unsafe.AsRef<float>(s), visible);
                 }
-                else
+                else if (SumIsWellConditioned(s, visible))
                 {
                     RowKernels.SumNormalize<TV, TOps>(ref Unsafe.AsRef<float>(s), ref Unsafe.AsRef<float>(s), visible);
+                }
+                else
+                {
+                    ExactRow.Compute(p, batch, head, i);
+                    continue;
                 }
 
                 if (p.Weights != null)

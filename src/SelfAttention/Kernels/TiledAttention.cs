@@ -128,8 +128,12 @@ internal static unsafe class TiledAttention
             // Past that bound (inputs near 1e19 and up, or ±∞ in Q or K) the item's rows are computed exactly instead.
             // Reading K once more per item costs about 1/64 of the item's work; NaN inputs need no bound (they reach
             // the output and are recomputed there).
-            double bound = (double)headDim * largestQuery * LargestMagnitude<TV, TOps>(k, headDim, p.KeyRowStride, keyEnd);
-            if (!(bound < ScoreBound))
+            // A scale below 1 can also push q' = q·scale into float's subnormal range, where it keeps few bits; that
+            // matters once keys are large enough to lift the lost bits into the score: headDim·max|k| > 2¹¹⁰ keeps the
+            // loss under 2⁻⁴⁰ of a score otherwise.
+            double keyBound = (double)headDim * LargestMagnitude<TV, TOps>(k, headDim, p.KeyRowStride, keyEnd);
+            double bound = keyBound * largestQuery;
+            if (!(bound < ScoreBound) || (p.Scale < 1f && !(keyBound <= KernelDispatch.ExactScaleBound)))
             {
                 for (int i = q0; i < q0 + subBlocks * bq && i < p.QueryLength; i++)
                 {
