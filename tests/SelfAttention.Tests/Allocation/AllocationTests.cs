@@ -30,6 +30,14 @@ public class AllocationTests
     // a call that allocates even once in 20 calls still puts at least 48 bytes in every window of 40.
     private const int Calls = 40;
 
+    // A Debug build runs the kernels unoptimised: this matrix took 5.5 of the Debug suite's 7.8 CPU minutes there. The
+    // promise is about Release code, which CI checks at every width; the Debug run keeps the layer and self-tests.
+#if DEBUG
+    private const string? SkipInDebug = "Debug build: the kernels run unoptimised; the Release runs cover this matrix at every width.";
+#else
+    private const string? SkipInDebug = null;
+#endif
+
     private static readonly (int QueryLength, int KeyLength, int HeadDim)[] s_shapes = [(2, 4096, 64), (1, 4096, 128), (64, 512, 64), (3, 3, 4), (100, 70, 80)];
 
     public static TheoryData<AttentionKernel, EntryPoint> Cases
@@ -49,7 +57,7 @@ public class AllocationTests
         }
     }
 
-    [Theory]
+    [Theory(Skip = SkipInDebug)]
     [MemberData(nameof(Cases))]
     public void SteadyStateCall_AllocatesNothing(AttentionKernel kernel, EntryPoint entry) =>
         AllocationProcess.Run<AllocationTests>(nameof(SteadyStateCallScenario), kernel, entry);
