@@ -12,7 +12,9 @@ namespace SelfAttention.Tests.Adversarial;
 public class EmptyCallAllocationTests
 {
     [Fact]
-    public void Layer_ZeroBatchAveragedWeights_AllocatesNothing()
+    public void Layer_ZeroBatchAveragedWeights_AllocatesNothing() => AllocationProcess.Run<EmptyCallAllocationTests>(nameof(Layer_ZeroBatchAveragedWeights_AllocatesNothingScenario));
+
+    private static void Layer_ZeroBatchAveragedWeights_AllocatesNothingScenario()
     {
         var layer = MultiHeadAttention.CreateRandom(8, 2, seed: 3, kvHeads: 1);
         AllocationAssert.SteadyStateAllocatesNothing(
@@ -20,7 +22,9 @@ public class EmptyCallAllocationTests
     }
 
     [Fact]
-    public void Layer_ZeroKeys_AllocatesNothing()
+    public void Layer_ZeroKeys_AllocatesNothing() => AllocationProcess.Run<EmptyCallAllocationTests>(nameof(Layer_ZeroKeys_AllocatesNothingScenario));
+
+    private static void Layer_ZeroKeys_AllocatesNothingScenario()
     {
         var layer = MultiHeadAttention.CreateRandom(8, 2, seed: 3, kvHeads: 1);
         float[] query = new float[4 * 8], output = new float[4 * 8];
@@ -30,7 +34,9 @@ public class EmptyCallAllocationTests
     }
 
     [Fact]
-    public void KvCache_NoQueryRowsOrNoKeys_AllocatesNothing()
+    public void KvCache_NoQueryRowsOrNoKeys_AllocatesNothing() => AllocationProcess.Run<EmptyCallAllocationTests>(nameof(KvCache_NoQueryRowsOrNoKeys_AllocatesNothingScenario));
+
+    private static void KvCache_NoQueryRowsOrNoKeys_AllocatesNothingScenario()
     {
         var cache = new KvCache(1 << 12, 2, 64, storage: KvCacheStorage.Half);
         float[] q = new float[4 * 64], o = new float[4 * 64];

@@ -14,7 +14,9 @@ namespace SelfAttention.Tests.Warmup;
 public class AttentionWarmupTests
 {
     [Fact]
-    public void RepeatedRun_AllocatesNothing()
+    public void RepeatedRun_AllocatesNothing() => AllocationProcess.Run<AttentionWarmupTests>(nameof(RepeatedRun_AllocatesNothingScenario));
+
+    private static void RepeatedRun_AllocatesNothingScenario()
     {
         AttentionWarmup.Run();
         AllocationAssert.SteadyStateAllocatesNothing(() => AttentionWarmup.Run(), "AttentionWarmup.Run()");
