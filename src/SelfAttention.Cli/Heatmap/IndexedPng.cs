@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.IO.Compression;
+using Crc32Hash = System.IO.Hashing.Crc32;
 
 namespace SelfAttention.Cli.Heatmap;
 
@@ -11,13 +12,12 @@ namespace SelfAttention.Cli.Heatmap;
 /// <remarks>
 /// Layout (PNG specification, ISO/IEC 15948): signature, IHDR, PLTE, one IDAT holding a zlib stream of the scanlines
 /// (each a filter-type byte 0, then <c>width</c> palette indices), IEND; every chunk is length, type, data, CRC-32 of
-/// type and data. The output depends only on the input and the runtime's zlib, so it is deterministic.
+/// type and data (<see cref="Crc32Hash"/>, System.IO.Hashing). The output depends only on the input and the runtime's
+/// zlib, so it is deterministic.
 /// </remarks>
 internal static class IndexedPng
 {
     private static ReadOnlySpan<byte> Signature => [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0d, 0x0a, 0x1a, 0x0a];
-
-    private static readonly uint[] CrcTable = BuildCrcTable();
 
     /// <summary>Encodes <paramref name="indices"/> ([height, width], row-major) with <paramref name="palette"/> (at most 256 colours).</summary>
     public static byte[] Encode(ReadOnlySpan<byte> indices, int width, int height, ReadOnlySpan<Rgb> palette)
@@ -27,6 +27,7 @@ internal static class IndexedPng
 
         using var png = new MemoryStream();
         png.Write(Signature);
+        var crc = new Crc32Hash();
 
         Span<byte> header = stackalloc byte[13];
         BinaryPrimitives.WriteInt32BigEndian(header, width);
@@ -36,7 +37,7 @@ internal static class IndexedPng
         header[10] = 0;  // compression: deflate
         header[11] = 0;  // filter method 0
         header[12] = 0;  // no interlace
-        WriteChunk(png, "IHDR"u8, header);
+        WriteChunk(png, crc, "IHDR"u8, header);
 
         var plte = new byte[palette.Length * 3];
         for (int k = 0; k < palette.Length; k++)
@@ -46,7 +47,7 @@ internal static class IndexedPng
             plte[(3 * k) + 2] = palette[k].B;
         }
 
-        WriteChunk(png, "PLTE"u8, plte);
+        WriteChunk(png, crc, "PLTE"u8, plte);
 
         using (var pixels = new MemoryStream())
         {
@@ -59,50 +60,28 @@ internal static class IndexedPng
                 }
             }
 
-            WriteChunk(png, "IDAT"u8, pixels.GetBuffer().AsSpan(0, (int)pixels.Length));
+            WriteChunk(png, crc, "IDAT"u8, pixels.GetBuffer().AsSpan(0, (int)pixels.Length));
         }
 
-        WriteChunk(png, "IEND"u8, []);
+        WriteChunk(png, crc, "IEND"u8, []);
         return png.ToArray();
     }
 
     /// <summary>The CRC-32 (ISO 3309, reflected polynomial 0xEDB88320) that PNG chunks carry.</summary>
-    public static uint Crc32(ReadOnlySpan<byte> data, uint crc = 0)
-    {
-        crc = ~crc;
-        foreach (byte b in data)
-        {
-            crc = CrcTable[(crc ^ b) & 0xff] ^ (crc >> 8);
-        }
+    public static uint Crc32(ReadOnlySpan<byte> data) => Crc32Hash.HashToUInt32(data);
 
-        return ~crc;
-    }
-
-    private static void WriteChunk(Stream png, ReadOnlySpan<byte> type, ReadOnlySpan<byte> data)
+    /// <summary>Writes one chunk: length, type, data, and the CRC-32 of type and data (<paramref name="crc"/> is left reset).</summary>
+    private static void WriteChunk(Stream png, Crc32Hash crc, ReadOnlySpan<byte> type, ReadOnlySpan<byte> data)
     {
         Span<byte> word = stackalloc byte[4];
         BinaryPrimitives.WriteInt32BigEndian(word, data.Length);
         png.Write(word);
         png.Write(type);
         png.Write(data);
-        BinaryPrimitives.WriteUInt32BigEndian(word, Crc32(data, Crc32(type)));
+        crc.Append(type);
+        crc.Append(data);
+        BinaryPrimitives.WriteUInt32BigEndian(word, crc.GetCurrentHashAsUInt32());
+        crc.Reset();
         png.Write(word);
-    }
-
-    private static uint[] BuildCrcTable()
-    {
-        var table = new uint[256];
-        for (uint n = 0; n < 256; n++)
-        {
-            uint c = n;
-            for (int k = 0; k < 8; k++)
-            {
-                c = (c & 1) != 0 ? 0xedb88320u ^ (c >> 1) : c >> 1;
-            }
-
-            table[n] = c;
-        }
-
-        return table;
     }
 }

@@ -1,15 +1,16 @@
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using SelfAttention.IO;
 using Xunit;
 
 namespace SelfAttention.Tests.IO;
 
 /// <summary>Round trips and header spellings on random shapes and data, checked with FsCheck.</summary>
+/// <remarks>A failure prints the counterexample and FsCheck's seed; <c>[Property(Replay = "(seed, gamma)")]</c> on the test reruns exactly that case.</remarks>
+[Properties(MaxTest = 300)]
 public class NpyPropertyTests
 {
-    private static Config Config => Config.QuickThrowOnFailure.WithMaxTest(300);
-
     /// <summary>Rank 0–5, dimensions 0–7, and a seed for the data (so a counterexample shrinks to a small shape).</summary>
     private static Gen<(int[] Shape, int Seed)> ShapeAndSeed =>
         from rank in Gen.Choose(0, 5)
@@ -18,10 +19,10 @@ public class NpyPropertyTests
         select (shape, seed);
 
     /// <summary>Any float32 bit pattern (NaN payloads, denormals, ±0, ±∞ included) comes back with the same bits.</summary>
-    [Fact]
-    public void Float32_RoundTripsAnyBits()
+    [Property]
+    public Property Float32_RoundTripsAnyBits()
     {
-        Prop.ForAll(ShapeAndSeed.ToArbitrary(), input =>
+        return Prop.ForAll(ShapeAndSeed.ToArbitrary(), input =>
         {
             float[] data = RandomBits(input.Shape, input.Seed, bits => BitConverter.Int32BitsToSingle((int)bits));
             var stream = new MemoryStream();
@@ -32,17 +33,17 @@ public class NpyPropertyTests
             NpyAssert.ShapeIs(input.Shape, array, context);
             NpyAssert.BitwiseEqual(data, array.Data, context);
             Assert.Equal(stream.Length, stream.Position);
-        }).Check(Config);
+        });
     }
 
     /// <summary>Any float64 bit pattern comes back as the nearest float32, whichever stream kind is read.</summary>
-    [Fact]
-    public void Float64_RoundTripsToTheNearestFloat32()
+    [Property]
+    public Property Float64_RoundTripsToTheNearestFloat32()
     {
         var arbitrary = (from input in ShapeAndSeed
                          from forwardOnly in Gen.Elements(false, true)
                          select (input.Shape, input.Seed, ForwardOnly: forwardOnly)).ToArbitrary();
-        Prop.ForAll(arbitrary, input =>
+        return Prop.ForAll(arbitrary, input =>
         {
             double[] data = RandomBits(input.Shape, input.Seed, BitConverter.Int64BitsToDouble);
             var stream = new MemoryStream();
@@ -52,15 +53,15 @@ public class NpyPropertyTests
             NpyAssert.ShapeIs(input.Shape, array, context);
             Assert.Equal(NpyDataType.Float64, array.StoredType);
             NpyAssert.RoundedFrom(data, array.Data, context);
-        }).Check(Config);
+        });
     }
 
     /// <summary>
     /// Hand-built files with a random spelling of the same header (key order, quotes, spaces, trailing commas, L
     /// suffixes, version, padding) all read as the same array.
     /// </summary>
-    [Fact]
-    public void AnyHeaderSpelling_ReadsTheSameArray()
+    [Property]
+    public Property AnyHeaderSpelling_ReadsTheSameArray()
     {
         var arbitrary = (from input in ShapeAndSeed
                          from order in Gen.Elements(Permutations)
@@ -72,14 +73,14 @@ public class NpyPropertyTests
                          from align in Gen.Elements(1, 16, 64)
                          from newline in Gen.Elements(false, true)
                          select (input.Shape, input.Seed, Header: Header(input.Shape, order, quote, spaces, trailingComma, suffix), major, align, newline)).ToArbitrary();
-        Prop.ForAll(arbitrary, input =>
+        return Prop.ForAll(arbitrary, input =>
         {
             float[] data = RandomBits(input.Shape, input.Seed, bits => BitConverter.Int32BitsToSingle((int)bits));
             byte[] file = NpyBytes.File(input.Header, NpyBytes.Singles(data), input.major, align: input.align, newline: input.newline);
             NpyArray array = Npy.Read(new MemoryStream(file));
             NpyAssert.ShapeIs(input.Shape, array, input.Header);
             NpyAssert.BitwiseEqual(data, array.Data, input.Header);
-        }).Check(Config);
+        });
     }
 
     private static readonly int[][] Permutations = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];

@@ -1,20 +1,21 @@
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using SelfAttention.Tests.Helpers;
 using Xunit;
 
 namespace SelfAttention.Tests.Properties;
 
 /// <summary>Algebraic properties of attention that hold for every kernel, checked on random small shapes with FsCheck.</summary>
+/// <remarks>A failure prints the counterexample and FsCheck's seed; <c>[Property(Replay = "(seed, gamma)")]</c> on the test reruns exactly that case.</remarks>
+[Properties(MaxTest = 150)]
 public class AttentionPropertyTests
 {
-    private static Config Config => Config.QuickThrowOnFailure.WithMaxTest(150);
-
     /// <summary>Every weights row that sees at least one key sums to 1 (to float rounding over ≤ 40 terms); a row that sees none sums to 0.</summary>
-    [Fact]
-    public void WeightRows_SumToOne()
+    [Property]
+    public Property WeightRows_SumToOne()
     {
-        Prop.ForAll(PropertyShape.Any(), shape =>
+        return Prop.ForAll(PropertyShape.Any(), shape =>
         {
             var (q, k, v) = shape.Inputs();
             var (_, weights) = shape.Run(q, k, v, withWeights: true);
@@ -29,18 +30,18 @@ public class AttentionPropertyTests
                 double expected = shape.VisibleKeys(i) == 0 ? 0 : 1;
                 Assert.True(Math.Abs(sum - expected) <= 1e-5, $"{shape}: weights row {i} sums to {sum:R}, expected {expected}.");
             }
-        }).Check(Config);
+        });
     }
 
     /// <summary>
     /// Softmax ignores a constant added to every visible score. Adding the same vector a to every key row adds q_i·a to
     /// every score of row i, so the output must not change (to the rounding of the changed scores).
     /// </summary>
-    [Fact]
-    public void Softmax_IsInvariantToAddingAConstantToEveryScore()
+    [Property]
+    public Property Softmax_IsInvariantToAddingAConstantToEveryScore()
     {
         var arbitrary = PropertyShape.Any(minKeyLength: 1).Filter(s => s.Normalization == AttentionNormalization.Softmax);
-        Prop.ForAll(arbitrary, shape =>
+        return Prop.ForAll(arbitrary, shape =>
         {
             var (q, k, v) = shape.Inputs();
             float[] shift = TestInputs.Uniform(new Random(shape.Seed ^ 0x5A5A), shape.HeadDim, 1f);
@@ -55,18 +56,18 @@ public class AttentionPropertyTests
 
             float[] expected = shape.Run(q, k, v).Output, actual = shape.Run(q, shifted, v).Output;
             Oracle.AssertClose(expected, actual, shape.QueryLength, shape.ValueDim, new Tolerance(5e-5, 5e-4, 1e-4), $"{shape}, keys shifted by a common vector");
-        }).Check(Config);
+        });
     }
 
     /// <summary>The primitive softmax gives the same weights for x and x + c (to the rounding of x + c).</summary>
-    [Fact]
-    public void SoftmaxPrimitive_IsInvariantToAddingAConstant()
+    [Property]
+    public Property SoftmaxPrimitive_IsInvariantToAddingAConstant()
     {
         var arbitrary = (from length in Gen.Choose(1, 300)
                          from constant in Gen.Choose(-100_000, 100_000)
                          from seed in Gen.Choose(0, int.MaxValue)
                          select (Length: length, Constant: constant / 100f, Seed: seed)).ToArbitrary();
-        Prop.ForAll(arbitrary, input =>
+        return Prop.ForAll(arbitrary, input =>
         {
             float[] x = TestInputs.Uniform(new Random(input.Seed), input.Length, 10f);
             float[] shifted = x.Select(value => value + input.Constant).ToArray();
@@ -82,16 +83,16 @@ public class AttentionPropertyTests
                 Assert.True(Math.Abs(actual[j] - expected[j]) <= relative * expected[j] + 1e-37,
                     $"Softmax length {input.Length} + {input.Constant}: weight {j} {actual[j]:R} vs {expected[j]:R}.");
             }
-        }).Check(Config);
+        });
     }
 
     /// <summary>Self-attention without positions is permutation-equivariant: permuting the rows of X (q = k = v = X) permutes the output rows the same way.</summary>
-    [Fact]
-    public void SelfAttention_IsPermutationEquivariant()
+    [Property]
+    public Property SelfAttention_IsPermutationEquivariant()
     {
         var arbitrary = PropertyShape.Any(minKeyLength: 1).Filter(s => !s.IsCausal && s.Normalization == AttentionNormalization.Softmax)
             .Convert(s => s with { KeyLength = s.QueryLength, ValueDim = s.HeadDim }, s => s);
-        Prop.ForAll(arbitrary, shape =>
+        return Prop.ForAll(arbitrary, shape =>
         {
             int n = shape.QueryLength, d = shape.HeadDim;
             float[] x = TestInputs.Uniform(new Random(shape.Seed), n * d, 1f);
@@ -111,18 +112,18 @@ public class AttentionPropertyTests
 
             // Only the order of the sums changes, so the results agree to a few float roundings.
             Oracle.AssertClose(expected, permutedOutput, n, d, new Tolerance(1e-5, 1e-4, 1e-5), $"{shape}, rows permuted by [{string.Join(", ", permutation)}]");
-        }).Check(Config);
+        });
     }
 
     /// <summary>Causal: output row i depends only on keys j ≤ i + nk − nq, so changing every later token (query, key and value rows) leaves it bit-for-bit unchanged.</summary>
-    [Fact]
-    public void Causal_OutputRowIgnoresLaterTokens()
+    [Property]
+    public Property Causal_OutputRowIgnoresLaterTokens()
     {
         var arbitrary = (from shape in PropertyShape.Generator(minKeyLength: 1)
                          from cut in Gen.Choose(0, 40)
                          select (Shape: shape with { IsCausal = true, KeyLength = shape.QueryLength }, Cut: cut)).ToArbitrary()
             .Filter(input => input.Cut < input.Shape.QueryLength);
-        Prop.ForAll(arbitrary, input =>
+        return Prop.ForAll(arbitrary, input =>
         {
             var (shape, cut) = input;
             var (q, k, v) = shape.Inputs();
@@ -146,15 +147,15 @@ public class AttentionPropertyTests
                     Assert.True(weightsBefore[index].Equals(weightsAfter[index]), $"{shape}: tokens from {cut} on changed, yet weights[{i}, {j}] changed.");
                 }
             }
-        }).Check(Config);
+        });
     }
 
     /// <summary>A query row that sees no key (causal with nq > nk, or no keys at all) gets output 0 and weights 0, never NaN.</summary>
-    [Fact]
-    public void RowWithNoVisibleKey_IsZero()
+    [Property(MaxTest = 100)]
+    public Property RowWithNoVisibleKey_IsZero()
     {
         var arbitrary = PropertyShape.Any().Filter(s => s.KeyLength == 0 || (s.IsCausal && s.QueryLength > s.KeyLength));
-        Prop.ForAll(arbitrary, shape =>
+        return Prop.ForAll(arbitrary, shape =>
         {
             var (q, k, v) = shape.Inputs();
             var (output, weights) = shape.Run(q, k, v, withWeights: true);
@@ -175,18 +176,18 @@ public class AttentionPropertyTests
             }
 
             Assert.True(hidden > 0, $"{shape}: the generator should give rows with no visible key.");
-        }).Check(Config.WithMaxTest(100));
+        });
     }
 
     /// <summary>The output is linear in V: scaling V by a power of two scales the output exactly; by any α, to rounding.</summary>
-    [Fact]
-    public void ScalingValues_ScalesOutput()
+    [Property]
+    public Property ScalingValues_ScalesOutput()
     {
         var arbitrary = (from shape in PropertyShape.Generator()
                          from exponent in Gen.Choose(-20, 20)
                          from alpha in Gen.Choose(-4000, 4000)
                          select (Shape: shape, PowerOfTwo: MathF.Pow(2, exponent), Alpha: alpha / 1000f)).ToArbitrary();
-        Prop.ForAll(arbitrary, input =>
+        return Prop.ForAll(arbitrary, input =>
         {
             var (shape, powerOfTwo, alpha) = input;
             var (q, k, v) = shape.Inputs();
@@ -202,7 +203,7 @@ public class AttentionPropertyTests
             float[] expected = output.Select(x => x * alpha).ToArray();
             double size = Math.Max(Math.Abs(alpha), 1e-3);
             Oracle.AssertClose(expected, scaled, shape.QueryLength, shape.ValueDim, new Tolerance(2e-5 * size, 2e-4, 1e-4), $"{shape}, V × {alpha}");
-        }).Check(Config);
+        });
     }
 
     private static float[] Splice(float[] original, float[] replacement, int from)
