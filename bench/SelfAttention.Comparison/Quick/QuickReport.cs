@@ -111,7 +111,7 @@ internal sealed class QuickReport(QuickOptions options, MachineFigures? machine,
 
         var threadedPeers = implementations.Where(i => i.UsesThreads && i is not LibraryKernelImplementation).Select(i => i.Name).ToArray();
         string peers = threadedPeers.Length == 0 ? "the peers always use one thread"
-                       : $"so do {string.Join(" and ", threadedPeers)} (their own thread pools); the other peers use one thread";
+                       : $"the peers that take a thread count ({string.Join(", ", threadedPeers)}) get the same; the other peers use one thread";
         writer.WriteLine($"The library kernels run with MaxDegreeOfParallelism = {options.Threads}; {peers}.");
     }
 
