@@ -1,16 +1,23 @@
 using SelfAttention.Benchmarks.Peers;
+using SelfAttention.Benchmarks.Peers.OnnxRuntime;
 using SelfAttention.Comparison.Implementations;
 
 namespace SelfAttention.Benchmarks;
 
 /// <summary>
 /// The implementations this exe validates and times, in <c>quick</c> and <c>bdn</c> alike: the library's list
-/// (<see cref="ImplementationRegistry.Default"/>) plus the MathNet peer, which stays in this exe because MathNet is not
-/// AOT-clean and SelfAttention.Comparison is also compiled into the NativeAOT <c>selfattention</c> tool.
+/// (<see cref="ImplementationRegistry.Default"/>) plus MathNet and the two ONNX Runtime routes, which stay in this exe
+/// because SelfAttention.Comparison is also compiled into the NativeAOT <c>selfattention</c> tool: MathNet is not
+/// AOT-clean, and the tool should not carry ONNX Runtime's native libraries.
 /// </summary>
 public static class BenchmarkRegistry
 {
-    /// <summary>Naive, every kernel, TensorPrimitives, MathNet, OpenBLAS.</summary>
+    /// <summary>Naive, every kernel, TensorPrimitives, MathNet, ORT/MHA, ORT/Attention, OpenBLAS.</summary>
     public static ImplementationRegistry Implementations { get; } =
-        ImplementationRegistry.WithPeers([new ImplementationEntry(MathNetPeer.PeerName, () => new MathNetPeer())]);
+        ImplementationRegistry.WithPeers(
+        [
+            new ImplementationEntry(MathNetPeer.PeerName, () => new MathNetPeer()),
+            new ImplementationEntry(OnnxRuntimePeer.MultiHeadAttentionName, () => new OnnxRuntimePeer(OnnxRuntimeRoute.MultiHeadAttention), "×ORT MHA"),
+            new ImplementationEntry(OnnxRuntimePeer.AttentionName, () => new OnnxRuntimePeer(OnnxRuntimeRoute.Attention), "×ORT Attn"),
+        ]);
 }

@@ -6,7 +6,7 @@ namespace SelfAttention.Benchmarks.Bdn;
 /// <summary>
 /// Every implementation of <see cref="BenchmarkRegistry"/> at every shape of DESIGN.md §6, both as parameters.
 /// <see cref="BdnConfig"/> drops the pairs that are not run (the oracle and MathNet at the long shapes, a peer whose
-/// native library is missing) and adds the GFLOP/s column and the speedups over Naive, the baseline, and the peers.
+/// native library is missing, a peer that cannot serve the shape with these options) and adds the GFLOP/s column and the speedups over Naive, the baseline, and the peers.
 /// Each case is checked against the oracle in its global setup before BenchmarkDotNet times it.
 /// </summary>
 [MemoryDiagnoser]
@@ -41,7 +41,12 @@ public class AttentionBenchmarks
             throw new InvalidOperationException($"{Implementation}: {reason}");
         }
 
-        _options = new AttentionOptions { IsCausal = BdnSettings.Causal, MaxDegreeOfParallelism = BdnSettings.Threads };
+        _options = BdnSettings.AttentionOptions;
+        if (_implementation.UnsupportedReason(Shape.Shape, _options) is { } unsupported)
+        {
+            throw new InvalidOperationException($"{Implementation} at {Shape}: {unsupported}");
+        }
+
         _buffers = new AttentionBuffers(Shape.Shape);
         _implementation.Prepare(Shape.Shape);
         var reference = new LastRowsReference(_buffers, _options, rows: 8);
@@ -54,6 +59,10 @@ public class AttentionBenchmarks
 
         Console.WriteLine($"// {Implementation} at {Shape}: last {reference.Rows} query rows match the oracle, {check}");
     }
+
+    /// <summary>Releases what the implementation holds outside the managed heap (an ONNX Runtime session).</summary>
+    [GlobalCleanup]
+    public void Cleanup() => (_implementation as IDisposable)?.Dispose();
 
     /// <summary>One attention call.</summary>
     [Benchmark]

@@ -1,15 +1,16 @@
+using BenchmarkDotNet.Columns;
 using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Filters;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Running;
 using SelfAttention.Comparison.Implementations;
-using SelfAttention.Comparison.Peers;
 
 namespace SelfAttention.Benchmarks.Bdn;
 
 /// <summary>
-/// The BenchmarkDotNet configuration: the default one plus the GFLOP/s and GB/s columns, the speedups over Naive,
-/// TensorPrimitives and OpenBLAS, a filter that drops the pairs that are not run, and optionally one job per SIMD width.
+/// The BenchmarkDotNet configuration: the default one plus the GFLOP/s and GB/s columns, the speedups of the registry's
+/// <see cref="ImplementationRegistry.RatioColumns"/> (over Naive, TensorPrimitives, both ONNX Runtime routes and
+/// OpenBLAS), a filter that drops the pairs that are not run, and optionally one job per SIMD width.
 /// </summary>
 public static class BdnConfig
 {
@@ -22,10 +23,8 @@ public static class BdnConfig
     public static IConfig Create(bool simdJobs, string? baseJob = null)
     {
         var config = ManualConfig.Create(DefaultConfig.Instance)
-            .AddColumn(OptionsColumn.Instance, ThroughputColumn.Flops, ThroughputColumn.Bandwidth,
-                       new SpeedupColumn(NaiveImplementation.BaselineName, "×Naive"),
-                       new SpeedupColumn(TensorPrimitivesPeer.PeerName, "×TP"),
-                       new SpeedupColumn(OpenBlasPeer.PeerName, "×BLAS"))
+            .AddColumn(OptionsColumn.Instance, ThroughputColumn.Flops, ThroughputColumn.Bandwidth)
+            .AddColumn(BenchmarkRegistry.Implementations.RatioColumns.Select(c => (IColumn)new SpeedupColumn(c.Implementation, c.Header)).ToArray())
             .AddFilter(new SimpleFilter(IsRun));
         if (simdJobs)
         {
@@ -64,6 +63,14 @@ public static class BdnConfig
             {
                 yield return $"{name} not run at {string.Join(", ", slowShapes)} (seconds per call there)";
             }
+
+            foreach (var shape in BenchmarkShape.All)
+            {
+                if (implementation.UnavailableReason is null && implementation.UnsupportedReason(shape.Shape, BdnSettings.AttentionOptions) is { } unsupported)
+                {
+                    yield return $"{name} not run at {shape.Name}: {unsupported}";
+                }
+            }
         }
     }
 
@@ -77,7 +84,8 @@ public static class BdnConfig
         }
 
         var implementation = Get(name);
-        return implementation.UnavailableReason is null && (!implementation.IsSlow || shape.IncludesSlowImplementations);
+        return implementation.UnavailableReason is null && (!implementation.IsSlow || shape.IncludesSlowImplementations)
+               && implementation.UnsupportedReason(shape.Shape, BdnSettings.AttentionOptions) is null;
     }
 
     private static AttentionImplementation Get(string name)

@@ -19,4 +19,7 @@ public static class BdnSettings
     /// <summary>MaxDegreeOfParallelism of the library kernels.</summary>
     public static int Threads =>
         int.TryParse(Environment.GetEnvironmentVariable(ThreadsVariable), out int threads) ? threads : 1;
+
+    /// <summary>The options every timed call gets: <see cref="Causal"/> and <see cref="Threads"/>.</summary>
+    public static AttentionOptions AttentionOptions => new() { IsCausal = Causal, MaxDegreeOfParallelism = Threads };
 }

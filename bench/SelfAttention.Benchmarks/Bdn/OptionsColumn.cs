@@ -32,7 +32,7 @@ public sealed class OptionsColumn : IColumn
     public UnitType UnitType => UnitType.Dimensionless;
 
     /// <inheritdoc/>
-    public string Legend => "Mask (full or causal) and MaxDegreeOfParallelism of the library kernels; the peers use one thread";
+    public string Legend => "Mask (full or causal) and MaxDegreeOfParallelism of the library kernels, also the IntraOpNumThreads of the ONNX Runtime routes; the other peers use one thread";
 
     /// <inheritdoc/>
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);

@@ -17,11 +17,19 @@ public abstract class AttentionImplementation
     /// </summary>
     public virtual bool IsSlow => false;
 
-    /// <summary>True when the implementation honours <see cref="AttentionOptions.MaxDegreeOfParallelism"/>; the peers run on one thread.</summary>
+    /// <summary>True when the implementation honours <see cref="AttentionOptions.MaxDegreeOfParallelism"/>; most peers run on one thread.</summary>
     public virtual bool UsesThreads => false;
 
     /// <summary>Why it cannot run on this machine (a missing native library), or <see langword="null"/> when it can.</summary>
     public virtual string? UnavailableReason => null;
+
+    /// <summary>
+    /// Why the implementation cannot compute <paramref name="shape"/> with <paramref name="options"/> as this library
+    /// defines it (a peer without grouped-query heads, or whose causal mask is aligned differently), or
+    /// <see langword="null"/> when it can. The harnesses skip such a pair with this reason instead of validating or
+    /// timing it.
+    /// </summary>
+    public virtual string? UnsupportedReason(AttentionShape shape, AttentionOptions options) => null;
 
     /// <summary>Allocates whatever scratch a call at <paramref name="shape"/> needs, so that <see cref="Run"/> itself allocates nothing (unless that is the implementation's nature).</summary>
     public virtual void Prepare(AttentionShape shape)

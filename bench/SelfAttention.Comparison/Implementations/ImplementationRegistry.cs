@@ -29,6 +29,7 @@ public sealed class ImplementationRegistry
         }
 
         Names = Array.ConvertAll(_entries, e => e.Name);
+        RatioColumns = _entries.Where(e => e.RatioHeader is not null).Select(e => new RatioColumn(e.RatioHeader!, e.Name)).ToArray();
     }
 
     /// <summary>
@@ -40,23 +41,27 @@ public sealed class ImplementationRegistry
     /// <summary>Every name, in table order.</summary>
     public IReadOnlyList<string> Names { get; }
 
+    /// <summary>The speedup columns of the tables, in table order: one per entry with a <see cref="ImplementationEntry.RatioHeader"/>.</summary>
+    public IReadOnlyList<RatioColumn> RatioColumns { get; }
+
     /// <summary>
     /// The <see cref="Default"/> list with <paramref name="extraPeers"/> after the managed peers and before the
-    /// native one, OpenBLAS, in the order given.
+    /// native one, OpenBLAS, in the order given; their <see cref="ImplementationEntry.RatioHeader"/>s add speedup
+    /// columns between <c>×TP</c> and <c>×BLAS</c>.
     /// </summary>
     /// <exception cref="ArgumentException">An extra peer has the name of another implementation.</exception>
     public static ImplementationRegistry WithPeers(IEnumerable<ImplementationEntry> extraPeers)
     {
         ArgumentNullException.ThrowIfNull(extraPeers);
-        var entries = new List<ImplementationEntry> { new(NaiveImplementation.BaselineName, () => new NaiveImplementation()) };
+        var entries = new List<ImplementationEntry> { new(NaiveImplementation.BaselineName, () => new NaiveImplementation(), "×Naive") };
         foreach (var kernel in Enum.GetValues<AttentionKernel>())
         {
             entries.Add(new(LibraryKernelImplementation.NameOf(kernel), () => new LibraryKernelImplementation(kernel)));
         }
 
-        entries.Add(new(TensorPrimitivesPeer.PeerName, () => new TensorPrimitivesPeer()));
+        entries.Add(new(TensorPrimitivesPeer.PeerName, () => new TensorPrimitivesPeer(), "×TP"));
         entries.AddRange(extraPeers);
-        entries.Add(new(OpenBlasPeer.PeerName, () => new OpenBlasPeer()));
+        entries.Add(new(OpenBlasPeer.PeerName, () => new OpenBlasPeer(), "×BLAS"));
         return new ImplementationRegistry(entries);
     }
 
@@ -78,3 +83,8 @@ public sealed class ImplementationRegistry
         throw new ArgumentException($"No implementation is called '{name}'; known: {string.Join(", ", Names)}.", nameof(name));
     }
 }
+
+/// <summary>A speedup column of the tables: the time of <paramref name="Implementation"/> at the same shape over each row's.</summary>
+/// <param name="Header">The column header, such as <c>×BLAS</c>.</param>
+/// <param name="Implementation">The implementation whose time is the numerator.</param>
+public sealed record RatioColumn(string Header, string Implementation);

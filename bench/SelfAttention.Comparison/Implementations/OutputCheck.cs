@@ -18,12 +18,15 @@ public static class OutputCheck
     /// <summary>
     /// Small shapes every implementation must match in full before it is timed: grouped-query heads with a value width
     /// different from the key width and lengths that are no multiple of any vector or tile; more query rows than keys
-    /// (causal rows that see no key); and the toy shape that takes a scalar path.
+    /// (causal rows that see no key); a square ragged shape, where every alignment of a causal mask agrees (so a peer
+    /// that aligns it top-left and cannot serve the first two causal shapes is still checked beyond the toy); and the
+    /// toy shape that takes a scalar path.
     /// </summary>
     public static IReadOnlyList<(string Name, AttentionShape Shape)> SmallShapes { get; } =
     [
         ("B2 H4 KvH2 37x53 d24 dv40", new AttentionShape(2, 37, 53, 4, 24) { KvHeads = 2, ValueDim = 40 }),
         ("B1 H2 70x45 d64", new AttentionShape(1, 70, 45, 2, 64)),
+        ("B2 H3 33x33 d20", new AttentionShape(2, 33, 33, 3, 20)),
         ("toy B1 H1 3x3 d4", new AttentionShape(1, 3, 3, 1, 4)),
     ];
 

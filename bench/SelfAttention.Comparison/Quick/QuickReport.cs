@@ -1,24 +1,26 @@
 using System.Globalization;
 using SelfAttention.Comparison.Implementations;
-using SelfAttention.Comparison.Peers;
 
 namespace SelfAttention.Comparison.Quick;
 
 /// <summary>
 /// Prints the quick table: per shape and implementation the median time per call, its spread, GFLOP/s (and GB/s of
-/// K+V for decode) with the share of the measured controls, the speedups over the oracle and the two main peers, the
-/// bytes one call allocates and the spot check. Rows follow the order of <paramref name="implementations"/>.
+/// K+V for decode) with the share of the measured controls, the speedups over the oracle and the peers of
+/// <paramref name="ratioColumns"/>, the bytes one call allocates and the spot check. Rows follow the order of
+/// <paramref name="implementations"/>.
 /// </summary>
 internal sealed class QuickReport(QuickOptions options, MachineFigures? machine, IReadOnlyList<Measurement> measurements,
-                                  IReadOnlyList<AttentionImplementation> implementations)
+                                  IReadOnlyList<AttentionImplementation> implementations, IReadOnlyList<RatioColumn> ratioColumns)
 {
     private static readonly CultureInfo s_culture = CultureInfo.InvariantCulture;
 
     /// <summary>Writes the table and its legend.</summary>
     public void Write(TextWriter writer)
     {
-        string header = string.Format(s_culture, "{0,-20} {1,11} {2,5} {3,8} {4,6} {5,7} {6,7} {7,8} {8,7} {9,7} {10,11} {11,9}",
-            "implementation", "µs/call", "±%", "GFLOP/s", "%peak", "GB/s", "%read", "×Naive", "×TP", "×BLAS", "B/call", "max|Δ|");
+        string header = string.Format(s_culture, "{0,-20} {1,11} {2,5} {3,8} {4,6} {5,7} {6,7}",
+                            "implementation", "µs/call", "±%", "GFLOP/s", "%peak", "GB/s", "%read")
+                        + string.Concat(ratioColumns.Select(c => " " + c.Header.PadLeft(RatioWidth(c))))
+                        + string.Format(s_culture, " {0,11} {1,9}", "B/call", "max|Δ|");
         foreach (var shape in options.Shapes)
         {
             var rows = measurements.Where(m => m.Shape == shape).OrderBy(m => IndexOf(m.Implementation)).ToList();
@@ -29,13 +31,11 @@ internal sealed class QuickReport(QuickOptions options, MachineFigures? machine,
 
             writer.WriteLine($"{shape.Name}  {shape.Dimensions}  ({Flops(shape.Flops)} dense{(shape.IsDecode ? $", {shape.KeyValueBytes / 1e6:0.#} MB of K+V" : "")} per call)");
             writer.WriteLine(header);
-            double naive = TimeOf(rows, NaiveImplementation.BaselineName);
-            double tensorPrimitives = TimeOf(rows, TensorPrimitivesPeer.PeerName);
-            double openBlas = TimeOf(rows, OpenBlasPeer.PeerName);
+            double[] references = ratioColumns.Select(c => TimeOf(rows, c.Implementation)).ToArray();
             double readControl = TimeOf(rows, KeyValueReadControl.ControlName);
             foreach (var m in rows)
             {
-                writer.WriteLine(m.Implementation == KeyValueReadControl.ControlName ? ControlRow(m) : Row(m, naive, tensorPrimitives, openBlas, readControl));
+                writer.WriteLine(m.Implementation == KeyValueReadControl.ControlName ? ControlRow(m) : Row(m, references, readControl));
             }
 
             writer.WriteLine();
@@ -49,7 +49,10 @@ internal sealed class QuickReport(QuickOptions options, MachineFigures? machine,
         string.Format(s_culture, "{0,-20} {1,11} {2,5:0.0} {3,8} {4,6} {5,7:0.0} {6,7}",
             m.Implementation, Microseconds(m.SecondsPerCall), 100 * m.RelativeSpread, "", "", m.KeyValueGigabytesPerSecond, "100");
 
-    private string Row(Measurement m, double naive, double tensorPrimitives, double openBlas, double readControl)
+    // The ratio columns are as wide as their headers, at least 7 characters.
+    private static int RatioWidth(RatioColumn column) => Math.Max(7, column.Header.Length);
+
+    private string Row(Measurement m, double[] references, double readControl)
     {
         if (!m.Timed)
         {
@@ -59,13 +62,19 @@ internal sealed class QuickReport(QuickOptions options, MachineFigures? machine,
         int threads = options.Threads == -1 ? Environment.ProcessorCount : Math.Max(1, options.Threads);
         double peak = machine is null ? double.NaN : machine.FmaPeak * Math.Min(threads, Environment.ProcessorCount);
         bool decode = m.Shape.IsDecode;
-        return string.Format(s_culture, "{0,-20} {1,11} {2,5:0.0} {3,8:0.00} {4,6} {5,7} {6,7} {7,8} {8,7} {9,7} {10,11:N0} {11,9:0.0e+0}",
+        var line = new System.Text.StringBuilder();
+        line.Append(string.Format(s_culture, "{0,-20} {1,11} {2,5:0.0} {3,8:0.00} {4,6} {5,7} {6,7}",
             m.Implementation, Microseconds(m.SecondsPerCall), 100 * m.RelativeSpread, m.GflopsPerSecond,
             Percent(m.GflopsPerSecond, peak),
             decode ? m.KeyValueGigabytesPerSecond.ToString("0.0", s_culture) : "",
-            decode ? Ratio(100 * readControl, m.SecondsPerCall, "0") : "",
-            Ratio(naive, m.SecondsPerCall), Ratio(tensorPrimitives, m.SecondsPerCall), Ratio(openBlas, m.SecondsPerCall),
-            m.AllocatedBytes, m.Check.MaxAbsDiff);
+            decode ? Ratio(100 * readControl, m.SecondsPerCall, "0") : ""));
+        for (int c = 0; c < ratioColumns.Count; c++)
+        {
+            line.Append(' ').Append(Ratio(references[c], m.SecondsPerCall).PadLeft(RatioWidth(ratioColumns[c])));
+        }
+
+        line.Append(string.Format(s_culture, " {0,11:N0} {1,9:0.0e+0}", m.AllocatedBytes, m.Check.MaxAbsDiff));
+        return line.ToString();
     }
 
     private void WriteLegend(TextWriter writer)
@@ -84,7 +93,12 @@ internal sealed class QuickReport(QuickOptions options, MachineFigures? machine,
             }
         }
 
-        writer.WriteLine("×Naive, ×TP, ×BLAS: time of Naive, TensorPrimitives, OpenBLAS / time of this row (above 1: this row is faster).");
+        if (ratioColumns.Count > 0)
+        {
+            writer.WriteLine($"{string.Join(", ", ratioColumns.Select(c => c.Header))}: time of {string.Join(", ", ratioColumns.Select(c => c.Implementation))} "
+                             + "at the same shape / time of this row (above 1: this row is faster; empty: that one was not timed there).");
+        }
+
         writer.WriteLine("B/call: bytes allocated per steady-state call on all threads (GC.GetTotalAllocatedBytes around the timed batches, least over rounds). max|Δ|: largest difference from the oracle over the last "
                          + "8 query rows, checked before timing.");
         var skipped = options.Shapes.Where(s => !s.IncludesSlowImplementations).Select(s => s.Name).ToArray();
@@ -95,7 +109,10 @@ internal sealed class QuickReport(QuickOptions options, MachineFigures? machine,
             writer.WriteLine($"{who} not timed at {string.Join(", ", skipped)} (seconds per call there).");
         }
 
-        writer.WriteLine($"The library kernels run with MaxDegreeOfParallelism = {options.Threads}; the peers always use one thread.");
+        var threadedPeers = implementations.Where(i => i.UsesThreads && i is not LibraryKernelImplementation).Select(i => i.Name).ToArray();
+        string peers = threadedPeers.Length == 0 ? "the peers always use one thread"
+                       : $"the peers that take a thread count ({string.Join(", ", threadedPeers)}) get the same; the other peers use one thread";
+        writer.WriteLine($"The library kernels run with MaxDegreeOfParallelism = {options.Threads}; {peers}.");
     }
 
     private int IndexOf(string name)

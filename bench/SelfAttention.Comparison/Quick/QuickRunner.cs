@@ -105,7 +105,7 @@ public sealed class QuickRunner
         }
 
         _log.WriteLine();
-        new QuickReport(_options, machine, measurements, implementations).Write(_log);
+        new QuickReport(_options, machine, measurements, implementations, _registry.RatioColumns).Write(_log);
         foreach (string note in notes)
         {
             _log.WriteLine($"note: {note}");
@@ -172,8 +172,15 @@ public sealed class QuickRunner
 
             CheckResult worst = default;
             string? failedShape = null;
+            var unserved = new List<string>();
             foreach (var (name, shape) in OutputCheck.SmallShapes)
             {
+                if (implementation.UnsupportedReason(shape, _options.AttentionOptions) is { } unsupported)
+                {
+                    unserved.Add($"{name} ({unsupported})");
+                    continue;
+                }
+
                 var result = Guarded(() => OutputCheck.Validate(implementation, shape, _options.AttentionOptions));
                 if (!result.Passed)
                 {
@@ -184,9 +191,14 @@ public sealed class QuickRunner
                 worst = result.MaxAbsDiff >= worst.MaxAbsDiff ? result : worst;
             }
 
-            if (failedShape is null)
+            if (unserved.Count == OutputCheck.SmallShapes.Count)
             {
-                _log.WriteLine($"  {implementation.Name,-20} ok, {worst}");
+                _log.WriteLine($"  {implementation.Name,-20} skipped: serves none of the small shapes: {string.Join("; ", unserved)}");
+            }
+            else if (failedShape is null)
+            {
+                string notServed = unserved.Count == 0 ? "" : $"; not served: {string.Join("; ", unserved)}";
+                _log.WriteLine($"  {implementation.Name,-20} ok, {worst}{notServed}");
                 passed.Add(implementation);
             }
             else
@@ -220,6 +232,12 @@ public sealed class QuickRunner
         {
             if (implementation.IsSlow && !shape.IncludesSlowImplementations)
             {
+                continue;
+            }
+
+            if (implementation.UnsupportedReason(shape.Shape, attentionOptions) is { } unsupported)
+            {
+                notes.Add($"{implementation.Name} at {shape.Name}: skipped, {unsupported}");
                 continue;
             }
 
