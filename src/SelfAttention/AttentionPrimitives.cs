@@ -84,8 +84,8 @@ public static unsafe class AttentionPrimitives
             ThrowHelper.ThrowSizeMismatch(nameof(values), "values length must equal weights.Length · destination.Length", expected, values.Length);
         }
 
-        LayerValidation.CheckNoOverlap(destination, weights, nameof(destination), nameof(weights));
-        LayerValidation.CheckNoOverlap(destination, values, nameof(destination), nameof(values));
+        AttentionValidation.CheckNoOverlap(destination, weights, nameof(destination), nameof(weights));
+        AttentionValidation.CheckNoOverlap(destination, values, nameof(destination), nameof(values));
 
         // Pinned, as Attention pins its buffers: the row kernel walks a managed reference from value row to value row,
         // and the caller's spans may be unpinned array memory that the GC could otherwise move under it.

@@ -48,10 +48,10 @@ public sealed unsafe class KvCache
 
         // Keys and values are one array each. Blame the width the caller chose when it alone is too wide, else capacity.
         int limit = LayerValidation.MaxArrayLength;
-        LayerValidation.Product(nameof(headDim), "kvHeads·headDim (a key row)", limit, kvHeads, headDim);
-        LayerValidation.Product(valueDim != 0 ? nameof(valueDim) : nameof(headDim), "kvHeads·valueDim (a value row)", limit, kvHeads, dv);
-        int keyElements = (int)LayerValidation.Product(nameof(capacity), "keys (batch·capacity·kvHeads·headDim)", limit, batch, capacity, kvHeads, headDim);
-        int valueElements = (int)LayerValidation.Product(nameof(capacity), "values (batch·capacity·kvHeads·valueDim)", limit, batch, capacity, kvHeads, dv);
+        AttentionValidation.Product(nameof(headDim), "kvHeads·headDim (a key row)", limit, kvHeads, headDim);
+        AttentionValidation.Product(valueDim != 0 ? nameof(valueDim) : nameof(headDim), "kvHeads·valueDim (a value row)", limit, kvHeads, dv);
+        int keyElements = (int)AttentionValidation.Product(nameof(capacity), "keys (batch·capacity·kvHeads·headDim)", limit, batch, capacity, kvHeads, headDim);
+        int valueElements = (int)AttentionValidation.Product(nameof(capacity), "values (batch·capacity·kvHeads·valueDim)", limit, batch, capacity, kvHeads, dv);
 
         Capacity = capacity;
         KvHeads = kvHeads;
@@ -178,13 +178,13 @@ public sealed unsafe class KvCache
         float scale = AttentionValidation.ValidateOptions(options, HeadDim);
 
         // Row widths first: they must fit even when queryLength = 0 makes the buffers empty.
-        LayerValidation.Product(nameof(heads), "heads·HeadDim (a query row)", int.MaxValue, heads, HeadDim);
-        LayerValidation.Product(nameof(heads), "heads·ValueDim (an output row)", int.MaxValue, heads, ValueDim);
-        long queryElements = LayerValidation.Product(nameof(queryLength), "query (Batch·queryLength·heads·HeadDim)", int.MaxValue, Batch, queryLength, heads, HeadDim);
-        long outputElements = LayerValidation.Product(nameof(queryLength), "output (Batch·queryLength·heads·ValueDim)", int.MaxValue, Batch, queryLength, heads, ValueDim);
+        AttentionValidation.Product(nameof(heads), "heads·HeadDim (a query row)", int.MaxValue, heads, HeadDim);
+        AttentionValidation.Product(nameof(heads), "heads·ValueDim (an output row)", int.MaxValue, heads, ValueDim);
+        long queryElements = AttentionValidation.Product(nameof(queryLength), "query (Batch·queryLength·heads·HeadDim)", int.MaxValue, Batch, queryLength, heads, HeadDim);
+        long outputElements = AttentionValidation.Product(nameof(queryLength), "output (Batch·queryLength·heads·ValueDim)", int.MaxValue, Batch, queryLength, heads, ValueDim);
         if (query.Length != queryElements) ThrowHelper.ThrowSizeMismatch(nameof(query), "query length (Batch·queryLength·heads·HeadDim)", queryElements, query.Length);
         if (output.Length != outputElements) ThrowHelper.ThrowSizeMismatch(nameof(output), "output length (Batch·queryLength·heads·ValueDim)", outputElements, output.Length);
-        LayerValidation.CheckNoOverlap(output, query, nameof(output), nameof(query));
+        AttentionValidation.CheckNoOverlap(output, query, nameof(output), nameof(query));
 
         if (queryLength == 0)
         {

@@ -70,10 +70,10 @@ public sealed class MultiHeadAttention
         // dimension the caller chose: an explicit head or value width, otherwise the model width it was derived from.
         string headName = headDim != 0 ? nameof(headDim) : nameof(modelDim), valueName = valueDim != 0 ? nameof(valueDim) : headName;
         int limit = LayerValidation.MaxArrayLength;
-        long queryWeights = LayerValidation.Product(headName, "QueryWeights (modelDim·heads·headDim)", limit, modelDim, heads, d);
-        long keyWeights = LayerValidation.Product(headName, "KeyWeights (modelDim·kvHeads·headDim)", limit, modelDim, kv, d);
-        long valueWeights = LayerValidation.Product(valueName, "ValueWeights (modelDim·kvHeads·valueDim)", limit, modelDim, kv, dv);
-        long outputWeights = LayerValidation.Product(valueName, "OutputWeights (heads·valueDim·modelDim)", limit, heads, dv, modelDim);
+        long queryWeights = AttentionValidation.Product(headName, "QueryWeights (modelDim·heads·headDim)", limit, modelDim, heads, d);
+        long keyWeights = AttentionValidation.Product(headName, "KeyWeights (modelDim·kvHeads·headDim)", limit, modelDim, kv, d);
+        long valueWeights = AttentionValidation.Product(valueName, "ValueWeights (modelDim·kvHeads·valueDim)", limit, modelDim, kv, dv);
+        long outputWeights = AttentionValidation.Product(valueName, "OutputWeights (heads·valueDim·modelDim)", limit, heads, dv, modelDim);
 
         ModelDim = modelDim;
         Heads = heads;

@@ -58,7 +58,7 @@ public static class PositionalEncoding
         if (startPosition < 0) ThrowHelper.ThrowNegative(nameof(startPosition), "startPosition", startPosition);
         if (!float.IsFinite(baseValue) || baseValue <= 1f) ThrowBadBase(baseValue);
 
-        long expected = LayerValidation.Product(bufferName, "sequenceLength·modelDim", int.MaxValue, sequenceLength, modelDim);
+        long expected = AttentionValidation.Product(bufferName, "sequenceLength·modelDim", int.MaxValue, sequenceLength, modelDim);
         if (length != expected)
         {
             ThrowHelper.ThrowSizeMismatch(bufferName, $"{bufferName} length (sequenceLength·modelDim)", expected, length);

@@ -74,7 +74,7 @@ public static class RotaryEmbedding
         if (layout is not (RotaryLayout.Interleaved or RotaryLayout.HalfSplit)) ThrowBadLayout(layout);
         if (!float.IsFinite(theta) || theta <= 1f) ThrowBadTheta(theta);
 
-        long expected = LayerValidation.Product(nameof(x), "sequenceLength·heads·headDim", int.MaxValue, sequenceLength, heads, headDim);
+        long expected = AttentionValidation.Product(nameof(x), "sequenceLength·heads·headDim", int.MaxValue, sequenceLength, heads, headDim);
         if (x.Length != expected)
         {
             ThrowHelper.ThrowSizeMismatch(nameof(x), "x length (sequenceLength·heads·headDim)", expected, x.Length);

@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using System.Diagnostics.CodeAnalysis;
+using System.Globalization;
 using System.Runtime.CompilerServices;
 using CommunityToolkit.HighPerformance;
 
@@ -144,14 +147,14 @@ internal static class AttentionValidation
         float scale = ValidateOptions(options, shape.HeadDim);
 
         // Row widths must fit in an int even when a zero batch or length makes the whole buffer empty.
-        CheckedProduct("shape", "Heads·HeadDim", shape.Heads, shape.HeadDim);
-        CheckedProduct("shape", "KvHeads·ValueDim", shape.KvHeads, shape.ValueDim);
-        CheckedProduct("shape", "Heads·ValueDim", shape.Heads, shape.ValueDim);
+        Product("shape", "Heads·HeadDim", int.MaxValue, shape.Heads, shape.HeadDim);
+        Product("shape", "KvHeads·ValueDim", int.MaxValue, shape.KvHeads, shape.ValueDim);
+        Product("shape", "Heads·ValueDim", int.MaxValue, shape.Heads, shape.ValueDim);
 
-        long queryLength = CheckedProduct("shape", "query (Batch·QueryLength·Heads·HeadDim)", shape.Batch, shape.QueryLength, shape.Heads, shape.HeadDim);
-        long keyLength = CheckedProduct("shape", "key (Batch·KeyLength·KvHeads·HeadDim)", shape.Batch, shape.KeyLength, shape.KvHeads, shape.HeadDim);
-        long valueLength = CheckedProduct("shape", "value (Batch·KeyLength·KvHeads·ValueDim)", shape.Batch, shape.KeyLength, shape.KvHeads, shape.ValueDim);
-        long outputLength = CheckedProduct("shape", "output (Batch·QueryLength·Heads·ValueDim)", shape.Batch, shape.QueryLength, shape.Heads, shape.ValueDim);
+        long queryLength = Product("shape", "query (Batch·QueryLength·Heads·HeadDim)", int.MaxValue, shape.Batch, shape.QueryLength, shape.Heads, shape.HeadDim);
+        long keyLength = Product("shape", "key (Batch·KeyLength·KvHeads·HeadDim)", int.MaxValue, shape.Batch, shape.KeyLength, shape.KvHeads, shape.HeadDim);
+        long valueLength = Product("shape", "value (Batch·KeyLength·KvHeads·ValueDim)", int.MaxValue, shape.Batch, shape.KeyLength, shape.KvHeads, shape.ValueDim);
+        long outputLength = Product("shape", "output (Batch·QueryLength·Heads·ValueDim)", int.MaxValue, shape.Batch, shape.QueryLength, shape.Heads, shape.ValueDim);
 
         if (query.Length != queryLength) ThrowHelper.ThrowSizeMismatch(nameof(query), "query length (Batch·QueryLength·Heads·HeadDim)", queryLength, query.Length);
         if (key.Length != keyLength) ThrowHelper.ThrowSizeMismatch(nameof(key), "key length (Batch·KeyLength·KvHeads·HeadDim)", keyLength, key.Length);
@@ -165,20 +168,26 @@ internal static class AttentionValidation
         return new MultiHeadSizes(shape.KvHeads, shape.ValueDim, scale);
     }
 
-    /// <summary>The product of non-negative factors, or an exception naming <paramref name="paramName"/> once it passes <see cref="int.MaxValue"/>.</summary>
-    public static long CheckedProduct(string paramName, string what, params ReadOnlySpan<int> factors)
+    /// <summary>
+    /// The product of non-negative factors, or an <see cref="ArgumentOutOfRangeException"/> naming
+    /// <paramref name="paramName"/> when it exceeds <paramref name="limit"/>; the message gives the limit and the whole
+    /// product. Formed in 128 bits: four <see cref="int"/> factors cannot wrap.
+    /// </summary>
+    public static long Product(string paramName, string what, long limit, params ReadOnlySpan<int> factors)
     {
-        long product = 1;
+        Int128 product = 1;
         foreach (int factor in factors)
         {
-            product *= factor; // both ≤ int.MaxValue, so this cannot overflow a long
-            if (product > int.MaxValue)
-            {
-                ThrowHelper.ThrowOverflow(paramName, what, product);
-            }
+            Debug.Assert(factor >= 0, "factors are validated as non-negative first");
+            product *= factor;
         }
 
-        return product;
+        if (product > limit)
+        {
+            ThrowTooLarge(paramName, what, limit, product);
+        }
+
+        return (long)product;
     }
 
     /// <summary>
@@ -197,4 +206,9 @@ internal static class AttentionValidation
             ThrowHelper.ThrowOverlap(paramName, otherName);
         }
     }
+
+    [DoesNotReturn]
+    private static void ThrowTooLarge(string paramName, string what, long limit, Int128 product) =>
+        throw new ArgumentOutOfRangeException(paramName,
+            string.Create(CultureInfo.InvariantCulture, $"{what} is too large: expected at most {limit} elements, actual {product}."));
 }

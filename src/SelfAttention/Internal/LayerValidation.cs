@@ -109,21 +109,21 @@ internal static class LayerValidation
         }
 
         int batch = shape.Batch, nq = shape.QueryLength, nk = shape.KeyLength, e = layer.ModelDim;
-        long queryElements = Product(names.QueryLength, names.QueryElements, int.MaxValue, batch, nq, e);
-        long keyValueElements = Product(names.KeyLength, names.KeyValueElements, int.MaxValue, batch, nk, e);
+        long queryElements = AttentionValidation.Product(names.QueryLength, names.QueryElements, int.MaxValue, batch, nq, e);
+        long keyValueElements = AttentionValidation.Product(names.KeyLength, names.KeyValueElements, int.MaxValue, batch, nk, e);
 
         // The projected intermediates are rented from the pool, so each must fit in one array.
-        long projectedQueries = Product(names.QueryLength, names.ProjectedQueries, MaxArrayLength, batch, nq, layer.Heads, layer.HeadDim);
-        long context = Product(names.QueryLength, names.Context, MaxArrayLength, batch, nq, layer.Heads, layer.ValueDim);
-        long projectedKeys = Product(names.KeyLength, names.ProjectedKeys, MaxArrayLength, batch, nk, layer.KvHeads, layer.HeadDim);
-        long projectedValues = Product(names.KeyLength, names.ProjectedValues, MaxArrayLength, batch, nk, layer.KvHeads, layer.ValueDim);
+        long projectedQueries = AttentionValidation.Product(names.QueryLength, names.ProjectedQueries, MaxArrayLength, batch, nq, layer.Heads, layer.HeadDim);
+        long context = AttentionValidation.Product(names.QueryLength, names.Context, MaxArrayLength, batch, nq, layer.Heads, layer.ValueDim);
+        long projectedKeys = AttentionValidation.Product(names.KeyLength, names.ProjectedKeys, MaxArrayLength, batch, nk, layer.KvHeads, layer.HeadDim);
+        long projectedValues = AttentionValidation.Product(names.KeyLength, names.ProjectedValues, MaxArrayLength, batch, nk, layer.KvHeads, layer.ValueDim);
 
         long expectedWeights = 0;
         if (hasWeights)
         {
             expectedWeights = mode == AttentionWeightsMode.PerHead
-                ? Product("attentionWeights", names.PerHeadWeights, int.MaxValue, batch, layer.Heads, nq, nk)
-                : Product("attentionWeights", names.AveragedWeights, int.MaxValue, batch, nq, nk);
+                ? AttentionValidation.Product("attentionWeights", names.PerHeadWeights, int.MaxValue, batch, layer.Heads, nq, nk)
+                : AttentionValidation.Product("attentionWeights", names.AveragedWeights, int.MaxValue, batch, nq, nk);
         }
 
         if (query.Length != queryElements) ThrowHelper.ThrowSizeMismatch(names.Query, names.QueryElements, queryElements, query.Length);
@@ -134,54 +134,24 @@ internal static class LayerValidation
             ThrowHelper.ThrowSizeMismatch("attentionWeights", mode == AttentionWeightsMode.PerHead ? names.PerHeadWeights : names.AveragedWeights, expectedWeights, weights.Length);
         }
 
-        CheckNoOverlap(output, query, nameof(output), names.Query);
+        AttentionValidation.CheckNoOverlap(output, query, nameof(output), names.Query);
         if (!names.IsSelf)
         {
-            CheckNoOverlap(output, keyValue, nameof(output), names.KeyValue);
+            AttentionValidation.CheckNoOverlap(output, keyValue, nameof(output), names.KeyValue);
         }
 
         if (hasWeights)
         {
-            CheckNoOverlap(weights, query, "attentionWeights", names.Query);
+            AttentionValidation.CheckNoOverlap(weights, query, "attentionWeights", names.Query);
             if (!names.IsSelf)
             {
-                CheckNoOverlap(weights, keyValue, "attentionWeights", names.KeyValue);
+                AttentionValidation.CheckNoOverlap(weights, keyValue, "attentionWeights", names.KeyValue);
             }
 
-            CheckNoOverlap(weights, output, "attentionWeights", nameof(output));
+            AttentionValidation.CheckNoOverlap(weights, output, "attentionWeights", nameof(output));
         }
 
         return new ForwardSizes((int)((long)batch * nq), (int)((long)batch * nk), (int)projectedQueries, (int)projectedKeys, (int)projectedValues, (int)context);
     }
 
-    /// <summary>
-    /// The product of non-negative factors, or an <see cref="ArgumentOutOfRangeException"/> naming
-    /// <paramref name="paramName"/> when it exceeds <paramref name="limit"/>; the message gives the limit and the whole
-    /// product. Formed in 128 bits: four <see cref="int"/> factors cannot wrap.
-    /// </summary>
-    public static long Product(string paramName, string what, long limit, params ReadOnlySpan<int> factors)
-    {
-        Int128 product = 1;
-        foreach (int factor in factors)
-        {
-            Debug.Assert(factor >= 0, "factors are validated as non-negative first");
-            product *= factor;
-        }
-
-        if (product > limit)
-        {
-            ThrowTooLarge(paramName, what, limit, product);
-        }
-
-        return (long)product;
-    }
-
-    /// <summary>Throws when the memory of <paramref name="written"/> overlaps <paramref name="other"/>; empty spans overlap nothing.</summary>
-    public static void CheckNoOverlap(ReadOnlySpan<float> written, ReadOnlySpan<float> other, string paramName, string otherName) =>
-        AttentionValidation.CheckNoOverlap(written, other, paramName, otherName);
-
-    [DoesNotReturn]
-    private static void ThrowTooLarge(string paramName, string what, long limit, Int128 product) =>
-        throw new ArgumentOutOfRangeException(paramName,
-            string.Create(CultureInfo.InvariantCulture, $"{what} is too large: expected at most {limit} elements, actual {product}."));
 }

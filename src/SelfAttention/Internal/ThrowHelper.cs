@@ -22,11 +22,6 @@ internal static class ThrowHelper
             string.Create(CultureInfo.InvariantCulture, $"{what}: expected at least 1, actual {actual}."));
 
     [DoesNotReturn]
-    public static void ThrowOverflow(string paramName, string what, long product) =>
-        throw new ArgumentOutOfRangeException(paramName,
-            string.Create(CultureInfo.InvariantCulture, $"{what} overflows: expected at most {int.MaxValue} elements, actual {product}."));
-
-    [DoesNotReturn]
     public static void ThrowBadScale(float scale) =>
         throw new ArgumentOutOfRangeException("options", scale,
             string.Create(CultureInfo.InvariantCulture, $"options.Scale: expected a finite value greater than 0 (or null for 1/√headDim), actual {scale}."));

@@ -23,7 +23,7 @@ public sealed class EmbeddingTable
     {
         if (vocabularySize < 1) ThrowHelper.ThrowNotPositive(nameof(vocabularySize), "vocabularySize", vocabularySize);
         if (dim < 1) ThrowHelper.ThrowNotPositive(nameof(dim), "dim", dim);
-        long length = LayerValidation.Product(nameof(vocabularySize), "the table (vocabularySize·dim)", LayerValidation.MaxArrayLength, vocabularySize, dim);
+        long length = AttentionValidation.Product(nameof(vocabularySize), "the table (vocabularySize·dim)", LayerValidation.MaxArrayLength, vocabularySize, dim);
         _weights = new float[length];
         VocabularySize = vocabularySize;
         Dim = dim;
@@ -73,8 +73,8 @@ public sealed class EmbeddingTable
         }
 
         // Writing a row into memory that holds ids yet to be read would change them after they were checked.
-        LayerValidation.CheckNoOverlap(destination, MemoryMarshal.Cast<int, float>(ids), nameof(destination), nameof(ids));
-        LayerValidation.CheckNoOverlap(destination, _weights, nameof(destination), nameof(Weights));
+        AttentionValidation.CheckNoOverlap<float, int>(destination, ids, nameof(destination), nameof(ids));
+        AttentionValidation.CheckNoOverlap(destination, _weights, nameof(destination), nameof(Weights));
 
         for (int t = 0; t < ids.Length; t++)
         {
