@@ -126,8 +126,9 @@ internal static unsafe class TiledAttention
 
             // The float scores cannot overflow when every partial sum of q'·k is bounded: |Σ q'_c·k_c| ≤ headDim·max|q'|·max|k|.
             // Past that bound (inputs near 1e19 and up, or ±∞ in Q or K) the item's rows are computed exactly instead.
-            // Reading K once more per item costs about 1/64 of the item's work; NaN inputs need no bound (they reach
-            // the output and are recomputed there).
+            // The two magnitude passes (Qt and K) are not free: together they measured about 5 % of the tiled kernel at
+            // BERT-base and (12, 512, 512, 64) on a 256-bit machine, in one process against the build without them.
+            // NaN inputs need no bound (they reach the output and are recomputed there).
             // A scale below 1 can also push q' = q·scale into float's subnormal range, where it keeps few bits; that
             // matters once keys are large enough to lift the lost bits into the score: headDim·max|k| > 2¹¹⁰ keeps the
             // loss under 2⁻⁴⁰ of a score otherwise.
