@@ -84,6 +84,12 @@ internal static unsafe class KernelDispatch
     private static Choice Choose<TV, TOps>(in AttentionProblem problem, AttentionKernel kernel)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
+        // First, for every storage: the exact path reads Half keys and values too.
+        if ((double)problem.Scale * problem.HeadDim > ExactScaleBound)
+        {
+            return Choice.Exact;
+        }
+
         bool decodeFits = DecodeAttention.ScratchLength(problem, 1) <= MaxTileScratch;
         if (problem.KeyHalf != null)
         {
@@ -95,11 +101,6 @@ internal static unsafe class KernelDispatch
             }
 
             return Choice.Decode;
-        }
-
-        if ((double)problem.Scale * problem.HeadDim > ExactScaleBound)
-        {
-            return Choice.Exact;
         }
 
         Choice choice = Choice.RowByRow;
