@@ -32,6 +32,18 @@ for field in '<license type="expression">MIT</license>' '<readme>README.md</read
 done
 echo "library package: README, LICENSE, XML docs, symbols, license expression, repository, dependencies present"
 
+# The tool package: the tool, the library, the command-line layer and their packages; no benchmark code.
+tool="$packages/SelfAttention.Cli.$version.nupkg"
+tool_listing="$(unzip -Z1 "$tool")"
+echo "tool package files:"
+sed 's/^/  /' <<<"$tool_listing"
+if grep -iE "comparison|benchmark|openblas|onnx|mathnet" <<<"$tool_listing"; then
+    echo "the tool package carries benchmark code (above)"; exit 1
+fi
+if unzip -p "$tool" tools/net10.0/any/SelfAttention.Cli.dll | grep -qa "SelfAttention.Comparison"; then
+    echo "SelfAttention.Cli.dll references the benchmark harness"; exit 1
+fi
+
 echo "=== install the library into a scratch console project ==="
 app="$work/app"
 dotnet new console -o "$app" -n SmokeApp --no-restore >/dev/null
@@ -73,5 +85,6 @@ dotnet tool install SelfAttention.Cli --version "$version" --add-source "$packag
 "$work/tools/selfattention" --version
 "$work/tools/selfattention" walkthrough --example 1 | sed -n '1,3p;/^Step 3/,/^Step 4/p'
 "$work/tools/selfattention" heatmap --example 3 --out "$work/example3.svg"
+"$work/tools/selfattention" completion bash | grep -q "complete -o default -F _selfattention_complete selfattention"
 grep -q '<svg' "$work/example3.svg"
 echo "package smoke test: OK"

@@ -7,8 +7,7 @@ namespace SelfAttention.Benchmarks;
 /// <summary>
 /// The implementations this exe validates and times, in <c>quick</c> and <c>bdn</c> alike: the library's list
 /// (<see cref="ImplementationRegistry.Default"/>) plus MathNet and the two ONNX Runtime routes, which stay in this exe
-/// because SelfAttention.Comparison is also compiled into the NativeAOT <c>selfattention</c> tool: MathNet is not
-/// AOT-clean, and the tool should not carry ONNX Runtime's native libraries.
+/// so that the harness library (SelfAttention.Comparison) carries neither package.
 /// </summary>
 public static class BenchmarkRegistry
 {

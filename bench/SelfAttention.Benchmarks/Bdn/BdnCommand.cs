@@ -1,52 +1,67 @@
+using System.CommandLine;
 using System.Globalization;
 using BenchmarkDotNet.Running;
+using SelfAttention.CommandLine;
 
 namespace SelfAttention.Benchmarks.Bdn;
 
 /// <summary>
-/// <c>bdn [--causal] [--threads N] [--simd] [BenchmarkDotNet arguments]</c>: runs <see cref="AttentionBenchmarks"/>
-/// through <see cref="BenchmarkSwitcher"/>; the options before the BenchmarkDotNet arguments are this project's.
+/// <c>bdn [--causal] [--threads N] [--simd] [--job J] [BenchmarkDotNet arguments]</c>: runs
+/// <see cref="AttentionBenchmarks"/> and <see cref="ExpBenchmarks"/> through <see cref="BenchmarkSwitcher"/>. The
+/// options named here are this project's (<c>--threads</c> and <c>--causal</c> are the shared definitions); every
+/// other argument goes to BenchmarkDotNet as given.
 /// </summary>
 public static class BdnCommand
 {
-    /// <summary>The command-line help.</summary>
-    public const string Usage = """
-        bdn [options] [BenchmarkDotNet arguments]   BenchmarkDotNet over every implementation × shape
-          --causal          causal mask (GFLOP/s still counts the dense flops)
-          --threads N       MaxDegreeOfParallelism for the library kernels (default 1)
-          --simd            one job per SIMD width: Vector512, Vector256 (DOTNET_EnableAVX512=0), Vector128, Scalar;
-                            put --simd first: a later --job dry|short|medium|long is then applied to each width
-          e.g. bdn --filter '*Toy*' --job dry;  bdn --filter '*BertBase*' '*Decode4096*' --job short;  bdn --list flat
-          (filters match the case name with its parameters: shapes Toy, BertBase, Seq512, Seq2048, Seq4096, Decode4096)
-        """;
+    /// <summary>Creates the command, with its action.</summary>
+    public static DocumentedCommand Create()
+    {
+        Option<bool> causal = CommonOptions.Causal("causal mask, bottom-right aligned (GFLOP/s still counts the dense flops)");
+        Option<int> threads = CommonOptions.Threads("MaxDegreeOfParallelism of the library kernels and the peers that take one: -1 (every core) or 1 to 1024");
+        var simd = new Option<bool>("--simd")
+        {
+            Description = "one job per SIMD width: Vector512, Vector256 (DOTNET_EnableAVX512=0), Vector128, Scalar",
+            Arity = ArgumentArity.Zero,
+        };
+        var job = new Option<string>("--job", "-j")
+        {
+            Description = "BenchmarkDotNet's job (dry, short, medium, long); with --simd, the job each width is built on",
+            HelpName = "J",
+        };
+        var command = new DocumentedCommand("bdn", "BenchmarkDotNet over every implementation × shape, and the exp kernels")
+        {
+            TreatUnmatchedTokensAsErrors = false,
+            Notes = """
+                Arguments this command does not name go to BenchmarkDotNet (--filter, --list, --exporters, …).
+                Filters match the case name with its parameters: shapes Toy, BertBase, Seq512, Seq2048, Seq4096,
+                Decode4096.
+                """,
+            ExitCodeHelp = "0 success; 1 a benchmark failed or BenchmarkDotNet reported a validation error; 2 bad command line.",
+        };
+        command.Add(causal);
+        command.Add(threads);
+        command.Add(simd);
+        command.Add(job);
+        command.Examples.Add("bdn --filter '*Toy*' --job dry");
+        command.Examples.Add("bdn --filter '*BertBase*' '*Decode4096*' --job short");
+        command.Examples.Add("bdn --simd --job short --filter '*BertBase*'");
+        command.SetAction(parseResult => Run(
+            parseResult.GetValue(causal), parseResult.GetValue(threads), parseResult.GetValue(simd), parseResult.GetValue(job), parseResult.UnmatchedTokens));
+        return command;
+    }
 
     /// <summary>Runs BenchmarkDotNet; returns the process exit code.</summary>
-    public static int Run(IReadOnlyList<string> args)
+    private static int Run(bool causal, int threads, bool simd, string? job, IReadOnlyList<string> rest)
     {
-        bool simd = false;
-        string? baseJob = null;
-        var rest = new List<string>();
-        for (int a = 0; a < args.Count; a++)
+        // The benchmarks run in child processes: the settings travel in the environment.
+        Environment.SetEnvironmentVariable(BdnSettings.CausalVariable, causal ? "1" : null);
+        Environment.SetEnvironmentVariable(BdnSettings.ThreadsVariable, threads.ToString(CultureInfo.InvariantCulture));
+        var arguments = new List<string>(rest);
+        if (job is not null && !simd)
         {
-            switch (args[a])
-            {
-                case "--causal":
-                    Environment.SetEnvironmentVariable(BdnSettings.CausalVariable, "1");
-                    break;
-                case "--threads" when a + 1 < args.Count && int.TryParse(args[a + 1], NumberStyles.Integer, CultureInfo.InvariantCulture, out _):
-                    Environment.SetEnvironmentVariable(BdnSettings.ThreadsVariable, args[++a]);
-                    break;
-                case "--simd":
-                    simd = true;
-                    break;
-                case "--job" or "-j" when simd && a + 1 < args.Count:
-                    // With --simd the width jobs are built on this one; passed on, BenchmarkDotNet would add it as a fifth job.
-                    baseJob = args[++a];
-                    break;
-                default:
-                    rest.Add(args[a]);
-                    break;
-            }
+            // Without --simd the job is BenchmarkDotNet's own option; with it, the width jobs are built on it instead
+            // (passed on, BenchmarkDotNet would add it as a fifth job).
+            arguments.AddRange(["--job", job]);
         }
 
         foreach (string line in BdnConfig.Exclusions())
@@ -54,7 +69,7 @@ public static class BdnCommand
             Console.WriteLine($"// {line}");
         }
 
-        var summaries = BenchmarkSwitcher.FromTypes([typeof(AttentionBenchmarks), typeof(ExpBenchmarks)]).Run(rest.ToArray(), BdnConfig.Create(simd, baseJob));
+        var summaries = BenchmarkSwitcher.FromTypes([typeof(AttentionBenchmarks), typeof(ExpBenchmarks)]).Run([.. arguments], BdnConfig.Create(simd, simd ? job : null));
         bool failed = summaries.Any(s => s.HasCriticalValidationErrors || s.Reports.Any(r => !r.Success));
         return failed ? 1 : 0;
     }

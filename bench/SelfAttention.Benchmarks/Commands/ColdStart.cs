@@ -16,13 +16,16 @@ namespace SelfAttention.Benchmarks.Commands;
 /// </summary>
 public static class ColdStart
 {
-    public const string Usage =
-        "coldstart [--repeat N] [--all-cpus]\n" +
-        "                  first call, median of calls 2-10 and steady state in fresh child processes, with and\n" +
-        "                  without AttentionWarmup.Run, and with DOTNET_TieredCompilation=0 as a control; one CPU\n" +
-        "                  (taskset) unless --all-cpus; N runs per cell (default 3), medians";
+    /// <summary>The help line of the command.</summary>
+    public const string Summary =
+        "first call, median of calls 2-10 and steady state in fresh child processes, with and without AttentionWarmup.Run, "
+        + "and with DOTNET_TieredCompilation=0 as a control";
 
-    private const string ChildCommand = "coldstart-child";
+    /// <summary>The name of the hidden command a child process runs.</summary>
+    public const string ChildCommand = "coldstart-child";
+
+    /// <summary>The shapes a child may run: <c>bert</c>, <c>decode</c>.</summary>
+    public static IReadOnlyList<string> ShapeNames => [.. s_shapes.Select(s => s.Name)];
 
     private static readonly (string Name, AttentionShape Shape)[] s_shapes =
     [
@@ -43,27 +46,9 @@ public static class ColdStart
     /// <summary>One child's figures, in microseconds.</summary>
     private sealed record Figures(double Warmup, double First, double Calls2To10, double Steady);
 
-    public static int Run(string[] args, TextWriter output)
+    /// <summary>Runs every shape × variant <paramref name="repeat"/> times in child processes and prints the table.</summary>
+    public static int Run(int repeat, bool allCpus, TextWriter output)
     {
-        int repeat = 3;
-        bool allCpus = false;
-        for (int a = 0; a < args.Length; a++)
-        {
-            switch (args[a])
-            {
-                case "--repeat" when a + 1 < args.Length && int.TryParse(args[a + 1], out repeat) && repeat >= 1:
-                    a++;
-                    break;
-                case "--all-cpus":
-                    allCpus = true;
-                    break;
-                default:
-                    Console.Error.WriteLine($"coldstart: unknown or bad option '{args[a]}'");
-                    Console.Error.WriteLine(Usage);
-                    return 2;
-            }
-        }
-
         string? taskset = allCpus ? null : FindTaskset();
         int cpu = FirstAllowedCpu();
         output.WriteLine($"cold start, fresh child process per run, single thread (MaxDegreeOfParallelism 1), {(taskset is null ? "all CPUs" : $"one CPU (taskset -c {cpu})")}, {repeat} run(s) per row, medians");
@@ -96,16 +81,9 @@ public static class ColdStart
     }
 
     /// <summary>The child: <c>coldstart-child &lt;shape&gt; &lt;0|1&gt;</c>; prints one line, <c>RESULT warm first calls2to10 steady</c> in µs.</summary>
-    public static int RunChild(string[] args, TextWriter output)
+    public static int RunChild(string shapeName, bool warmup, TextWriter output)
     {
-        if (args.Length != 2 || !s_shapes.Any(s => s.Name == args[0]) || args[1] is not ("0" or "1"))
-        {
-            Console.Error.WriteLine($"{ChildCommand}: expected <{string.Join("|", s_shapes.Select(s => s.Name))}> <0|1> (started by coldstart)");
-            return 2;
-        }
-
-        var shape = s_shapes.First(s => s.Name == args[0]).Shape;
-        bool warmup = args[1] == "1";
+        var shape = s_shapes.First(s => s.Name == shapeName).Shape;
         var rng = new Random(1);
         int kvHeads = shape.Heads;
         var query = Filled(rng, shape.Batch * shape.QueryLength * shape.Heads * shape.HeadDim);

@@ -5,8 +5,8 @@ namespace SelfAttention.Comparison.Implementations;
 /// <summary>
 /// The one list of implementations. The quick harness and the BenchmarkDotNet class iterate over it: adding a kernel
 /// to <see cref="AttentionKernel"/> or a line here is all it takes to validate and time it. <see cref="Default"/> holds
-/// what this library can run anywhere; a host with more peers (the benchmarks exe adds MathNet) builds its own with
-/// <see cref="WithPeers"/> and passes it to <see cref="Quick.QuickOptions.Parse(IReadOnlyList{string}, ImplementationRegistry?)"/>
+/// what this library can run anywhere; a host with more peers (the benchmarks exe adds MathNet and ONNX Runtime) builds its own with
+/// <see cref="WithPeers"/> and passes it to <see cref="Quick.QuickCommand.Create(ImplementationRegistry)"/>
 /// and <see cref="Quick.QuickRunner"/>.
 /// </summary>
 public sealed class ImplementationRegistry

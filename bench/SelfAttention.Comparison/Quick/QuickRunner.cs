@@ -53,7 +53,7 @@ public sealed class QuickRunner
     private readonly Dictionary<string, double> _warmedSeconds = [];
 
     /// <summary>Prepares a run; nothing is measured before <see cref="Run"/>.</summary>
-    /// <param name="options">What to time (<see cref="QuickOptions.Parse"/>).</param>
+    /// <param name="options">What to time (read by <see cref="QuickCommand"/>).</param>
     /// <param name="log">Where the progress lines and the table go, as they come.</param>
     /// <param name="registry">The implementations to validate and time; <see cref="ImplementationRegistry.Default"/> when
     /// <see langword="null"/>. Use the registry the options were parsed with.</param>

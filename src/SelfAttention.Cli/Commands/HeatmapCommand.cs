@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.CommandLine;
 using SelfAttention.Cli.Arrays;
 using SelfAttention.Cli.CommandLine;
 using SelfAttention.Cli.Heatmap;
@@ -19,73 +20,77 @@ internal sealed class HeatmapCommand : ICommand
     private const int MaxDim = 1024;
     private const long MaxCells = 1 << 24;
 
+    private readonly Option<string> _sentence = ToolOptions.Text("--sentence", "TEXT", "source: tokenize TEXT, embed it with a seeded table, add sinusoidal positions, and run a seeded multi-head layer (MultiHeadAttention.CreateRandom)");
+    private readonly Option<int?> _heads = ToolOptions.Int("--heads", "H", $"heads, 1 to {MaxHeads}; default 4 with --sentence; required with --query", 1, MaxHeads);
+    private readonly Option<int?> _dim = ToolOptions.Int("--dim", "D", $"--sentence: model width, a multiple of H, up to {MaxDim}; default 16", 1, MaxDim);
+    private readonly Option<int?> _seed = ToolOptions.Int("--seed", "S", "--sentence: seed of the table and the layer; default 1", 0);
+    private readonly Option<int?> _example = ToolOptions.Int("--example", "N", $"source: the weights of walkthrough example N (1 to {Walkthroughs.Count})", 1, Walkthroughs.Count);
+    private readonly Option<string> _query = ToolOptions.Text("--query", "q.npy", "source, with --key: .npy inputs as for 'selfattention run'");
+    private readonly Option<string> _key = ToolOptions.Text("--key", "k.npy", "the keys, with --query");
+    private readonly Option<string> _value = ToolOptions.Text("--value", "v.npy", "the values (optional: the weights need none)");
+    private readonly Option<int?> _kvHeads = ToolOptions.Int("--kv-heads", "G", "key/value heads; divides H; default H", 1, MaxHeads);
+    private readonly Option<int?> _batchIndex = ToolOptions.Int("--batch-index", "B", "which sequence of a batch to draw; default 0", 0);
+    private readonly Option<string> _labels = ToolOptions.Text("--labels", "a,b,c", "comma-separated query labels; also the key labels when there are as many keys");
+    private readonly Option<string> _keyLabels = ToolOptions.Text("--key-labels", "x,y,z", "comma-separated key labels");
+    private readonly Option<string> _out = ToolOptions.Text("--out", "FILE", $"where to write the SVG; default {DefaultOut}");
+    private readonly Option<string> _values = CommonOptions.Choice("--values", "print the value in each cell; default: when a panel is at most 16×16", "on", "off");
+
+    private readonly AttentionOptionSet _attention = new();
+
     public string Name => "heatmap";
 
-    public string Summary => "attention weights as an SVG heatmap (--sentence, --example N, or .npy inputs)";
-
-    public string Help =>
-        $"""
-        Usage: selfattention heatmap --sentence TEXT [--heads H] [--dim D] [--seed S] [options]
-               selfattention heatmap --example N [options]
-               selfattention heatmap --query q.npy --key k.npy --heads H [--kv-heads G] [--value v.npy]
-                                     [--batch-index B] [--labels a,b,c] [--key-labels x,y,z] [options]
-
-        Writes the attention weights as a self-contained SVG (opens in any browser): one panel per head,
-        rows are queries, columns are keys, with token labels and a colour scale.
-
-        Sources (exactly one):
-          --sentence TEXT     tokenize TEXT, embed it with a seeded table, add sinusoidal positions, and run
-                              a seeded multi-head attention layer (MultiHeadAttention.CreateRandom)
-            --heads H         heads, 1 to {MaxHeads}; default 4   --dim D  model width, a multiple of H, up to {MaxDim}; default 16
-            --seed S          seed of the table and the layer; default 1
-          --example N         the weights of walkthrough example N (1 to {Walkthroughs.Count})
-          --query, --key FILE .npy inputs as for 'selfattention run'; --value is optional (weights only)
-            --heads H, --kv-heads G, --batch-index B (default 0)
-            --labels LIST     comma-separated query labels; also the key labels when there are as many keys
-            --key-labels LIST comma-separated key labels
-
-        Options:
-          --out FILE              where to write the SVG; default {DefaultOut}
-          --values on|off         print the value in each cell; default: when a panel is at most 16×16
-        {AttentionOptionsReader.Help}  -h, --help              this text
-        (--causal, --scale and --normalization do not apply to --example, whose steps are fixed.)
-
-        Panels wrap into a grid at most 1200 px wide (colour bar included); with --causal, masked cells are
-        hatched grey and their tooltip says "masked". At most {MaxHeads} heads and {MaxCells} cells in all.
-
-        Exit codes: 0 success; 1 the SVG cannot be written (missing or read-only folder, full disk);
-        2 bad option or bad input file, or --out names an input. On 1 and 2: one line on stderr, no file written.
-
-        Examples:
-          selfattention heatmap --sentence "The cat sat on the mat" --heads 4 --causal --out cat.svg
-          selfattention heatmap --example 4 --out heads.svg
-
-        """;
-
-    public int Run(ArgumentReader arguments, TextWriter output, TextWriter error)
+    public DocumentedCommand Create()
     {
-        string? sentence = arguments.Option("--sentence");
-        int? example = arguments.IntOption("--example", 1, Walkthroughs.Count);
-        string? query = arguments.Option("--query");
-        string? key = arguments.Option("--key");
-        string? value = arguments.Option("--value");
-        int? heads = arguments.IntOption("--heads", 1, MaxHeads);
-        int? kvHeads = arguments.IntOption("--kv-heads", 1, MaxHeads);
-        int? dim = arguments.IntOption("--dim", 1, MaxDim);
-        int? seed = arguments.IntOption("--seed", 0);
-        int? batchIndex = arguments.IntOption("--batch-index", 0);
-        string? labels = arguments.Option("--labels");
-        string? keyLabels = arguments.Option("--key-labels");
-        string outPath = arguments.Option("--out") ?? DefaultOut;
-        bool? showValues = arguments.Option("--values") switch
+        var command = new DocumentedCommand(Name, "attention weights as an SVG heatmap (--sentence, --example N, or .npy inputs)")
         {
-            null => null,
+            Notes = $"""
+                Writes the attention weights as a self-contained SVG (opens in any browser): one panel per head,
+                rows are queries, columns are keys, with token labels and a colour scale. Give exactly one source:
+                --sentence TEXT, --example N, or --query and --key.
+
+                --causal, --scale and --normalization do not apply to --example, whose steps are fixed.
+                Panels wrap into a grid at most 1200 px wide (colour bar included); with --causal, masked cells are
+                hatched grey and their tooltip says "masked". At most {MaxHeads} heads and {MaxCells} cells in all.
+                """,
+            ExitCodeHelp = """
+                0 success; 1 the SVG cannot be written (missing or read-only folder, full disk);
+                2 bad option or bad input file, or --out names an input. On 1 and 2: one line on stderr, no file written.
+                """,
+        };
+        foreach (Option option in new Option[] { _sentence, _heads, _dim, _seed, _example, _query, _key, _value, _kvHeads, _batchIndex, _labels, _keyLabels, _out, _values })
+        {
+            command.Add(option);
+        }
+
+        _attention.AddTo(command);
+        command.Examples.Add("selfattention heatmap --sentence \"The cat sat on the mat\" --heads 4 --causal --out cat.svg");
+        command.Examples.Add("selfattention heatmap --example 4 --out heads.svg");
+        command.Examples.Add("selfattention heatmap --query q.npy --key k.npy --heads 12 --labels the,cat,sat --out qk.svg");
+        return command;
+    }
+
+    public int Run(ParseResult parseResult, TextWriter output)
+    {
+        string? sentence = parseResult.GetValue(_sentence);
+        int? example = parseResult.GetValue(_example);
+        string? query = parseResult.GetValue(_query);
+        string? key = parseResult.GetValue(_key);
+        string? value = parseResult.GetValue(_value);
+        int? heads = parseResult.GetValue(_heads);
+        int? kvHeads = parseResult.GetValue(_kvHeads);
+        int? dim = parseResult.GetValue(_dim);
+        int? seed = parseResult.GetValue(_seed);
+        int? batchIndex = parseResult.GetValue(_batchIndex);
+        string? labels = parseResult.GetValue(_labels);
+        string? keyLabels = parseResult.GetValue(_keyLabels);
+        string outPath = parseResult.GetValue(_out) ?? DefaultOut;
+        bool? showValues = parseResult.GetValue(_values) switch
+        {
             "on" => true,
             "off" => false,
-            { } other => throw new UsageException($"{Name}: --values expects on or off, got '{CliText.Echo(other)}'."),
+            _ => null,
         };
-        AttentionOptions options = AttentionOptionsReader.Read(arguments, Name);
-        arguments.EnsureAllConsumed();
+        AttentionOptions options = _attention.Read(parseResult);
 
         int sources = (sentence is null ? 0 : 1) + (example is null ? 0 : 1) + (query is null && key is null ? 0 : 1);
         if (sources != 1)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.CommandLine;
 using SelfAttention.Cli.Arrays;
 using SelfAttention.Cli.CommandLine;
 using SelfAttention.Cli.Output;
@@ -12,52 +13,59 @@ internal sealed class RunCommand : ICommand
 {
     private const int PrintLimit = 16;
 
+    private readonly Option<string> _query = ToolOptions.Text("--query", "q.npy", "the queries [batch, queryLength, H·d] (required)", required: true);
+    private readonly Option<string> _key = ToolOptions.Text("--key", "k.npy", "the keys [batch, keyLength, G·d] (required)", required: true);
+    private readonly Option<string> _value = ToolOptions.Text("--value", "v.npy", "the values [batch, keyLength, G·dv] (required)", required: true);
+    private readonly Option<int> _heads = ToolOptions.RequiredInt("--heads", "H", "query heads (required)", 1);
+    private readonly Option<int?> _kvHeads = ToolOptions.Int("--kv-heads", "G", "key/value heads; divides H; default H", 1);
+    private readonly AttentionOptionSet _attention = new();
+    private readonly Option<string> _out = ToolOptions.Text("--out", "o.npy", "write the output [batch, queryLength, H·dv] as float32 .npy (default: print it)");
+    private readonly Option<string> _weights = ToolOptions.Text("--weights", "w.npy", "write the weights [batch, H, queryLength, keyLength] as float32 .npy");
+
     public string Name => "run";
 
-    public string Summary => "attention over .npy arrays: --query q.npy --key k.npy --value v.npy --heads H";
-
-    public string Help =>
-        $"""
-        Usage: selfattention run --query q.npy --key k.npy --value v.npy --heads H [--kv-heads G]
-                                 [--causal] [--scale S] [--normalization softmax|sum] [--threads N]
-                                 [--out o.npy] [--weights w.npy]
-
-        Multi-head scaled dot-product attention over NumPy arrays (.npy, float32 or float64, C order,
-        little-endian; computed in float32). Arrays are [seq, heads·dim] or [batch, seq, heads·dim]:
-          query [batch, queryLength, H·d]   key [batch, keyLength, G·d]   value [batch, keyLength, G·dv]
-        Head h reads kv head h/(H/G) (grouped-query attention when G < H).
-
-        Options:
-          --query, --key, --value FILE   the inputs (required)
-          --heads H               query heads (required)
-          --kv-heads G            key/value heads; divides H; default H
-        {AttentionOptionsReader.Help}  --out FILE              write the output [batch, queryLength, H·dv] as float32 .npy
-          --weights FILE          write the weights [batch, H, queryLength, keyLength] as float32 .npy
-          -h, --help              this text
-        Without --out the output is printed (in full when it is small, else a summary).
-        Rank-2 inputs give rank-2 output ([queryLength, H·dv]) and rank-3 weights ([H, queryLength, keyLength]).
-
-        Exit codes: 0 success; 1 an output file cannot be written (missing or read-only folder, full disk);
-        2 bad option or bad input file (wrong magic, Fortran order, unsupported dtype, truncated data, shapes
-        that do not match, an output that names an input). On 1 and 2: one line on stderr, and no output
-        file written (outputs go to temporary files and replace their targets together at the end).
-
-        Example:
-          selfattention run --query q.npy --key k.npy --value v.npy --heads 12 --causal --out o.npy
-
-        """;
-
-    public int Run(ArgumentReader arguments, TextWriter output, TextWriter error)
+    public DocumentedCommand Create()
     {
-        string query = arguments.RequiredOption("--query");
-        string key = arguments.RequiredOption("--key");
-        string value = arguments.RequiredOption("--value");
-        int heads = arguments.RequiredIntOption("--heads", 1);
-        int? kvHeads = arguments.IntOption("--kv-heads", 1);
-        AttentionOptions options = AttentionOptionsReader.Read(arguments, Name);
-        string? outPath = arguments.Option("--out");
-        string? weightsPath = arguments.Option("--weights");
-        arguments.EnsureAllConsumed();
+        var command = new DocumentedCommand(Name, "attention over .npy arrays: --query q.npy --key k.npy --value v.npy --heads H")
+        {
+            Notes = """
+                Multi-head scaled dot-product attention over NumPy arrays (.npy, float32 or float64, C order,
+                little-endian; computed in float32). Arrays are [seq, heads·dim] or [batch, seq, heads·dim]:
+                  query [batch, queryLength, H·d]   key [batch, keyLength, G·d]   value [batch, keyLength, G·dv]
+                Head h reads kv head h/(H/G) (grouped-query attention when G < H).
+
+                Without --out the output is printed (in full when it is small, else a summary).
+                Rank-2 inputs give rank-2 output ([queryLength, H·dv]) and rank-3 weights ([H, queryLength, keyLength]).
+                """,
+            ExitCodeHelp = """
+                0 success; 1 an output file cannot be written (missing or read-only folder, full disk);
+                2 bad option or bad input file (wrong magic, Fortran order, unsupported dtype, truncated data, shapes
+                that do not match, an output that names an input). On 1 and 2: one line on stderr, and no output
+                file written (outputs go to temporary files and replace their targets together at the end).
+                """,
+        };
+        command.Add(_query);
+        command.Add(_key);
+        command.Add(_value);
+        command.Add(_heads);
+        command.Add(_kvHeads);
+        _attention.AddTo(command);
+        command.Add(_out);
+        command.Add(_weights);
+        command.Examples.Add("selfattention run --query q.npy --key k.npy --value v.npy --heads 12 --causal --out o.npy");
+        return command;
+    }
+
+    public int Run(ParseResult parseResult, TextWriter output)
+    {
+        string query = parseResult.GetRequiredValue(_query);
+        string key = parseResult.GetRequiredValue(_key);
+        string value = parseResult.GetRequiredValue(_value);
+        int heads = parseResult.GetValue(_heads);
+        int? kvHeads = parseResult.GetValue(_kvHeads);
+        AttentionOptions options = _attention.Read(parseResult);
+        string? outPath = parseResult.GetValue(_out);
+        string? weightsPath = parseResult.GetValue(_weights);
 
         // Nothing is written unless every step succeeds: outputs that name an input (or each other) are refused
         // first, then the inputs are read and checked, then every output is reserved (folder, permission, space),

@@ -108,24 +108,6 @@ public class HostileInputTests
         Assert.Empty(folder.Files());
     }
 
-    [Theory]
-    [InlineData("--seconds", "0")]
-    [InlineData("--seconds", "-0")]
-    [InlineData("--seconds", "-1")]
-    [InlineData("--seconds", "NaN")]
-    [InlineData("--seconds", "Infinity")]
-    [InlineData("--seconds", "1e300")]
-    [InlineData("--seconds", "86401")]
-    [InlineData("--warmup", "-1")]
-    [InlineData("--warmup", "NaN")]
-    [InlineData("--warmup", "1e9")]
-    [InlineData("--threads", "0")]
-    [InlineData("--threads", "-2")]
-    [InlineData("--threads", "1025")]
-    [InlineData("--threads", "99999999999")]
-    public void BenchRefusesEveryBadNumber(string option, string value) =>
-        Tool.AssertUsageError(Tool.Run("bench", option, value), "bench:", option);
-
     [Fact]
     public void ANewlineInAFileNameIsEscapedOnOneLine()
     {

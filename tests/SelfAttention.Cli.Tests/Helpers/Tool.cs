@@ -56,13 +56,13 @@ internal static class Tool
 
     /// <summary>
     /// Asserts a failure with <paramref name="exitCode"/>: exactly one line on stderr (one newline, at its end), at most
-    /// <see cref="global::SelfAttention.Cli.CommandLine.CliText.MaxLine"/> characters, no stack trace, containing every fragment.
+    /// <see cref="global::SelfAttention.CommandLine.CliText.MaxLine"/> characters, no stack trace, containing every fragment.
     /// </summary>
     public static void AssertFailure(CliResult result, int exitCode, params string[] fragments)
     {
         Assert.True(result.ExitCode == exitCode, result.ToString());
         Assert.True(result.Error.EndsWith('\n') && result.Error.IndexOf('\n') == result.Error.Length - 1, result.ToString());
-        Assert.True(result.Error.Length - 1 <= global::SelfAttention.Cli.CommandLine.CliText.MaxLine, $"{result.Error.Length} characters on stderr");
+        Assert.True(result.Error.Length - 1 <= global::SelfAttention.CommandLine.CliText.MaxLine, $"{result.Error.Length} characters on stderr");
         Assert.DoesNotContain("   at ", result.Error, StringComparison.Ordinal);
         Assert.DoesNotContain("Exception:", result.Error, StringComparison.Ordinal);
         foreach (string fragment in fragments)

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace SelfAttention.Cli.CommandLine;
+namespace SelfAttention.CommandLine;
 
 /// <summary>
 /// Text the tool echoes back from the user (file names, option values) and the lines it prints on stderr: every
@@ -10,7 +10,7 @@ namespace SelfAttention.Cli.CommandLine;
 /// a line read differently from its bytes; text longer than the limit keeps its start and its end (a path's file
 /// name) around a "…".
 /// </summary>
-internal static class CliText
+public static class CliText
 {
     /// <summary>The longest echo of one user value, in characters after escaping.</summary>
     public const int MaxEcho = 200;
