@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using SelfAttention.Tests.Helpers;
 using SelfAttention.Tests.Validation;
 using Xunit;
@@ -98,15 +99,15 @@ public class PositionalEncodingTests
         }
     }
 
-    [Fact]
-    public void Property_AddEqualsEmbeddingsPlusWrite_AndPairsAreUnitVectors()
+    [Property(MaxTest = 200)]
+    public Property Property_AddEqualsEmbeddingsPlusWrite_AndPairsAreUnitVectors()
     {
         var arbitrary = (from sequenceLength in Gen.Choose(0, 12)
                          from modelDim in Gen.Choose(0, 70)
                          from start in Gen.Choose(0, 1_000_000)
                          from seed in Gen.Choose(0, int.MaxValue)
                          select (SequenceLength: sequenceLength, ModelDim: modelDim, Start: start, Seed: seed)).ToArbitrary();
-        Prop.ForAll(arbitrary, input =>
+        return Prop.ForAll(arbitrary, input =>
         {
             var (n, d, start, seed) = input;
             var table = new float[n * d];
@@ -127,7 +128,7 @@ public class PositionalEncodingTests
                     Assert.True(Math.Abs(s * s + co * co - 1) <= 3e-7, $"{input}: row {row}, pair {c / 2}: sin² + cos² = {s * s + co * co:R}.");
                 }
             }
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(200));
+        });
     }
 
     public static TheoryData<string, int, int, int, int, float> BadInputs => new()

@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using SelfAttention.Tests.Helpers;
 using SelfAttention.Tests.Validation;
 using Xunit;
@@ -154,8 +155,8 @@ public class RotaryEmbeddingTests
     /// two layouts are the same rotation on permuted channels. The library computes the same float expressions for
     /// both, so the equality is exact.
     /// </summary>
-    [Fact]
-    public void Layouts_AreRelatedByThePairingPermutation()
+    [Property(MaxTest = 150)]
+    public Property Layouts_AreRelatedByThePairingPermutation()
     {
         var arbitrary = (from sequenceLength in Gen.Choose(0, 5)
                          from heads in Gen.Choose(1, 4)
@@ -163,7 +164,7 @@ public class RotaryEmbeddingTests
                          from start in Gen.Choose(0, 100_000)
                          from seed in Gen.Choose(0, int.MaxValue)
                          select (SequenceLength: sequenceLength, Heads: heads, HeadDim: 2 * halfDim, Start: start, Seed: seed)).ToArbitrary();
-        Prop.ForAll(arbitrary, input =>
+        return Prop.ForAll(arbitrary, input =>
         {
             var (n, heads, headDim, start, seed) = input;
             float[] x = TestInputs.Uniform(new Random(seed), n * heads * headDim, 2f);
@@ -172,7 +173,7 @@ public class RotaryEmbeddingTests
             float[] halfSplit = PermuteToHalfSplit(x, headDim);
             RotaryEmbedding.Apply(halfSplit, n, heads, headDim, start, RotaryLayout.HalfSplit);
             Assert.Equal(PermuteToHalfSplit(interleaved, headDim), halfSplit);
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(150));
+        });
     }
 
     public static TheoryData<string, int, int, int, int, int, RotaryLayout, float> BadInputs => new()

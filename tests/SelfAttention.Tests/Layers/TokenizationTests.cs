@@ -1,5 +1,6 @@
 using FsCheck;
 using FsCheck.Fluent;
+using FsCheck.Xunit;
 using SelfAttention.Tests.Helpers;
 using SelfAttention.Tests.Validation;
 using SelfAttention.Tokenization;
@@ -36,19 +37,19 @@ public class TokenizationTests
     }
 
     /// <summary>Without lowercasing, tokens are exactly the text's non-whitespace characters, in order, none containing whitespace.</summary>
-    [Fact]
-    public void Property_SplitPartitionsTheNonWhitespaceCharacters()
+    [Property(MaxTest = 300)]
+    public Property Property_SplitPartitionsTheNonWhitespaceCharacters()
     {
         string[] pieces = ["a", "Z", "é", "7", "'", "’", " ", "  ", "\t", "\n", ",", ".", "!", "-", "🐻", "\u0301", "\ud800", "ß", "İ", "word"];
         var arbitrary = Gen.Elements(pieces).ArrayOf().Select(parts => string.Concat(parts)).ToArbitrary();
         var keepCase = new WordTokenizer(lowercase: false);
-        Prop.ForAll(arbitrary, text =>
+        return Prop.ForAll(arbitrary, text =>
         {
             IReadOnlyList<string> tokens = keepCase.Split(text);
             Assert.All(tokens, token => Assert.True(token.Length > 0 && !token.Any(char.IsWhiteSpace), $"\"{text}\": token \"{token}\" is empty or holds whitespace."));
             Assert.Equal(new string(text.Where(c => !char.IsWhiteSpace(c)).ToArray()), string.Concat(tokens));
             Assert.Equal(tokens.Select(t => t.ToLowerInvariant()), s_tokenizer.Split(text));
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(300));
+        });
     }
 
     [Fact]
@@ -161,16 +162,16 @@ public class TokenizationTests
         Assert.Equal([1, 1, 0], s_tokenizer.Encode(word + " " + word.ToUpperInvariant() + " b", vocabulary));
     }
 
-    [Fact]
-    public void Property_EncodeEqualsSplitThenGetId()
+    [Property(MaxTest = 200)]
+    public Property Property_EncodeEqualsSplitThenGetId()
     {
         var vocabulary = Vocabulary.Build(["a b ab ba, 7! é 🐻"], s_tokenizer);
         string[] pieces = ["a", "B", "b", "é", "É", "7", " ", ",", "!", "🐻", "'", "x"];
         var arbitrary = Gen.Elements(pieces).ArrayOf().Select(parts => string.Concat(parts)).ToArbitrary();
-        Prop.ForAll(arbitrary, text =>
+        return Prop.ForAll(arbitrary, text =>
         {
             Assert.Equal(s_tokenizer.Split(text).Select(vocabulary.GetId), s_tokenizer.Encode(text, vocabulary));
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(200));
+        });
     }
 
     [Fact]
