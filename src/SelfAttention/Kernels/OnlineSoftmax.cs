@@ -72,9 +72,10 @@ internal static unsafe class OnlineSoftmax
     /// One step for a block of rows held in vector lanes (the tiled kernel: <c>Sᵀ[j][r]</c>, row r in lane r), given
     /// the new running max <c>m' = max(m, max_j Sᵀ[j])</c> in <paramref name="mNext"/>: <c>Pᵀ[j] = e^(Sᵀ[j] − μ)</c>
     /// in place, <c>alpha = e^(m − μ)</c>, <c>l = l·alpha + Σ_j Pᵀ[j]</c>, <c>m = m'</c>. st: [keyCount][columns];
-    /// m, mNext, l, alpha: [columns]; columns a multiple of the lane count.
+    /// m, mNext, l, alpha: [columns]; columns a multiple of the lane count. Inlined, so that a caller whose column
+    /// count is a JIT-time constant gets constant strides in the exp loop.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void StepColumns<TV, TOps>(float* st, int keyCount, int columns, float* m, float* mNext, float* l, float* alpha)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
