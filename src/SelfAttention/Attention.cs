@@ -59,14 +59,7 @@ public static unsafe class Attention
                                         Span<float> output, AttentionShape shape, AttentionOptions options = default)
     {
         var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
-        if (options.IsCausal)
-        {
-            RunMultiHead(query, key, value, output, shape, sizes, options, CausalMask.BottomRight(shape.QueryLength, shape.KeyLength));
-        }
-        else
-        {
-            RunMultiHead(query, key, value, output, shape, sizes, options, new NoMask(shape.KeyLength));
-        }
+        RunMultiHead<NoMask>(query, key, value, output, shape, sizes, options, maskFromOptions: true, default);
     }
 
     /// <summary>
@@ -78,7 +71,7 @@ public static unsafe class Attention
         where TMask : unmanaged, IAttentionMask<TMask>
     {
         var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
-        RunMultiHead(query, key, value, output, shape, sizes, options with { IsCausal = false }, mask);
+        RunMultiHead(query, key, value, output, shape, sizes, options with { IsCausal = false }, maskFromOptions: false, mask);
     }
 
     /// <summary>
@@ -90,12 +83,14 @@ public static unsafe class Attention
         where TMask : unmanaged, IAttentionMask<TMask>
     {
         float scale = AttentionValidation.ValidateSingleHead(query, key, value, output, weights, hasWeights, options);
-        RunSingleHead(query, key, value, output, weights, scale, options with { IsCausal = false }, mask);
+        RunSingleHead(query, key, value, output, weights, scale, options with { IsCausal = false }, maskFromOptions: false, mask);
     }
 
-    // Pins validated BSNH buffers and runs them under the mask.
+    // Pins validated BSNH buffers and runs them under the mask the options describe (KernelDispatch picks it), or under
+    // the given one.
     private static void RunMultiHead<TMask>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value, Span<float> output,
-                                            in AttentionShape shape, in AttentionValidation.MultiHeadSizes sizes, in AttentionOptions options, TMask mask)
+                                            in AttentionShape shape, in AttentionValidation.MultiHeadSizes sizes, in AttentionOptions options,
+                                            bool maskFromOptions, TMask mask)
         where TMask : unmanaged, IAttentionMask<TMask>
     {
         fixed (float* q = query, k = key, v = value, o = output)
@@ -105,26 +100,19 @@ public static unsafe class Attention
             var problem = AttentionProblem.Create(q, queryWidth, k, keyWidth, v, valueWidth, o, outputWidth,
                                                   shape.Batch, shape.Heads, sizes.KvHeads, shape.QueryLength, shape.KeyLength,
                                                   keyRowsPerBatch: shape.KeyLength, shape.HeadDim, sizes.ValueDim, sizes.Scale, options);
-            KernelDispatch.Run(problem, mask, options.Kernel, options.MaxDegreeOfParallelism);
+            Run(problem, options, maskFromOptions, mask);
         }
     }
 
-    // Pins one validated head (weights optional: a default view means none) and runs it.
+    // Pins one validated head (weights optional: a default view means none) and runs it, under the mask the options
+    // describe or the given one.
     private static void RunSingleHead(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
-                                      Span2D<float> output, Span2D<float> weights, float scale, in AttentionOptions options)
-    {
-        if (options.IsCausal)
-        {
-            RunSingleHead(query, key, value, output, weights, scale, options, CausalMask.BottomRight(output.Height, key.Height));
-        }
-        else
-        {
-            RunSingleHead(query, key, value, output, weights, scale, options, new NoMask(key.Height));
-        }
-    }
+                                      Span2D<float> output, Span2D<float> weights, float scale, in AttentionOptions options) =>
+        RunSingleHead<NoMask>(query, key, value, output, weights, scale, options, maskFromOptions: true, default);
 
     private static void RunSingleHead<TMask>(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
-                                             Span2D<float> output, Span2D<float> weights, float scale, in AttentionOptions options, TMask mask)
+                                             Span2D<float> output, Span2D<float> weights, float scale, in AttentionOptions options,
+                                             bool maskFromOptions, TMask mask)
         where TMask : unmanaged, IAttentionMask<TMask>
     {
         fixed (float* q = &query.DangerousGetReference(), k = &key.DangerousGetReference(), v = &value.DangerousGetReference(),
@@ -134,6 +122,19 @@ public static unsafe class Attention
                                                   o, Views.RowStride(output), batch: 1, heads: 1, kvHeads: 1, output.Height, key.Height,
                                                   keyRowsPerBatch: key.Height, query.Width, output.Width, scale, options)
                 with { Weights = weights.Height == 0 ? null : w, WeightsRowStride = Views.RowStride(weights) };
+            Run(problem, options, maskFromOptions, mask);
+        }
+    }
+
+    private static void Run<TMask>(in AttentionProblem problem, in AttentionOptions options, bool maskFromOptions, TMask mask)
+        where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        if (maskFromOptions)
+        {
+            KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
+        }
+        else
+        {
             KernelDispatch.Run(problem, mask, options.Kernel, options.MaxDegreeOfParallelism);
         }
     }

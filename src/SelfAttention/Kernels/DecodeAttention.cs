@@ -26,6 +26,11 @@ namespace SelfAttention.Kernels;
 /// <see cref="RowKernels.Scores{TV, TOps}"/>, which prefetches K eight rows ahead.
 /// </para>
 /// <para>
+/// Masks (<see cref="Masks.IAttentionMask{TSelf}"/>): the chunk reads only the key blocks inside the union of its lanes'
+/// key ranges; each lane's softmax and value sums take the keys of its own range (and, for a mask that is not a range,
+/// only the visible ones), through <see cref="OnlineSoftmax.StepRow{TV, TOps}"/>.
+/// </para>
+/// <para>
 /// Scratch per work item (floats): scores <c>[lanes][KeyBlock]</c>, accumulators <c>[lanes][valueDim]</c>, then m and l
 /// <c>[lanes]</c> each, with <c>lanes = kvHeadsInChunk · groupSize · queryLength</c>.
 /// </para>

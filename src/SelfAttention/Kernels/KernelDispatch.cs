@@ -17,7 +17,10 @@ internal static unsafe class KernelDispatch
     /// </summary>
     public const long MaxTileScratch = 1 << 24;
 
-    /// <summary>Runs a validated call with the mask its options describe (none, or causal bottom-right).</summary>
+    /// <summary>
+    /// Runs a validated call with the mask its options describe (none, or causal bottom-right): the one place where
+    /// options become a mask struct, for every entry point (single head, BSNH, KV cache).
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Run(in AttentionProblem problem, AttentionKernel kernel, int maxDegreeOfParallelism)
     {

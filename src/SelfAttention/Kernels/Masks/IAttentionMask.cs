@@ -26,6 +26,13 @@ namespace SelfAttention.Kernels.Masks;
 /// </list>
 /// Masks compose: <see cref="And{TA, TB}"/> intersects two, so causal AND window AND lengths needs no kernel of its own.
 /// </para>
+/// <para>
+/// Where score modifiers go (not yet here; no kernel applies one): a modifier is a member of this same interface, a
+/// static <c>ModifiesScores</c> flag and a per-element <c>ModifyScore(score, i, j)</c>, applied to the scaled score
+/// before the mask (scale → softcap → bias → mask → normalise), with <see cref="And{TA, TB}"/> applying A's then B's,
+/// so that a chain of modifiers is one type argument too. The kernels then take the modified path only when the flag is
+/// set: the tiled kernel treats every tile as partial for the max fold, the others modify their scores row in place.
+/// </para>
 /// </summary>
 /// <typeparam name="TSelf">The implementing struct.</typeparam>
 internal interface IAttentionMask<TSelf> where TSelf : unmanaged, IAttentionMask<TSelf>
