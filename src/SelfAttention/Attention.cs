@@ -1,6 +1,7 @@
 using CommunityToolkit.HighPerformance;
 using SelfAttention.Internal;
 using SelfAttention.Kernels;
+using SelfAttention.Kernels.Masks;
 
 namespace SelfAttention;
 
@@ -58,41 +59,83 @@ public static unsafe class Attention
                                         Span<float> output, AttentionShape shape, AttentionOptions options = default)
     {
         var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
+        RunMultiHead<NoMask>(query, key, value, output, shape, sizes, options, maskFromOptions: true, default);
+    }
+
+    /// <summary>
+    /// <see cref="ComputeMultiHead"/> under an internal mask (which replaces <see cref="AttentionOptions.IsCausal"/>):
+    /// the hook through which tests run masks that have no public option yet, through the same validation and kernels.
+    /// </summary>
+    internal static void ComputeMultiHead<TMask>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                                 Span<float> output, AttentionShape shape, AttentionOptions options, TMask mask)
+        where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
+        RunMultiHead(query, key, value, output, shape, sizes, options with { IsCausal = false }, maskFromOptions: false, mask);
+    }
+
+    /// <summary>
+    /// <see cref="Compute(ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, Span2D{float}, Span2D{float}, AttentionOptions)"/>
+    /// under an internal mask, with weights when <paramref name="hasWeights"/>, for tests.
+    /// </summary>
+    internal static void Compute<TMask>(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                                        Span2D<float> output, Span2D<float> weights, bool hasWeights, AttentionOptions options, TMask mask)
+        where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        float scale = AttentionValidation.ValidateSingleHead(query, key, value, output, weights, hasWeights, options);
+        RunSingleHead(query, key, value, output, weights, scale, options with { IsCausal = false }, maskFromOptions: false, mask);
+    }
+
+    // Pins validated BSNH buffers and runs them under the mask the options describe (KernelDispatch picks it), or under
+    // the given one.
+    private static void RunMultiHead<TMask>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value, Span<float> output,
+                                            in AttentionShape shape, in AttentionValidation.MultiHeadSizes sizes, in AttentionOptions options,
+                                            bool maskFromOptions, TMask mask)
+        where TMask : unmanaged, IAttentionMask<TMask>
+    {
         fixed (float* q = query, k = key, v = value, o = output)
         {
             int queryWidth = shape.Heads * shape.HeadDim, keyWidth = sizes.KvHeads * shape.HeadDim;
             int valueWidth = sizes.KvHeads * sizes.ValueDim, outputWidth = shape.Heads * sizes.ValueDim;
-            var problem = new AttentionProblem
-            {
-                Query = q, Key = k, Value = v, Output = o,
-                QueryRowStride = queryWidth, KeyRowStride = keyWidth, ValueRowStride = valueWidth, OutputRowStride = outputWidth,
-                QueryBatchStride = (nint)shape.QueryLength * queryWidth, KeyBatchStride = (nint)shape.KeyLength * keyWidth,
-                ValueBatchStride = (nint)shape.KeyLength * valueWidth, OutputBatchStride = (nint)shape.QueryLength * outputWidth,
-                Batch = shape.Batch, Heads = shape.Heads, GroupSize = shape.Heads / sizes.KvHeads,
-                QueryLength = shape.QueryLength, KeyLength = shape.KeyLength, HeadDim = shape.HeadDim, ValueDim = sizes.ValueDim,
-                Scale = sizes.Scale, IsCausal = options.IsCausal, Normalization = options.Normalization,
-            };
-            KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
+            var problem = AttentionProblem.Create(q, queryWidth, k, keyWidth, v, valueWidth, o, outputWidth,
+                                                  shape.Batch, shape.Heads, sizes.KvHeads, shape.QueryLength, shape.KeyLength,
+                                                  keyRowsPerBatch: shape.KeyLength, shape.HeadDim, sizes.ValueDim, sizes.Scale, options);
+            Run(problem, options, maskFromOptions, mask);
         }
     }
 
-    // Pins one validated head (weights optional: a default view means none) and runs it.
+    // Pins one validated head (weights optional: a default view means none) and runs it, under the mask the options
+    // describe or the given one.
     private static void RunSingleHead(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
-                                      Span2D<float> output, Span2D<float> weights, float scale, in AttentionOptions options)
+                                      Span2D<float> output, Span2D<float> weights, float scale, in AttentionOptions options) =>
+        RunSingleHead<NoMask>(query, key, value, output, weights, scale, options, maskFromOptions: true, default);
+
+    private static void RunSingleHead<TMask>(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                                             Span2D<float> output, Span2D<float> weights, float scale, in AttentionOptions options,
+                                             bool maskFromOptions, TMask mask)
+        where TMask : unmanaged, IAttentionMask<TMask>
     {
         fixed (float* q = &query.DangerousGetReference(), k = &key.DangerousGetReference(), v = &value.DangerousGetReference(),
                o = &output.DangerousGetReference(), w = &weights.DangerousGetReference())
         {
-            var problem = new AttentionProblem
-            {
-                Query = q, Key = k, Value = v, Output = o, Weights = weights.Height == 0 ? null : w,
-                QueryRowStride = Views.RowStride(query), KeyRowStride = Views.RowStride(key),
-                ValueRowStride = Views.RowStride(value), OutputRowStride = Views.RowStride(output), WeightsRowStride = Views.RowStride(weights),
-                Batch = 1, Heads = 1, GroupSize = 1,
-                QueryLength = output.Height, KeyLength = key.Height, HeadDim = query.Width, ValueDim = output.Width,
-                Scale = scale, IsCausal = options.IsCausal, Normalization = options.Normalization,
-            };
+            var problem = AttentionProblem.Create(q, Views.RowStride(query), k, Views.RowStride(key), v, Views.RowStride(value),
+                                                  o, Views.RowStride(output), batch: 1, heads: 1, kvHeads: 1, output.Height, key.Height,
+                                                  keyRowsPerBatch: key.Height, query.Width, output.Width, scale, options)
+                with { Weights = weights.Height == 0 ? null : w, WeightsRowStride = Views.RowStride(weights) };
+            Run(problem, options, maskFromOptions, mask);
+        }
+    }
+
+    private static void Run<TMask>(in AttentionProblem problem, in AttentionOptions options, bool maskFromOptions, TMask mask)
+        where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        if (maskFromOptions)
+        {
             KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
+        }
+        else
+        {
+            KernelDispatch.Run(problem, mask, options.Kernel, options.MaxDegreeOfParallelism);
         }
     }
 }

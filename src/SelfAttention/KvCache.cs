@@ -218,16 +218,11 @@ public sealed unsafe class KvCache
             fixed (Half* kh = _keysHalf, vh = _valuesHalf)
             {
                 int rowsPerBatch = wideKeys is null ? Capacity : Length;
-                var problem = new AttentionProblem
-                {
-                    Query = q, Output = o, Key = Storage == KvCacheStorage.Single || !inPlace ? k : null, Value = Storage == KvCacheStorage.Single || !inPlace ? v : null,
-                    KeyHalf = inPlace && Storage == KvCacheStorage.Half ? kh : null, ValueHalf = inPlace && Storage == KvCacheStorage.Half ? vh : null,
-                    QueryRowStride = heads * HeadDim, KeyRowStride = keyWidth, ValueRowStride = valueWidth, OutputRowStride = heads * ValueDim,
-                    QueryBatchStride = (nint)queryLength * heads * HeadDim, KeyBatchStride = (nint)rowsPerBatch * keyWidth,
-                    ValueBatchStride = (nint)rowsPerBatch * valueWidth, OutputBatchStride = (nint)queryLength * heads * ValueDim,
-                    Batch = Batch, Heads = heads, GroupSize = heads / KvHeads, QueryLength = queryLength, KeyLength = Length,
-                    HeadDim = HeadDim, ValueDim = ValueDim, Scale = scale, IsCausal = options.IsCausal, Normalization = options.Normalization,
-                };
+                bool keepsFloat = Storage == KvCacheStorage.Single || !inPlace;
+                var problem = AttentionProblem.Create(q, heads * HeadDim, keepsFloat ? k : null, keyWidth, keepsFloat ? v : null, valueWidth,
+                                                      o, heads * ValueDim, Batch, heads, KvHeads, queryLength, Length,
+                                                      keyRowsPerBatch: rowsPerBatch, HeadDim, ValueDim, scale, options)
+                    with { KeyHalf = keepsFloat ? null : kh, ValueHalf = keepsFloat ? null : vh };
                 KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
             }
         }

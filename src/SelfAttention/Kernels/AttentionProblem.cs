@@ -11,6 +11,11 @@ namespace SelfAttention.Kernels;
 /// </code>
 /// Query head h reads kv head <c>g = h / GroupSize</c>. <see cref="Weights"/> is null unless a single-head call asked
 /// for the weights matrix, <c>[QueryLength, KeyLength]</c> with row stride <see cref="WeightsRowStride"/>.
+/// <para>
+/// Every entry point builds it through <see cref="Create"/>, the one place that turns sizes and row strides into
+/// the layout above (single head: batch 1, one head, the views' own strides; BSNH buffers and the KV cache: row
+/// strides of Heads·HeadDim and so on, batch strides from the rows per batch).
+/// </para>
 /// </summary>
 internal unsafe readonly struct AttentionProblem
 {
@@ -50,6 +55,29 @@ internal unsafe readonly struct AttentionProblem
 
     /// <summary>Set by the dispatcher for the decode kernel: kv heads per work item.</summary>
     public int DecodeKvHeadsPerItem { get; init; }
+
+    /// <summary>
+    /// Set by the dispatcher for its work items: the mask (an <see cref="Masks.IAttentionMask{TSelf}"/> struct) on the
+    /// dispatching thread's stack, which outlives every item because the dispatcher waits for them all.
+    /// </summary>
+    public void* Mask { get; init; }
+
+    /// <summary>
+    /// Builds the problem of a validated call. Row strides are in floats; a batch of query (output) rows is
+    /// <paramref name="queryLength"/> rows apart, a batch of key (value) rows <paramref name="keyRowsPerBatch"/> rows apart
+    /// (a KV cache's capacity, otherwise the key length). Weights and Half storage are added with <c>with</c>.
+    /// </summary>
+    public static AttentionProblem Create(float* query, nint queryRowStride, float* key, nint keyRowStride, float* value, nint valueRowStride,
+                                          float* output, nint outputRowStride, int batch, int heads, int kvHeads, int queryLength, int keyLength,
+                                          int keyRowsPerBatch, int headDim, int valueDim, float scale, in AttentionOptions options) => new()
+    {
+        Query = query, Key = key, Value = value, Output = output,
+        QueryRowStride = queryRowStride, KeyRowStride = keyRowStride, ValueRowStride = valueRowStride, OutputRowStride = outputRowStride,
+        QueryBatchStride = queryLength * queryRowStride, KeyBatchStride = keyRowsPerBatch * keyRowStride,
+        ValueBatchStride = keyRowsPerBatch * valueRowStride, OutputBatchStride = queryLength * outputRowStride,
+        Batch = batch, Heads = heads, GroupSize = heads / kvHeads, QueryLength = queryLength, KeyLength = keyLength,
+        HeadDim = headDim, ValueDim = valueDim, Scale = scale, IsCausal = options.IsCausal, Normalization = options.Normalization,
+    };
 
     public float* QueryHead(int batch, int head) => Query + batch * QueryBatchStride + (nint)head * HeadDim;
 

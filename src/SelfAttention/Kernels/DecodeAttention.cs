@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using SelfAttention.Kernels.Masks;
 
 namespace SelfAttention.Kernels;
 
@@ -23,6 +24,11 @@ namespace SelfAttention.Kernels;
 /// L2, for K, V or both, made the decode 5–12 % slower, so the eight-row path has none. The four-row path (Half
 /// storage, head dims that are not a multiple of the vector width, a block's last rows) scores through
 /// <see cref="RowKernels.Scores{TV, TOps}"/>, which prefetches K eight rows ahead.
+/// </para>
+/// <para>
+/// Masks (<see cref="Masks.IAttentionMask{TSelf}"/>): the chunk reads only the key blocks inside the union of its lanes'
+/// key ranges; each lane's softmax and value sums take the keys of its own range (and, for a mask that is not a range,
+/// only the visible ones), through <see cref="OnlineSoftmax.StepRow{TV, TOps}"/>.
 /// </para>
 /// <para>
 /// Scratch per work item (floats): scores <c>[lanes][KeyBlock]</c>, accumulators <c>[lanes][valueDim]</c>, then m and l
@@ -55,8 +61,8 @@ internal static unsafe class DecodeAttention
 
     /// <summary>Computes every query row of the query heads that read kv heads <c>[firstKvHead, firstKvHead + kvHeadCount)</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunChunk<TV, TOps>(in AttentionProblem p, int batch, int firstKvHead, int kvHeadCount, Span<float> scratchSpan)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    public static void RunChunk<TV, TOps, TMask>(in AttentionProblem p, TMask mask, int batch, int firstKvHead, int kvHeadCount, Span<float> scratchSpan)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
     {
         int queryLength = p.QueryLength, keyLength = p.KeyLength, headDim = p.HeadDim, valueDim = p.ValueDim, group = p.GroupSize;
         int lanesPerKvHead = group * queryLength, lanes = kvHeadCount * lanesPerKvHead;
@@ -78,8 +84,26 @@ internal static unsafe class DecodeAttention
             float* v = p.ValueHead(batch, firstKvHead * group);
             Half* kHalf = p.KeyHalf == null ? null : p.KeyHeadHalf(batch, firstKvHead * group);
             Half* vHalf = p.ValueHalf == null ? null : p.ValueHeadHalf(batch, firstKvHead * group);
-            int keyEnd = p.IsCausal ? Views.VisibleKeys(queryLength - 1, queryLength, keyLength) : keyLength;
-            for (int j0 = 0; j0 < keyEnd; j0 += KeyBlock)
+            // Keys any lane sees: the union of the lanes' ranges, from a multiple of KeyBlock.
+            int keyStart = 0, keyEnd = keyLength;
+            if (!TMask.HidesNothing)
+            {
+                keyStart = int.MaxValue;
+                keyEnd = 0;
+                for (int lane = 0; lane < lanes; lane++)
+                {
+                    KeyRange keys = LaneKeys(mask, batch, firstKvHead * group, lane, queryLength);
+                    if (keys.Count > 0)
+                    {
+                        keyStart = Math.Min(keyStart, keys.Start);
+                        keyEnd = Math.Max(keyEnd, keys.End);
+                    }
+                }
+
+                keyStart = keyEnd == 0 ? 0 : keyStart / KeyBlock * KeyBlock;
+            }
+
+            for (int j0 = keyStart; j0 < keyEnd; j0 += KeyBlock)
             {
                 int bk = Math.Min(KeyBlock, keyEnd - j0);
 
@@ -135,40 +159,32 @@ internal static unsafe class DecodeAttention
                     }
                 }
 
-                // Online softmax per lane over this block; causal rows see a prefix of it.
+                // Online softmax per lane over this block: a lane sees the keys of its range (a causal lane a prefix).
                 for (int lane = 0; lane < lanes; lane++)
                 {
-                    int i = lane % queryLength;
-                    int visible = p.IsCausal ? Math.Clamp(Views.VisibleKeys(i, queryLength, keyLength) - j0, 0, bk) : bk;
+                    KeyRange visible = LaneKeys(mask, batch, firstKvHead * group, lane, queryLength).Within(j0, bk);
                     float* s = scores + lane * KeyBlock;
-                    if (!RowKernels.AllFinite<TV, TOps>(ref s[0], visible))
+                    if (!RowKernels.AllFinite<TV, TOps>(ref s[visible.Start], visible.Count))
                     {
                         // Float overflow (or ±∞/NaN in the inputs): l = NaN marks the lane for the exact recompute at the end.
                         l[lane] = float.NaN;
                     }
 
-                    float blockMax = RowKernels.Max<TV, TOps>(ref s[0], visible);
-                    float mNew = MathF.Max(m[lane], blockMax);
-                    if (mNew == float.NegativeInfinity)
+                    if (!TMask.IsRange)
                     {
-                        new Span<float>(s, bk).Clear();
-                        continue;
+                        // After the overflow test, so that a masked −∞ is not taken for an overflow.
+                        MaskScores(mask.ForHead(batch, firstKvHead * group + lane / queryLength), lane % queryLength, j0, s, visible);
                     }
 
-                    float alpha = FastExp.Exp(m[lane] - mNew);
-                    float sum = RowKernels.ExpSubtractSum<TV, TOps>(ref s[0], ref s[0], visible, mNew);
-                    new Span<float>(s + visible, bk - visible).Clear();
+                    float alpha = OnlineSoftmax.StepRow<TV, TOps>(s, bk, visible, ref m[lane], ref l[lane]);
                     if (alpha != 1f)
                     {
                         RowKernels.Scale<TV, TOps>(ref acc[lane * valueDim], valueDim, alpha);
                     }
-
-                    l[lane] = l[lane] * alpha + sum;
-                    m[lane] = mNew;
                 }
 
-                // Values in memory order, eight key rows at a time for float storage, then four; a lane whose mask ends
-                // inside the rows adds only the rows it sees, so a NaN or ∞ behind the mask cannot leak in as 0·∞.
+                // Values in memory order, eight key rows at a time for float storage, then four; a lane whose mask cuts
+                // the rows adds only the rows it sees, so a NaN or ∞ behind the mask cannot leak in as 0·∞.
                 jj0 = 0;
                 if (vHalf == null)
                 {
@@ -181,17 +197,14 @@ internal static unsafe class DecodeAttention
                             for (int lane = g * lanesPerKvHead; lane < (g + 1) * lanesPerKvHead; lane++)
                             {
                                 float* weights = scores + lane * KeyBlock + jj0;
-                                int seen = p.IsCausal ? Math.Clamp(Views.VisibleKeys(lane % queryLength, queryLength, keyLength) - (j0 + jj0), 0, 8) : 8;
-                                if (seen == 8)
+                                KeyRange seen = TMask.HidesNothing ? new KeyRange(0, 8) : LaneKeys(mask, batch, firstKvHead * group, lane, queryLength).Within(j0 + jj0, 8);
+                                if (TMask.IsRange && seen.Count == 8)
                                 {
                                     RowKernels.MultiplyAddEightRows<TV, TOps>(ref vj[0], p.ValueRowStride, ref weights[0], ref acc[lane * valueDim], valueDim);
                                     continue;
                                 }
 
-                                for (int r = 0; r < seen; r++)
-                                {
-                                    RowKernels.MultiplyAddRow<TV, TOps>(ref vj[r * p.ValueRowStride], weights[r], ref acc[lane * valueDim], valueDim);
-                                }
+                                AddSeenRows<TV, TOps, TMask>(mask, batch, firstKvHead * group, lane, queryLength, j0 + jj0, seen, vj, p.ValueRowStride, weights, acc + lane * valueDim, valueDim);
                             }
                         }
                     }
@@ -214,17 +227,14 @@ internal static unsafe class DecodeAttention
                         for (int lane = g * lanesPerKvHead; lane < (g + 1) * lanesPerKvHead; lane++)
                         {
                             float* weights = scores + lane * KeyBlock + jj;
-                            int seen = p.IsCausal ? Math.Clamp(Views.VisibleKeys(lane % queryLength, queryLength, keyLength) - (j0 + jj), 0, rowsNow) : rowsNow;
-                            if (seen == 4)
+                            KeyRange seen = TMask.HidesNothing ? new KeyRange(0, rowsNow) : LaneKeys(mask, batch, firstKvHead * group, lane, queryLength).Within(j0 + jj, rowsNow);
+                            if (TMask.IsRange && seen.Count == 4)
                             {
                                 RowKernels.MultiplyAddFourRows<TV, TOps>(ref vj[0], vStride, weights[0], weights[1], weights[2], weights[3], ref acc[lane * valueDim], valueDim);
                                 continue;
                             }
 
-                            for (int r = 0; r < seen; r++)
-                            {
-                                RowKernels.MultiplyAddRow<TV, TOps>(ref vj[r * vStride], weights[r], ref acc[lane * valueDim], valueDim);
-                            }
+                            AddSeenRows<TV, TOps, TMask>(mask, batch, firstKvHead * group, lane, queryLength, j0 + jj, seen, vj, vStride, weights, acc + lane * valueDim, valueDim);
                         }
                     }
                 }
@@ -236,18 +246,55 @@ internal static unsafe class DecodeAttention
             {
                 int i = lane % queryLength, head = firstKvHead * group + lane / queryLength;
                 float* o = p.OutputHead(batch, head) + i * p.OutputRowStride;
-                float inverse = l[lane] == 0f ? 0f : 1f / l[lane];
+                float inverse = OnlineSoftmax.Inverse(l[lane]);
                 float* a = acc + lane * valueDim;
                 for (int c = 0; c < valueDim; c++)
                 {
                     o[c] = a[c] * inverse;
                 }
 
-                int visible = p.IsCausal ? Views.VisibleKeys(i, queryLength, keyLength) : keyLength;
-                if (ExactRow.NeedsExact<TV, TOps>(l[lane], visible, o, valueDim))
+                TMask headMask = mask.ForHead(batch, head);
+                if (ExactRow.NeedsExact<TV, TOps>(l[lane], headMask.Keys(i).Count, o, valueDim))
                 {
-                    ExactRow.Compute(p, batch, head, i);
+                    ExactRow.Compute(p, headMask, batch, head, i);
                 }
+            }
+        }
+    }
+
+    /// <summary>The keys lane (t, i) sees: lane = t·queryLength + i reads query head <c>firstHead + t</c>, row i.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static KeyRange LaneKeys<TMask>(in TMask mask, int batch, int firstHead, int lane, int queryLength)
+        where TMask : unmanaged, IAttentionMask<TMask> =>
+        mask.ForHead(batch, firstHead + lane / queryLength).Keys(lane % queryLength);
+
+    /// <summary>s[j] = −∞ for the keys j0 + j of <paramref name="visible"/> that row i does not see (a mask that is not a range).</summary>
+    private static void MaskScores<TMask>(in TMask mask, int i, int j0, float* s, KeyRange visible)
+        where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        for (int j = visible.Start; j < visible.End; j++)
+        {
+            if (!mask.IsVisible(i, j0 + j))
+            {
+                s[j] = float.NegativeInfinity;
+            }
+        }
+    }
+
+    /// <summary>
+    /// acc += Σ weights[r]·v[r] over the rows r of <paramref name="seen"/> (relative to key j0) that the lane sees;
+    /// v: [rows, valueDim] with row stride <paramref name="valueStride"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddSeenRows<TV, TOps, TMask>(in TMask mask, int batch, int firstHead, int lane, int queryLength, int j0, KeyRange seen,
+                                                     float* v, nint valueStride, float* weights, float* acc, int valueDim)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        for (int r = seen.Start; r < seen.End; r++)
+        {
+            if (TMask.IsRange || mask.ForHead(batch, firstHead + lane / queryLength).IsVisible(lane % queryLength, j0 + r))
+            {
+                RowKernels.MultiplyAddRow<TV, TOps>(ref v[r * valueStride], weights[r], ref acc[0], valueDim);
             }
         }
     }

@@ -38,16 +38,21 @@ internal static unsafe class ExactRow
         where TV : struct where TOps : struct, IFloatVector<TV> =>
         visible > 0 && (!(rowSum >= 0.5f) || !RowKernels.AllFinite<TV, TOps>(ref output[0], valueDim));
 
-    /// <summary>Recomputes output row <paramref name="i"/> of head (batch, head), and its weights row when the problem has weights.</summary>
+    /// <summary>
+    /// Recomputes output row <paramref name="i"/> of head (batch, head) under <paramref name="mask"/> (bound to that head),
+    /// and its weights row when the problem has weights.
+    /// </summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    public static void Compute(in AttentionProblem p, int batch, int head, int i)
+    public static void Compute<TMask>(in AttentionProblem p, in TMask mask, int batch, int head, int i)
+        where TMask : unmanaged, Masks.IAttentionMask<TMask>
     {
-        int visible = p.IsCausal ? Views.VisibleKeys(i, p.QueryLength, p.KeyLength) : p.KeyLength;
+        Masks.KeyRange keys = mask.Keys(i);
+        int visible = keys.Count;
         double[]? rented = visible > StackScores ? ArrayPool<double>.Shared.Rent(visible) : null;
         try
         {
             Span<double> scores = rented is null ? stackalloc double[StackScores] : rented;
-            ComputeRow(p, batch, head, i, visible, scores[..visible]);
+            ComputeRow(p, mask, batch, head, i, keys, scores[..visible]);
         }
         finally
         {
@@ -62,8 +67,11 @@ internal static unsafe class ExactRow
     private const int StackScores = 1024;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ComputeRow(in AttentionProblem p, int batch, int head, int i, int visible, Span<double> scores)
+    private static void ComputeRow<TMask>(in AttentionProblem p, in TMask mask, int batch, int head, int i, Masks.KeyRange keys, Span<double> scores)
+        where TMask : unmanaged, Masks.IAttentionMask<TMask>
     {
+        // scores[j] holds key first + j; a key inside the range that the row does not see has weight 0 and is skipped.
+        int first = keys.Start, visible = keys.Count;
         bool softmax = p.Normalization == AttentionNormalization.Softmax;
         float* q = p.QueryHead(batch, head) + i * p.QueryRowStride;
         float* o = p.OutputHead(batch, head) + i * p.OutputRowStride;
@@ -71,9 +79,17 @@ internal static unsafe class ExactRow
 
         // Pass 1: the scores, and their maximum (softmax) or their plain sum.
         double max = double.NegativeInfinity, sum = 0;
+        int seen = visible;
         for (int j = 0; j < visible; j++)
         {
-            double s = row.Score(j);
+            if (!TMask.IsRange && !mask.IsVisible(i, first + j))
+            {
+                scores[j] = softmax ? double.NegativeInfinity : 0;
+                seen--;
+                continue;
+            }
+
+            double s = row.Score(first + j);
             scores[j] = s;
             if (softmax)
             {
@@ -85,8 +101,12 @@ internal static unsafe class ExactRow
             }
         }
 
-        // Pass 2: the unnormalised weights e^(s − max) and their sum, then the weights.
-        if (softmax)
+        // Pass 2: the unnormalised weights e^(s − max) and their sum, then the weights (a row that sees nothing: zeros).
+        if (softmax && seen == 0)
+        {
+            scores.Clear();
+        }
+        else if (softmax)
         {
             for (int j = 0; j < visible; j++)
             {
@@ -109,7 +129,10 @@ internal static unsafe class ExactRow
             acc.Clear();
             for (int j = 0; j < visible; j++)
             {
-                row.AddValue(j, c0, width, scores[j], acc);
+                if (TMask.IsRange || mask.IsVisible(i, first + j))
+                {
+                    row.AddValue(first + j, c0, width, scores[j], acc);
+                }
             }
 
             for (int c = 0; c < width; c++)
@@ -124,7 +147,7 @@ internal static unsafe class ExactRow
             float* w = p.Weights + i * p.WeightsRowStride;
             for (int j = 0; j < p.KeyLength; j++)
             {
-                w[j] = j < visible ? (float)scores[j] : 0f;
+                w[j] = j >= first && j < keys.End ? (float)scores[j - first] : 0f;
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Runtime.Intrinsics;
 using SelfAttention.Internal;
+using SelfAttention.Kernels.Masks;
 
 namespace SelfAttention.Kernels;
 
@@ -16,43 +17,84 @@ internal static unsafe class KernelDispatch
     /// </summary>
     public const long MaxTileScratch = 1 << 24;
 
+    /// <summary>
+    /// Runs a validated call with the mask its options describe (none, or causal bottom-right): the one place where
+    /// options become a mask struct, for every entry point (single head, BSNH, KV cache).
+    /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Run(in AttentionProblem problem, AttentionKernel kernel, int maxDegreeOfParallelism)
     {
-        // Empty calls do no work: no query rows, no batch or no value channels leave nothing to write, and no keys
-        // leave only zeros (the weights, if any, have no columns).
-        if (problem.Batch == 0 || problem.QueryLength == 0 || problem.ValueDim == 0)
+        if (problem.IsCausal)
         {
-            return;
-        }
-
-        if (problem.KeyLength == 0)
-        {
-            ClearOutput(problem);
-            return;
-        }
-
-        int degree = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism);
-        if (IsTiny(problem) && Vector128.IsHardwareAccelerated)
-        {
-            Run<Vector128<float>, Vector128Ops>(problem, kernel, degree);
-        }
-        else if (Vector512.IsHardwareAccelerated)
-        {
-            Run<Vector512<float>, Vector512Ops>(problem, kernel, degree);
-        }
-        else if (Vector256.IsHardwareAccelerated)
-        {
-            Run<Vector256<float>, Vector256Ops>(problem, kernel, degree);
-        }
-        else if (Vector128.IsHardwareAccelerated)
-        {
-            Run<Vector128<float>, Vector128Ops>(problem, kernel, degree);
+            Run(problem, CausalMask.BottomRight(problem.QueryLength, problem.KeyLength), kernel, maxDegreeOfParallelism);
         }
         else
         {
-            Run<float, ScalarOps>(problem, kernel, degree);
+            Run(problem, new NoMask(problem.KeyLength), kernel, maxDegreeOfParallelism);
         }
+    }
+
+    /// <summary>
+    /// Runs a validated call under <paramref name="mask"/> (which replaces <see cref="AttentionProblem.IsCausal"/>): the
+    /// kernel and width <see cref="Resolve"/> names, over work items (batch, head, block of query rows).
+    /// </summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TMask>(in AttentionProblem problem, TMask mask, AttentionKernel kernel, int maxDegreeOfParallelism)
+        where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        KernelResolution resolution = Resolve(problem, kernel);
+        if (resolution.Kernel == KernelChoice.None)
+        {
+            if (problem.Batch != 0 && problem.QueryLength != 0 && problem.ValueDim != 0)
+            {
+                ClearOutput(problem);
+            }
+
+            return;
+        }
+
+        // Every work item reads the mask through this pointer; WorkerPool.Run returns only after the last item ends.
+        var masked = problem with { Mask = &mask };
+        int degree = maxDegreeOfParallelism == -1 ? Environment.ProcessorCount : Math.Max(1, maxDegreeOfParallelism);
+        switch (resolution.VectorBits)
+        {
+            case 512:
+                Run<Vector512<float>, Vector512Ops, TMask>(masked, resolution.Kernel, degree);
+                break;
+            case 256:
+                Run<Vector256<float>, Vector256Ops, TMask>(masked, resolution.Kernel, degree);
+                break;
+            case 128:
+                Run<Vector128<float>, Vector128Ops, TMask>(masked, resolution.Kernel, degree);
+                break;
+            default:
+                Run<float, ScalarOps, TMask>(masked, resolution.Kernel, degree);
+                break;
+        }
+    }
+
+    /// <summary>
+    /// The kernel and vector width that <see cref="Run{TMask}"/> uses for this call, and why it is not the one asked
+    /// for when it is not (a constant string: resolving allocates nothing): the one place that decides, so tests can
+    /// assert that a test named for a kernel runs it.
+    /// Throws, as the run would, for a shape no kernel can serve.
+    /// </summary>
+    public static KernelResolution Resolve(in AttentionProblem problem, AttentionKernel kernel)
+    {
+        // Empty calls do no work: no query rows, no batch or no value channels leave nothing to write, and no keys
+        // leave only zeros (the weights, if any, have no columns).
+        if (problem.Batch == 0 || problem.QueryLength == 0 || problem.ValueDim == 0 || problem.KeyLength == 0)
+        {
+            return new KernelResolution(KernelChoice.None, 0, kernel == AttentionKernel.Auto ? null : "an empty call: nothing to compute");
+        }
+
+        int bits = IsTiny(problem) && Vector128.IsHardwareAccelerated ? 128
+            : Vector512.IsHardwareAccelerated ? 512
+            : Vector256.IsHardwareAccelerated ? 256
+            : Vector128.IsHardwareAccelerated ? 128
+            : 32;
+        var (choice, fallback) = Choose(problem, kernel, bits == 32 ? 1 : bits / 32);
+        return new KernelResolution(choice, bits, fallback);
     }
 
     /// <summary>
@@ -62,8 +104,6 @@ internal static unsafe class KernelDispatch
     private static bool IsTiny(in AttentionProblem problem) =>
         problem.HeadDim < 8 && problem.ValueDim < 8 && problem.KeyLength < 8;
 
-    private enum Choice { RowByRow, Tiled, Decode, Exact }
-
     /// <summary>
     /// 2¹¹⁰. Past <c>scale·headDim</c> = 2¹¹⁰ (a scale above about 10³³/headDim, far from 1/√headDim) a float dot product
     /// whose terms are subnormal would lose more than 2⁻⁴⁰ of a scaled score, so every row is computed exactly.
@@ -71,23 +111,22 @@ internal static unsafe class KernelDispatch
     public const double ExactScaleBound = 1.298074214633707e33;
 
     /// <summary>
-    /// The kernel that runs. Tiled and decode compute softmax without a weights output; anything else runs row by row.
-    /// <see cref="AttentionKernel.Auto"/> takes decode for at most <see cref="DecodeAttention.MaxQueryLength"/> query
-    /// rows against at least one key block (its lane set-up costs more than it saves on a few keys), tiled once a query
-    /// block would be at least half full, and row by row otherwise.
+    /// The kernel that runs, and the reason when it is not the requested one. Tiled and decode compute softmax without
+    /// a weights output; anything else runs row by row. <see cref="AttentionKernel.Auto"/> takes decode for at most
+    /// <see cref="DecodeAttention.MaxQueryLength"/> query rows against at least one key block (its lane set-up costs
+    /// more than it saves on a few keys), tiled once a query block would be at least half full, and row by row otherwise.
     /// </summary>
     /// <remarks>
     /// A shape whose tile scratch would pass <see cref="MaxTileScratch"/> runs row by row, like the options the tiled
     /// and decode kernels do not serve; a Half KV cache, which only the decode kernel reads, is refused up front
     /// instead, with an ArgumentException, before anything is written.
     /// </remarks>
-    private static Choice Choose<TV, TOps>(in AttentionProblem problem, AttentionKernel kernel)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    private static (KernelChoice Choice, string? Fallback) Choose(in AttentionProblem problem, AttentionKernel kernel, int lanes)
     {
         // First, for every storage: the exact path reads Half keys and values too.
         if ((double)problem.Scale * problem.HeadDim > ExactScaleBound)
         {
-            return Choice.Exact;
+            return (KernelChoice.Exact, kernel == AttentionKernel.Auto ? null : "scale·headDim above 2¹¹⁰: every row is computed exactly");
         }
 
         bool decodeFits = DecodeAttention.ScratchLength(problem, 1) <= MaxTileScratch;
@@ -100,40 +139,51 @@ internal static unsafe class KernelDispatch
                                             MaxTileScratch, DecodeAttention.ScratchLength(problem, 1));
             }
 
-            return Choice.Decode;
+            return (KernelChoice.Decode, kernel is AttentionKernel.Auto or AttentionKernel.Decode ? null : "a Half KV cache step: only the decode kernel reads Half storage");
         }
 
-        Choice choice = Choice.RowByRow;
+        KernelChoice choice = KernelChoice.RowByRow;
+        string? fallback = null;
+        bool decodes = problem.QueryLength <= DecodeAttention.MaxQueryLength;
         if (problem.Normalization == AttentionNormalization.Softmax && problem.Weights == null)
         {
-            bool decodes = problem.QueryLength <= DecodeAttention.MaxQueryLength;
             choice = kernel switch
             {
-                AttentionKernel.Tiled => Choice.Tiled,
-                AttentionKernel.Decode when decodes => Choice.Decode,
-                AttentionKernel.Auto when decodes && problem.KeyLength >= DecodeAttention.KeyBlock => Choice.Decode,
-                AttentionKernel.Auto when problem.QueryLength * 2 >= TiledAttention.QueryBlock<TV, TOps>() => Choice.Tiled,
-                _ => Choice.RowByRow,
+                AttentionKernel.Tiled => KernelChoice.Tiled,
+                AttentionKernel.Decode when decodes => KernelChoice.Decode,
+                AttentionKernel.Auto when decodes && problem.KeyLength >= DecodeAttention.KeyBlock => KernelChoice.Decode,
+                AttentionKernel.Auto when problem.QueryLength * 2 >= TiledAttention.QueryBlock(lanes) => KernelChoice.Tiled,
+                _ => KernelChoice.RowByRow,
             };
+        }
+        else if (kernel is AttentionKernel.Tiled or AttentionKernel.Decode)
+        {
+            fallback = problem.Weights != null ? "a weights output: only the row-by-row kernel writes weights" : "sum normalisation: only the row-by-row kernel divides by the plain sum";
+        }
+
+        if (kernel == AttentionKernel.Decode && !decodes && fallback == null)
+        {
+            fallback = "more query rows than the decode kernel takes (DecodeAttention.MaxQueryLength = 4)";
         }
 
         bool fits = choice switch
         {
-            Choice.Tiled => TiledAttention.ScratchLength(TiledAttention.QueryBlock<TV, TOps>(), problem.HeadDim, problem.ValueDim) <= MaxTileScratch,
-            Choice.Decode => decodeFits,
+            KernelChoice.Tiled => TiledAttention.ScratchLength(TiledAttention.QueryBlock(lanes), problem.HeadDim, problem.ValueDim) <= MaxTileScratch,
+            KernelChoice.Decode => decodeFits,
             _ => true,
         };
         if (!fits)
         {
-            choice = Choice.RowByRow;
+            choice = KernelChoice.RowByRow;
+            fallback ??= kernel == AttentionKernel.Auto ? null : "the tile scratch would pass MaxTileScratch";
         }
 
-        if (choice == Choice.RowByRow && RowByRowAttention.ScratchLength(problem) > ThreadScratch.MaxLength)
+        if (choice == KernelChoice.RowByRow && RowByRowAttention.ScratchLength(problem) > ThreadScratch.MaxLength)
         {
             ThrowHelper.ThrowUnservable("key", "the row-by-row kernel's scores row (keyLength floats)", ThreadScratch.MaxLength, problem.KeyLength);
         }
 
-        return choice;
+        return (choice, fallback);
     }
 
     /// <summary>Zeros every output row (no keys: every row sees nothing), leaving pitch gaps and other heads' columns alone.</summary>
@@ -153,27 +203,27 @@ internal static unsafe class KernelDispatch
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void Run<TV, TOps>(in AttentionProblem problem, AttentionKernel kernel, int degree)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    private static void Run<TV, TOps, TMask>(in AttentionProblem problem, KernelChoice choice, int degree)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
     {
-        switch (Choose<TV, TOps>(problem, kernel))
+        switch (choice)
         {
-            case Choice.Tiled:
-                WorkerPool.Run(problem, ItemCount(problem, TiledAttention.ItemRows<TV, TOps>()), degree, &TiledItem<TV, TOps>);
+            case KernelChoice.Tiled:
+                WorkerPool.Run(problem, ItemCount(problem, TiledAttention.ItemRows<TV, TOps>()), degree, &TiledItem<TV, TOps, TMask>);
                 break;
-            case Choice.Decode:
+            case KernelChoice.Decode:
                 // Chunking depends on the degree, but each lane's arithmetic does not, so results do not either.
                 // Fewer kv heads per item when a chunk's scratch would pass the cap (Choose checked that one fits).
                 int perItem = (int)Math.Min(DecodeAttention.KvHeadsPerItem(problem, degree), MaxTileScratch / DecodeAttention.ScratchLength(problem, 1));
                 var decodeProblem = problem with { DecodeKvHeadsPerItem = perItem };
                 int chunks = (problem.Heads / problem.GroupSize + decodeProblem.DecodeKvHeadsPerItem - 1) / decodeProblem.DecodeKvHeadsPerItem;
-                WorkerPool.Run(decodeProblem, problem.Batch * chunks, degree, &DecodeItem<TV, TOps>);
+                WorkerPool.Run(decodeProblem, problem.Batch * chunks, degree, &DecodeItem<TV, TOps, TMask>);
                 break;
-            case Choice.Exact:
-                WorkerPool.Run(problem, ItemCount(problem, RowByRowAttention.RowBlock), degree, &ExactItem);
+            case KernelChoice.Exact:
+                WorkerPool.Run(problem, ItemCount(problem, RowByRowAttention.RowBlock), degree, &ExactItem<TMask>);
                 break;
             default:
-                WorkerPool.Run(problem, ItemCount(problem, RowByRowAttention.RowBlock), degree, &RowItem<TV, TOps>);
+                WorkerPool.Run(problem, ItemCount(problem, RowByRowAttention.RowBlock), degree, &RowItem<TV, TOps, TMask>);
                 break;
         }
     }
@@ -182,41 +232,43 @@ internal static unsafe class KernelDispatch
         problem.Batch * problem.Heads * ((problem.QueryLength + rowsPerItem - 1) / rowsPerItem);
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void DecodeItem<TV, TOps>(in AttentionProblem problem, int item)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    private static void DecodeItem<TV, TOps, TMask>(in AttentionProblem problem, int item)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
     {
         int perItem = problem.DecodeKvHeadsPerItem, kvHeads = problem.Heads / problem.GroupSize;
         int chunks = (kvHeads + perItem - 1) / perItem;
         int batch = item / chunks, first = item % chunks * perItem;
         Span<float> scratch = ThreadScratch.Get(DecodeAttention.ScratchLength(problem, perItem));
-        DecodeAttention.RunChunk<TV, TOps>(problem, batch, first, Math.Min(perItem, kvHeads - first), scratch);
+        DecodeAttention.RunChunk<TV, TOps, TMask>(problem, *(TMask*)problem.Mask, batch, first, Math.Min(perItem, kvHeads - first), scratch);
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void TiledItem<TV, TOps>(in AttentionProblem problem, int item)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    private static void TiledItem<TV, TOps, TMask>(in AttentionProblem problem, int item)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
     {
         int itemRows = TiledAttention.ItemRows<TV, TOps>();
         var (batch, head, block) = Decompose(problem, item, itemRows);
         Span<float> scratch = ThreadScratch.Get(TiledAttention.ScratchLength(TiledAttention.QueryBlock<TV, TOps>(), problem.HeadDim, problem.ValueDim));
-        TiledAttention.RunBlock<TV, TOps>(problem, batch, head, block * itemRows, scratch);
+        TiledAttention.RunBlock<TV, TOps, TMask>(problem, (*(TMask*)problem.Mask).ForHead(batch, head), batch, head, block * itemRows, scratch);
     }
 
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    private static void RowItem<TV, TOps>(in AttentionProblem problem, int item)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    private static void RowItem<TV, TOps, TMask>(in AttentionProblem problem, int item)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
     {
         var (batch, head, block) = Decompose(problem, item, RowByRowAttention.RowBlock);
-        RowByRowAttention.RunBlock<TV, TOps>(problem, batch, head, block * RowByRowAttention.RowBlock);
+        RowByRowAttention.RunBlock<TV, TOps, TMask>(problem, (*(TMask*)problem.Mask).ForHead(batch, head), batch, head, block * RowByRowAttention.RowBlock);
     }
 
-    private static void ExactItem(in AttentionProblem problem, int item)
+    private static void ExactItem<TMask>(in AttentionProblem problem, int item)
+        where TMask : unmanaged, IAttentionMask<TMask>
     {
         var (batch, head, block) = Decompose(problem, item, RowByRowAttention.RowBlock);
+        TMask mask = (*(TMask*)problem.Mask).ForHead(batch, head);
         int first = block * RowByRowAttention.RowBlock, end = Math.Min(problem.QueryLength, first + RowByRowAttention.RowBlock);
         for (int i = first; i < end; i++)
         {
-            ExactRow.Compute(problem, batch, head, i);
+            ExactRow.Compute(problem, mask, batch, head, i);
         }
     }
 
@@ -229,3 +281,25 @@ internal static unsafe class KernelDispatch
         return (rest / problem.Heads, rest % problem.Heads, block);
     }
 }
+
+/// <summary>A kernel <see cref="KernelDispatch"/> can run.</summary>
+internal enum KernelChoice
+{
+    /// <summary>Nothing to compute (an empty call); at most the output is zeroed.</summary>
+    None,
+
+    /// <summary><see cref="RowByRowAttention"/>.</summary>
+    RowByRow,
+
+    /// <summary><see cref="TiledAttention"/>.</summary>
+    Tiled,
+
+    /// <summary><see cref="DecodeAttention"/>.</summary>
+    Decode,
+
+    /// <summary>Every row through <see cref="ExactRow"/>.</summary>
+    Exact,
+}
+
+/// <summary>What <see cref="KernelDispatch.Resolve"/> decided: the kernel, its vector width in bits (32: scalar), and why it is not the requested kernel (null when it is, or when Auto was asked).</summary>
+internal readonly record struct KernelResolution(KernelChoice Kernel, int VectorBits, string? Fallback);

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using SelfAttention.Kernels.Masks;
 
 namespace SelfAttention.Kernels;
 
@@ -37,10 +38,13 @@ internal static unsafe class RowByRowAttention
         return visible == 0 || (largest >= 8.673617379884035e-19 && Math.Abs(sum) > magnitude * 9.5367431640625e-7);
     }
 
-    /// <summary>Computes query rows <c>[i0, i0 + RowBlock)</c> (clipped) of head (batch, head).</summary>
+    /// <summary>
+    /// Computes query rows <c>[i0, i0 + RowBlock)</c> (clipped) of head (batch, head) under <paramref name="mask"/>: each
+    /// row scores only the keys of its range, <c>[Start, End)</c>, at their own places in the scores (or weights) row.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunBlock<TV, TOps>(in AttentionProblem p, int batch, int head, int i0)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    public static void RunBlock<TV, TOps, TMask>(in AttentionProblem p, TMask mask, int batch, int head, int i0)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
     {
         int queryLength = p.QueryLength, keyLength = p.KeyLength, headDim = p.HeadDim, valueDim = p.ValueDim;
         int end = Math.Min(queryLength, i0 + RowBlock);
@@ -48,23 +52,38 @@ internal static unsafe class RowByRowAttention
         float* k = p.KeyHead(batch, head);
         float* v = p.ValueHead(batch, head);
         float* o = p.OutputHead(batch, head);
+        bool softmax = p.Normalization == AttentionNormalization.Softmax;
         fixed (float* scratch = p.Weights == null ? ThreadScratch.Get(ScratchLength(p)) : default)
         {
             for (int i = i0; i < end; i++)
             {
-                int visible = p.IsCausal ? Views.VisibleKeys(i, queryLength, keyLength) : keyLength;
-                float* s = p.Weights == null ? scratch : p.Weights + i * p.WeightsRowStride;
-                RowKernels.Scores<TV, TOps>(ref q[i * p.QueryRowStride], ref Unsafe.AsRef<float>(k), p.KeyRowStride, visible, headDim, p.Scale, ref Unsafe.AsRef<float>(s));
+                KeyRange keys = mask.Keys(i);
+                int first = keys.Start, visible = keys.Count;
+                float* row = p.Weights == null ? scratch : p.Weights + i * p.WeightsRowStride;
+                float* s = row + first;
+                RowKernels.Scores<TV, TOps>(ref q[i * p.QueryRowStride], ref k[first * p.KeyRowStride], p.KeyRowStride, visible, headDim, p.Scale, ref Unsafe.AsRef<float>(s));
                 // A score that is not finite came from float overflow (or from ±∞/NaN in the inputs): the row is
                 // computed exactly. Sum normalisation has no denominator to check (it is taken in double).
                 if (!RowKernels.AllFinite<TV, TOps>(ref Unsafe.AsRef<float>(s), visible))
                 {
-                    ExactRow.Compute(p, batch, head, i);
+                    ExactRow.Compute(p, mask, batch, head, i);
                     continue;
                 }
 
+                if (!TMask.IsRange)
+                {
+                    // After the overflow test: hidden keys weigh e^(−∞) = 0 under softmax, and add 0 to the plain sum.
+                    for (int j = first; j < keys.End; j++)
+                    {
+                        if (!mask.IsVisible(i, j))
+                        {
+                            row[j] = softmax ? float.NegativeInfinity : 0f;
+                        }
+                    }
+                }
+
                 float rowSum = 1f;
-                if (p.Normalization == AttentionNormalization.Softmax)
+                if (softmax)
                 {
                     rowSum = RowKernels.Softmax<TV, TOps>(ref Unsafe.AsRef<float>(s), ref Unsafe.AsRef<float>(s), visible);
                 }
@@ -74,20 +93,37 @@ internal static unsafe class RowByRowAttention
                 }
                 else
                 {
-                    ExactRow.Compute(p, batch, head, i);
+                    ExactRow.Compute(p, mask, batch, head, i);
                     continue;
                 }
 
                 if (p.Weights != null)
                 {
-                    new Span<float>(s + visible, keyLength - visible).Clear();
+                    new Span<float>(row, first).Clear();
+                    new Span<float>(row + keys.End, keyLength - keys.End).Clear();
                 }
 
                 float* outputRow = o + i * p.OutputRowStride;
-                RowKernels.WeightedSum<TV, TOps>(ref Unsafe.AsRef<float>(s), visible, ref Unsafe.AsRef<float>(v), p.ValueRowStride, valueDim, ref outputRow[0]);
+                if (TMask.IsRange)
+                {
+                    RowKernels.WeightedSum<TV, TOps>(ref Unsafe.AsRef<float>(s), visible, ref v[first * p.ValueRowStride], p.ValueRowStride, valueDim, ref outputRow[0]);
+                }
+                else
+                {
+                    // Only the keys the row sees, so that a hidden non-finite value cannot leak in as 0·∞.
+                    new Span<float>(outputRow, valueDim).Clear();
+                    for (int j = first; j < keys.End; j++)
+                    {
+                        if (mask.IsVisible(i, j))
+                        {
+                            RowKernels.MultiplyAddRow<TV, TOps>(ref v[j * p.ValueRowStride], row[j], ref outputRow[0], valueDim);
+                        }
+                    }
+                }
+
                 if (ExactRow.NeedsExact<TV, TOps>(rowSum, visible, outputRow, valueDim))
                 {
-                    ExactRow.Compute(p, batch, head, i);
+                    ExactRow.Compute(p, mask, batch, head, i);
                 }
             }
         }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.Arm;
+using SelfAttention.Kernels.Masks;
 
 namespace SelfAttention.Kernels;
 
@@ -32,8 +33,10 @@ namespace SelfAttention.Kernels;
 /// <c>Qt [headDim × Bq]</c>, <c>Oᵀ [valueDim × Bq]</c> and <c>m, l, alpha, m' [Bq]</c> each: O(tile), never
 /// O(queryLength·keyLength).
 /// </para>
-/// Causal: key blocks past the last key any row of the query block can see are never visited; only blocks that cross
-/// the diagonal are masked. A row that sees no key keeps m = −∞ and l = 0 and is written as zeros.
+/// Masks (<see cref="IAttentionMask{TSelf}"/>): a query block visits only the key blocks inside the union of its rows'
+/// <see cref="IAttentionMask{TSelf}.Keys"/>, skips a tile the mask calls empty, runs a full tile unmasked, and masks a
+/// partial one (causal: the blocks that cross the diagonal) per element with −∞. The online softmax is
+/// <see cref="OnlineSoftmax"/>'s: a row that sees no key keeps m = −∞ and l = 0 and is written as zeros.
 /// </summary>
 internal static unsafe class TiledAttention
 {
@@ -53,6 +56,9 @@ internal static unsafe class TiledAttention
     /// <summary>Query rows per work item at this width.</summary>
     public static int QueryBlock<TV, TOps>() where TV : struct where TOps : struct, IFloatVector<TV> => VectorsPerTile * TOps.Count;
 
+    /// <summary>Query rows per block for vectors of <paramref name="lanes"/> floats.</summary>
+    public static int QueryBlock(int lanes) => VectorsPerTile * lanes;
+
     /// <summary>Scratch floats one work item needs (in long: with a value dim near 2²⁵ it passes <see cref="int.MaxValue"/>).</summary>
     public static long ScratchLength(int queryBlock, int headDim, int valueDim) =>
         (long)queryBlock * KeyBlock + SubBlocks * BlockState.Length(queryBlock, headDim, valueDim);
@@ -68,19 +74,21 @@ internal static unsafe class TiledAttention
     public static int ItemRows<TV, TOps>() where TV : struct where TOps : struct, IFloatVector<TV> => SubBlocks * QueryBlock<TV, TOps>();
 
     /// <summary>
-    /// One query block of a work item: its rows, the keys they can see, and its running state in scratch, laid out as
-    /// <c>Qt [headDim][Bq]</c>, <c>Oᵀ [valueDim][Bq]</c>, then <c>m, l, alpha, m' [Bq]</c>.
+    /// One query block of a work item: its rows, the keys they can see (<c>[KeyStart, KeyEnd)</c>, the union of the rows'
+    /// key ranges, empty as 0..0), and its running state in scratch, laid out as <c>Qt [headDim][Bq]</c>,
+    /// <c>Oᵀ [valueDim][Bq]</c>, then <c>m, l, alpha, m' [Bq]</c>.
     /// </summary>
     private readonly struct BlockState
     {
-        public readonly int First, Rows, KeyEnd;
+        public readonly int First, Rows, KeyStart, KeyEnd;
         public readonly float* Qt, Ot, M, L, Alpha, MNext;
 
-        public BlockState(in AttentionProblem p, int first, int bq, float* state)
+        public BlockState(in AttentionProblem p, int first, int rows, KeyRange keys, int bq, float* state)
         {
             First = first;
-            Rows = Math.Min(bq, p.QueryLength - first);
-            KeyEnd = p.IsCausal ? Views.VisibleKeys(first + Rows - 1, p.QueryLength, p.KeyLength) : p.KeyLength;
+            Rows = rows;
+            KeyStart = keys.Start;
+            KeyEnd = keys.End;
             Qt = state;
             Ot = Qt + p.HeadDim * bq;
             M = Ot + p.ValueDim * bq;
@@ -93,10 +101,33 @@ internal static unsafe class TiledAttention
         public static long Length(int bq, int headDim, int valueDim) => bq * ((long)headDim + valueDim + 4);
     }
 
-    /// <summary>Computes query rows <c>[q0, q0 + SubBlocks·Bq)</c> (clipped to the query length) of head (batch, head).</summary>
+    /// <summary>The union of the key ranges of rows <c>[first, first + rows)</c>: <c>[min Start, max End)</c> over the rows that see a key.</summary>
+    private static KeyRange RowsKeys<TMask>(in TMask mask, int first, int rows, int keyLength)
+        where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        if (TMask.HidesNothing)
+        {
+            return new KeyRange(0, keyLength);
+        }
+
+        int start = int.MaxValue, end = 0;
+        for (int i = first; i < first + rows; i++)
+        {
+            KeyRange keys = mask.Keys(i);
+            if (keys.Count > 0)
+            {
+                start = Math.Min(start, keys.Start);
+                end = Math.Max(end, keys.End);
+            }
+        }
+
+        return end == 0 ? default : new KeyRange(start, end);
+    }
+
+    /// <summary>Computes query rows <c>[q0, q0 + SubBlocks·Bq)</c> (clipped to the query length) of head (batch, head) under <paramref name="mask"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void RunBlock<TV, TOps>(in AttentionProblem p, int batch, int head, int q0, Span<float> scratchSpan)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    public static void RunBlock<TV, TOps, TMask>(in AttentionProblem p, TMask mask, int batch, int head, int q0, Span<float> scratchSpan)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
         int headDim = p.HeadDim, valueDim = p.ValueDim;
@@ -110,15 +141,25 @@ internal static unsafe class TiledAttention
             Debug.Assert(q0 >= 0 && q0 < p.QueryLength && batch < p.Batch && head < p.Heads, "work item outside the problem");
             int stateLength = (int)BlockState.Length(bq, headDim, valueDim);
             BlockState* blocks = stackalloc BlockState[SubBlocks];
+
+            // A partial tile's key range per row, relative to the tile: row r sees tile keys lo[r] ≤ j < hi[r].
+            float* lo = stackalloc float[bq];
+            float* hi = stackalloc float[bq];
             nint queryStride = p.QueryRowStride;
             float* k = p.KeyHead(batch, head);
             float* v = p.ValueHead(batch, head);
-            int keyEnd = 0;
+            int keyStart = int.MaxValue, keyEnd = 0;
             float largestQuery = 0f;
             for (int b = 0; b < subBlocks; b++)
             {
-                blocks[b] = new BlockState(p, q0 + b * bq, bq, state + b * stateLength);
-                keyEnd = Math.Max(keyEnd, blocks[b].KeyEnd);
+                int first = q0 + b * bq, rows = Math.Min(bq, p.QueryLength - first);
+                blocks[b] = new BlockState(p, first, rows, RowsKeys(mask, first, rows, p.KeyLength), bq, state + b * stateLength);
+                if (blocks[b].KeyEnd > 0)
+                {
+                    keyStart = Math.Min(keyStart, blocks[b].KeyStart);
+                    keyEnd = Math.Max(keyEnd, blocks[b].KeyEnd);
+                }
+
                 Begin<TV, TOps>(p.QueryHead(batch, head) + blocks[b].First * queryStride, queryStride, blocks[b],
                                 (q0 + subBlocks * bq - blocks[b].First) * queryStride, headDim, valueDim, p.Scale);
                 largestQuery = MathF.Max(largestQuery, LargestMagnitude<TV, TOps>(blocks[b].Qt, bq, bq, headDim));
@@ -132,47 +173,53 @@ internal static unsafe class TiledAttention
             // A scale below 1 can also push q' = q·scale into float's subnormal range, where it keeps few bits; that
             // matters once keys are large enough to lift the lost bits into the score: headDim·max|k| > 2¹¹⁰ keeps the
             // loss under 2⁻⁴⁰ of a score otherwise.
-            double keyBound = (double)headDim * LargestMagnitude<TV, TOps>(k, headDim, p.KeyRowStride, keyEnd);
+            // Key blocks start at multiples of KeyBlock, whatever the mask, so a row's sums group its keys the same way.
+            keyStart = keyEnd == 0 ? 0 : keyStart / KeyBlock * KeyBlock;
+            double keyBound = (double)headDim * LargestMagnitude<TV, TOps>(k + keyStart * p.KeyRowStride, headDim, p.KeyRowStride, keyEnd - keyStart);
             double bound = keyBound * largestQuery;
             if (!(bound < ScoreBound) || (p.Scale < 1f && !(keyBound <= KernelDispatch.ExactScaleBound)))
             {
                 for (int i = q0; i < q0 + subBlocks * bq && i < p.QueryLength; i++)
                 {
-                    ExactRow.Compute(p, batch, head, i);
+                    ExactRow.Compute(p, mask, batch, head, i);
                 }
 
                 return;
             }
 
-            // Causal, bottom-right: row i sees keys j ≤ i + offset, so no row of a block sees past its last row + offset.
             // Each key block is visited by every query block in turn while its K and V rows are still in cache.
-            int offset = p.KeyLength - p.QueryLength;
-            for (int j0 = 0; j0 < keyEnd; j0 += KeyBlock)
+            for (int j0 = keyStart; j0 < keyEnd; j0 += KeyBlock)
             {
                 for (int b = 0; b < subBlocks; b++)
                 {
                     ref readonly BlockState block = ref blocks[b];
-                    if (j0 >= block.KeyEnd)
+                    if (j0 >= block.KeyEnd || j0 + KeyBlock <= block.KeyStart)
                     {
                         continue;
                     }
 
-                    // The block crosses the diagonal when its last key is hidden from the query block's first row. Then
-                    // row r sees the block's keys jj ≤ r − firstHidden; otherwise every row sees all of them. The running
-                    // max takes the block's scores as they are computed, or after masking on the diagonal.
+                    // The tile: the block's rows × keys [j0, j0 + bk). Empty is skipped; full takes the running max as the
+                    // scores are computed; partial is masked with −∞ first, per element, then folded into the max.
                     int bk = Math.Min(KeyBlock, block.KeyEnd - j0);
-                    bool diagonal = p.IsCausal && j0 + bk - 1 > block.First + offset;
-                    int firstHidden = diagonal ? j0 - block.First - offset : int.MinValue / 2;
-                    new Span<float>(block.M, bq).CopyTo(new Span<float>(block.MNext, bq));
-                    Scores<TV, TOps>(block.Qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st, diagonal ? null : block.MNext);
-
-                    if (diagonal)
+                    TileVisibility tile = TMask.HidesNothing ? TileVisibility.Full : mask.Classify(block.First, block.Rows, j0, bk);
+                    if (tile == TileVisibility.Empty)
                     {
-                        MaskDiagonal<TV, TOps>(st, bk, firstHidden, block.MNext);
+                        continue;
                     }
 
-                    OnlineSoftmax<TV, TOps>(st, bk, block.M, block.MNext, block.L, block.Alpha);
-                    AccumulateValues<TV, TOps>(st, bk, firstHidden, v + j0 * p.ValueRowStride, p.ValueRowStride, valueDim, block.Alpha, block.Ot);
+                    bool partial = tile == TileVisibility.Partial;
+                    new Span<float>(block.M, bq).CopyTo(new Span<float>(block.MNext, bq));
+                    Scores<TV, TOps>(block.Qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st, partial ? null : block.MNext);
+
+                    int allSee = bk;
+                    if (partial)
+                    {
+                        allSee = TileRanges(mask, block.First, block.Rows, bq, j0, bk, lo, hi);
+                        MaskTile<TV, TOps, TMask>(st, bk, mask, block.First, block.Rows, j0, lo, hi, block.MNext);
+                    }
+
+                    OnlineSoftmax.StepColumns<TV, TOps>(st, bk, bq, block.M, block.MNext, block.L, block.Alpha);
+                    AccumulateValues<TV, TOps, TMask>(st, bk, allSee, mask, block.First, j0, lo, hi, v + j0 * p.ValueRowStride, p.ValueRowStride, valueDim, block.Alpha, block.Ot);
                 }
             }
 
@@ -186,10 +233,9 @@ internal static unsafe class TiledAttention
                 for (int r = 0; r < block.Rows; r++)
                 {
                     int i = block.First + r;
-                    int visible = p.IsCausal ? Views.VisibleKeys(i, p.QueryLength, p.KeyLength) : p.KeyLength;
-                    if (ExactRow.NeedsExact<TV, TOps>(block.L[r], visible, o + r * p.OutputRowStride, valueDim))
+                    if (ExactRow.NeedsExact<TV, TOps>(block.L[r], mask.Keys(i).Count, o + r * p.OutputRowStride, valueDim))
                     {
-                        ExactRow.Compute(p, batch, head, i);
+                        ExactRow.Compute(p, mask, batch, head, i);
                     }
                 }
             }
@@ -274,7 +320,7 @@ internal static unsafe class TiledAttention
         float* l = block.L, inverse = block.Alpha;
         for (int r = 0; r < bq; r++)
         {
-            inverse[r] = l[r] == 0f ? 0f : 1f / l[r];
+            inverse[r] = OnlineSoftmax.Inverse(l[r]);
         }
 
         for (int c = 0; c < valueDim; c++)
@@ -521,23 +567,70 @@ internal static unsafe class TiledAttention
         TOps.Store(TOps.MaxNative(a, TOps.Load(ref rowMax[0], offset)), ref rowMax[0], offset);
 
     /// <summary>
-    /// Sets Sᵀ[j][r] = −∞ where key <c>j0 + j</c> is hidden from query <c>q0 + r</c>, i.e. where
-    /// <c>r &lt; j + firstHidden</c> with <c>firstHidden = j0 − q0 − offset</c>, and folds the masked scores into rowMax.
+    /// The partial tile's key range per row, relative to the tile: <c>lo[r] ≤ j &lt; hi[r]</c> for rows r &lt; rows, an
+    /// empty range for the padding lanes past them; returns how many leading keys every row sees for certain (0 unless
+    /// the mask is a range), which the value sums take at tile speed whatever the values hold. lo, hi: [4·lanes].
+    /// </summary>
+    private static int TileRanges<TMask>(in TMask mask, int first, int rows, int bq, int j0, int keyCount, float* lo, float* hi)
+        where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        int allSee = keyCount;
+        for (int r = 0; r < rows; r++)
+        {
+            KeyRange keys = mask.Keys(first + r).Within(j0, keyCount);
+            lo[r] = keys.Start;
+            hi[r] = keys.End;
+            allSee = Math.Min(allSee, keys.Start == 0 ? keys.End : 0);
+        }
+
+        for (int r = rows; r < bq; r++)
+        {
+            lo[r] = 0f;
+            hi[r] = 0f;
+        }
+
+        return TMask.IsRange ? allSee : 0;
+    }
+
+    /// <summary>
+    /// Masks a partial tile: <c>Sᵀ[j][r] = −∞</c> where row <c>first + r</c> does not see key <c>j0 + j</c> (outside
+    /// <c>[lo[r], hi[r])</c>, or, for a mask that is not a range, where <see cref="IAttentionMask{TSelf}.IsVisible"/> says
+    /// no), and folds the masked scores into rowMax. Lanes past <paramref name="rows"/> have empty ranges: masked whole.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MaskDiagonal<TV, TOps>(float* st, int keyCount, int firstHidden, float* rowMax)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    private static void MaskTile<TV, TOps, TMask>(float* st, int keyCount, in TMask mask, int first, int rows, int j0, float* lo, float* hi, float* rowMax)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
+        if (!TMask.IsRange)
+        {
+            for (int r = 0; r < rows; r++)
+            {
+                for (int j = (int)lo[r]; j < (int)hi[r]; j++)
+                {
+                    if (!mask.IsVisible(first + r, j0 + j))
+                    {
+                        st[j * bq + r] = float.NegativeInfinity;
+                    }
+                }
+            }
+        }
+
         TV minusInfinity = TOps.Create(float.NegativeInfinity);
         for (int t = 0; t < VectorsPerTile; t++)
         {
-            TV lane = TOps.Add(TOps.LaneIndices, TOps.Create(t * w));
+            TV low = TOps.Load(ref lo[0], (nuint)(t * w)), high = TOps.Load(ref hi[0], (nuint)(t * w));
             TV max = TOps.Load(ref rowMax[0], (nuint)(t * w));
             float* s = st + t * w;
             for (int j = 0; j < keyCount; j++, s += bq)
             {
-                TV masked = TOps.SelectWhereLess(lane, TOps.Create(j + firstHidden), minusInfinity, TOps.Load(ref s[0], 0));
+                TV key = TOps.Create(j);
+                TV masked = TOps.SelectWhereLess(key, high, TOps.Load(ref s[0], 0), minusInfinity);
+                if (!TMask.StartsAtZero)
+                {
+                    masked = TOps.SelectWhereLess(key, low, minusInfinity, masked);
+                }
+
                 TOps.Store(masked, ref s[0], 0);
                 max = TOps.MaxNative(masked, max);
             }
@@ -547,66 +640,22 @@ internal static unsafe class TiledAttention
     }
 
     /// <summary>
-    /// One online-softmax step per query lane, given the new running max <c>m' = max(m, max_j Sᵀ[j])</c>:
-    /// <c>alpha = e^(m − m')</c>, <c>Pᵀ[j] = e^(Sᵀ[j] − m')</c> in place, <c>l' = l·alpha + Σ_j Pᵀ[j]</c>, then
-    /// <c>m = m'</c>. While a lane has seen only −∞ its max is replaced by 0 in the subtraction, so e^(−∞ − 0) = 0
-    /// instead of NaN. A NaN score (which the hardware max may skip) still gives a NaN weight and so a NaN row.
+    /// <c>Oᵀ[c][r] = Oᵀ[c][r]·alpha[r] + Σ_j Pᵀ[j][r]·v[j][c]</c>, where j runs over the keys row r sees. The first
+    /// <paramref name="allSee"/> keys (every key of a full tile) go through register tiles of channels × 4 vectors of
+    /// rows that broadcast <c>v[j][c]</c>, so V is read in place whatever its alignment. The rest of a partial tile comes
+    /// after: a masked row has <c>P = 0</c> exactly, so while their value rows are finite they too take the register
+    /// tiles and give the same bits as the masked loop; otherwise the masked loop replaces a non-finite value by 0 for
+    /// the rows that do not see it (lanes outside <c>[lo[r], hi[r])</c> or not visible), so that <c>0·∞ = NaN</c>
+    /// cannot leak in. pt: [keyCount][4·lanes]; v: [keyCount, valueDim] with row stride <paramref name="valueStride"/>;
+    /// ot: [valueDim][4·lanes].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void OnlineSoftmax<TV, TOps>(float* st, int keyCount, float* m, float* mNext, float* l, float* alpha)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    private static void AccumulateValues<TV, TOps, TMask>(float* pt, int keyCount, int allSee, in TMask mask, int first, int j0, float* lo, float* hi,
+                                                          float* v, nint valueStride, int valueDim, float* alpha, float* ot)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
-        for (int t = 0; t < bq; t += w)
-        {
-            TV mOld = TOps.Load(ref m[0], (nuint)t);
-            TV mNew = TOps.Load(ref mNext[0], (nuint)t);
-            float* s = st + t;
-            TV mSafe = TOps.SelectWhereLess(mNew, TOps.Create(float.MinValue), TOps.Zero, mNew);
-            TV a = FastExp.Exp<TV, TOps>(TOps.Subtract(mOld, mSafe));
-            TV sum0 = TOps.Zero, sum1 = TOps.Zero;
-            int jj = 0;
-            for (; jj + 2 <= keyCount; jj += 2)
-            {
-                TV p0 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref s[0], (nuint)(jj * bq)), mSafe));
-                TV p1 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref s[0], (nuint)((jj + 1) * bq)), mSafe));
-                TOps.Store(p0, ref s[0], (nuint)(jj * bq));
-                TOps.Store(p1, ref s[0], (nuint)((jj + 1) * bq));
-                sum0 = TOps.Add(sum0, p0);
-                sum1 = TOps.Add(sum1, p1);
-            }
 
-            if (jj < keyCount)
-            {
-                TV p0 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref s[0], (nuint)(jj * bq)), mSafe));
-                TOps.Store(p0, ref s[0], (nuint)(jj * bq));
-                sum0 = TOps.Add(sum0, p0);
-            }
-
-            TOps.Store(mNew, ref m[0], (nuint)t);
-            TOps.Store(a, ref alpha[0], (nuint)t);
-            TOps.Store(TOps.MultiplyAdd(TOps.Load(ref l[0], (nuint)t), a, TOps.Add(sum0, sum1)), ref l[0], (nuint)t);
-        }
-    }
-
-    /// <summary>
-    /// <c>Oᵀ[c][r] = Oᵀ[c][r]·alpha[r] + Σ_j Pᵀ[j][r]·v[j][c]</c>, where j runs over the keys row r sees:
-    /// <c>j ≤ r − firstHidden</c>. Keys every row sees go through register tiles of channels × 4 vectors of rows that
-    /// broadcast <c>v[j][c]</c>, so V is read in place whatever its alignment; the keys on the diagonal that only later
-    /// rows see come after, where a masked row has <c>P = 0</c> and a non-finite value is replaced by 0 for it, so that
-    /// <c>0·∞ = NaN</c> cannot leak in. pt: [keyCount][4·lanes]; v: [keyCount, valueDim] with row stride
-    /// <paramref name="valueStride"/>; ot: [valueDim][4·lanes].
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AccumulateValues<TV, TOps>(float* pt, int keyCount, int firstHidden, float* v, nint valueStride, int valueDim,
-                                                    float* alpha, float* ot)
-        where TV : struct where TOps : struct, IFloatVector<TV>
-    {
-        int w = TOps.Count, bq = VectorsPerTile * w;
-        int allSee = Math.Clamp(1 - firstHidden, 0, keyCount);
-
-        // A masked row has P = 0 exactly, so while the diagonal's value rows are finite, adding their keys in the
-        // register tiles adds exact zeros for it and gives the same bits as the masked loop below, at tile speed.
         if (allSee < keyCount && AllFinite<TV, TOps>(v + allSee * valueStride, valueStride, keyCount - allSee, valueDim))
         {
             allSee = keyCount;
@@ -633,7 +682,7 @@ internal static unsafe class TiledAttention
             float* pj = pt + j * bq;
             float* vj = v + j * valueStride;
             TV p0 = TOps.Load(ref pj[0], 0), p1 = TOps.Load(ref pj[0], (nuint)w), p2 = TOps.Load(ref pj[0], (nuint)(2 * w)), p3 = TOps.Load(ref pj[0], (nuint)(3 * w));
-            TV threshold = TOps.Create(j + firstHidden);
+            TV key = TOps.Create(j);
             for (int cc = 0; cc < valueDim; cc++)
             {
                 float* o = ot + cc * bq;
@@ -641,10 +690,24 @@ internal static unsafe class TiledAttention
                 TV b0 = b, b1 = b, b2 = b, b3 = b;
                 if (!float.IsFinite(vj[cc]))
                 {
-                    b0 = TOps.SelectWhereLess(TOps.LaneIndices, threshold, TOps.Zero, b);
-                    b1 = TOps.SelectWhereLess(TOps.Add(TOps.LaneIndices, TOps.Create(w)), threshold, TOps.Zero, b);
-                    b2 = TOps.SelectWhereLess(TOps.Add(TOps.LaneIndices, TOps.Create(2 * w)), threshold, TOps.Zero, b);
-                    b3 = TOps.SelectWhereLess(TOps.Add(TOps.LaneIndices, TOps.Create(3 * w)), threshold, TOps.Zero, b);
+                    if (!TMask.IsRange)
+                    {
+                        // Lane by lane: the per-element rule decides (rare: a non-finite value in a partial tile).
+                        for (int r = 0; r < bq; r++)
+                        {
+                            if (j >= lo[r] && j < hi[r] && mask.IsVisible(first + r, j0 + j))
+                            {
+                                o[r] = MathF.FusedMultiplyAdd(pj[r], vj[cc], o[r]);
+                            }
+                        }
+
+                        continue;
+                    }
+
+                    b0 = Visible<TV, TOps, TMask>(key, lo, hi, 0, b);
+                    b1 = Visible<TV, TOps, TMask>(key, lo, hi, w, b);
+                    b2 = Visible<TV, TOps, TMask>(key, lo, hi, 2 * w, b);
+                    b3 = Visible<TV, TOps, TMask>(key, lo, hi, 3 * w, b);
                 }
 
                 TOps.Store(TOps.MultiplyAdd(p0, b0, TOps.Load(ref o[0], 0)), ref o[0], 0);
@@ -653,6 +716,15 @@ internal static unsafe class TiledAttention
                 TOps.Store(TOps.MultiplyAdd(p3, b3, TOps.Load(ref o[0], (nuint)(3 * w))), ref o[0], (nuint)(3 * w));
             }
         }
+    }
+
+    /// <summary>b in the lanes <c>t..t + lanes</c> whose row sees tile key <paramref name="key"/> (<c>lo[r] ≤ key &lt; hi[r]</c>), 0 elsewhere.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Visible<TV, TOps, TMask>(TV key, float* lo, float* hi, int t, TV b)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        TV seen = TOps.SelectWhereLess(key, TOps.Load(ref hi[0], (nuint)t), b, TOps.Zero);
+        return TMask.StartsAtZero ? seen : TOps.SelectWhereLess(key, TOps.Load(ref lo[0], (nuint)t), TOps.Zero, seen);
     }
 
     /// <summary>True when every element of v <c>[rows, width]</c> (row stride <paramref name="stride"/>) is finite.</summary>

@@ -21,12 +21,4 @@ internal static class Views
         ref float row1 = ref Unsafe.AsRef(in view.DangerousGetReferenceAt(1, 0));
         return Unsafe.ByteOffset(ref row0, ref row1) / sizeof(float);
     }
-
-    /// <summary>
-    /// How many keys query row <paramref name="i"/> sees under the bottom-right causal mask:
-    /// key j is visible when <c>j ≤ i + (keyLength − queryLength)</c>, so the count is that bound plus one, clamped to [0, keyLength].
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static int VisibleKeys(int i, int queryLength, int keyLength) =>
-        (int)Math.Clamp((long)i + keyLength - queryLength + 1, 0, keyLength);
 }

@@ -1,0 +1,52 @@
+namespace SelfAttention.Kernels.Masks;
+
+/// <summary>
+/// Causal: query row i sees key j when <c>j ≤ i + Offset</c>, a prefix of the keys per row.
+/// <list type="bullet">
+/// <item>Bottom-right aligned (the library's <see cref="AttentionOptions.IsCausal"/>, FlashAttention, KV caches):
+/// <c>Offset = KeyLength − QueryLength</c>, so <c>j ≤ i + (KeyLength − QueryLength)</c> and the last query row sees
+/// every key.</item>
+/// <item>Top-left aligned (PyTorch's <c>is_causal</c>): <c>Offset = 0</c>, so <c>j ≤ i</c>.</item>
+/// </list>
+/// The two differ only when the lengths do. A row with <c>i + Offset &lt; 0</c> sees nothing.
+/// </summary>
+internal readonly struct CausalMask : IAttentionMask<CausalMask>
+{
+    private readonly long _offset;
+    private readonly int _keyLength;
+
+    private CausalMask(long offset, int keyLength)
+    {
+        _offset = offset;
+        _keyLength = keyLength;
+    }
+
+    /// <summary><c>j ≤ i + (keyLength − queryLength)</c>.</summary>
+    public static CausalMask BottomRight(int queryLength, int keyLength) => new((long)keyLength - queryLength, keyLength);
+
+    /// <summary><c>j ≤ i</c>.</summary>
+    public static CausalMask TopLeft(int keyLength) => new(0, keyLength);
+
+    public static bool HidesNothing => false;
+
+    public static bool IsRange => true;
+
+    public static bool StartsAtZero => true;
+
+    public CausalMask ForHead(int batch, int head) => this;
+
+    public bool IsVisible(int i, int j) => j <= i + _offset;
+
+    public KeyRange Keys(int i) => new(0, (int)Math.Clamp(i + _offset + 1, 0, _keyLength));
+
+    public TileVisibility Classify(int i0, int rows, int j0, int keys)
+    {
+        // The tile's first row sees its last key: full. Its last row does not see its first key: empty.
+        if ((long)j0 + keys - 1 <= i0 + _offset)
+        {
+            return TileVisibility.Full;
+        }
+
+        return j0 > (long)i0 + rows - 1 + _offset ? TileVisibility.Empty : TileVisibility.Partial;
+    }
+}
