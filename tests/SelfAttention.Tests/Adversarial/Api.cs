@@ -62,4 +62,15 @@ internal static class Api
     public const string TokenizerSplit = "SelfAttention.Tokenization.WordTokenizer.Split(String)";
     public const string TokenizerEncodeSpan = "SelfAttention.Tokenization.WordTokenizer.Encode(String, Vocabulary, Span<Int32>)";
     public const string TokenizerEncode = "SelfAttention.Tokenization.WordTokenizer.Encode(String, Vocabulary)";
+
+    public const string ActivationsErf = "SelfAttention.Transformers.Activations.Erf(ReadOnlySpan<Single>, Span<Single>)";
+    public const string ActivationsErfScalar = "SelfAttention.Transformers.Activations.Erf(Single)";
+    public const string ActivationsGelu = "SelfAttention.Transformers.Activations.Gelu(ReadOnlySpan<Single>, Span<Single>)";
+    public const string ActivationsGeluTanh = "SelfAttention.Transformers.Activations.GeluTanh(ReadOnlySpan<Single>, Span<Single>)";
+    public const string ActivationsSilu = "SelfAttention.Transformers.Activations.Silu(ReadOnlySpan<Single>, Span<Single>)";
+    public const string NaiveErf = "SelfAttention.Transformers.Reference.NaiveActivations.Erf(Double)";
+    public const string NaiveErfc = "SelfAttention.Transformers.Reference.NaiveActivations.Erfc(Double)";
+    public const string NaiveGelu = "SelfAttention.Transformers.Reference.NaiveActivations.Gelu(Double)";
+    public const string NaiveGeluTanh = "SelfAttention.Transformers.Reference.NaiveActivations.GeluTanh(Double)";
+    public const string NaiveSilu = "SelfAttention.Transformers.Reference.NaiveActivations.Silu(Double)";
 }

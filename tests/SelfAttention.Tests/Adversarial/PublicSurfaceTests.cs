@@ -5,7 +5,8 @@ using Xunit;
 namespace SelfAttention.Tests.Adversarial;
 
 /// <summary>
-/// Keeps the adversarial suite complete: every public method and constructor of the library (found by reflection) must
+/// Keeps the adversarial suite complete: every public method and constructor of the library and of the transformer
+/// blocks (SelfAttention.Transformers), found by reflection, must
 /// be attacked by at least one bad-call table, or be listed here as taking no argument that can be wrong, with the test
 /// that pins its behaviour on edge values. A new public member without an entry fails the build's tests, and so does an
 /// entry for a member that no longer exists. The .npy reader and writer (namespace SelfAttention.IO) are fuzzed by
@@ -23,6 +24,12 @@ public class PublicSurfaceTests
         [Api.KvCacheClear] = "no arguments: KvCacheAdversarialTests.Clear_KeepsCapacityAndForgetsTokens",
         [Api.TokenizerCtor] = "either flag is valid: TokenizationAdversarialTests.Tokenizer_EitherCase",
         [Api.WarmupRun] = "one argument, a degree: Warmup tests: Run_DegreeBelowMinusOne_ThrowsNamingIt covers −2 and int.MinValue",
+        [Api.ActivationsErfScalar] = "every float is valid: ActivationTests.SpecialValues and the grid of every binade",
+        [Api.NaiveErf] = "every double is valid: NaiveActivationsTests.SpecialValues",
+        [Api.NaiveErfc] = "every double is valid: NaiveActivationsTests.Erfc_MatchesTabulatedValuesToFifteenDigits, SpecialValues",
+        [Api.NaiveGelu] = "every double is valid: NaiveActivationsTests.SpecialValues",
+        [Api.NaiveGeluTanh] = "every double is valid: NaiveActivationsTests.SpecialValues",
+        [Api.NaiveSilu] = "every double is valid: NaiveActivationsTests.SpecialValues",
     };
 
     /// <summary>Every bad-call table of the suite.</summary>
@@ -36,6 +43,7 @@ public class PublicSurfaceTests
         PrimitivesAdversarialTests.Table,
         TokenizationAdversarialTests.Table,
         RandomAdversarialTests.Table,
+        TransformersAdversarialTests.Table,
     ];
 
     [Fact]
@@ -65,6 +73,7 @@ public class PublicSurfaceTests
         Assert.Contains(Api.LayerWeights, members);
         Assert.Contains(Api.VocabularyTryGetId, members);
         Assert.Contains(Api.KvCacheCtor, members);
+        Assert.Contains(Api.ActivationsGelu, members);
         Assert.DoesNotContain(members, m => m.StartsWith("SelfAttention.IO.", StringComparison.Ordinal));
     }
 
@@ -75,7 +84,7 @@ public class PublicSurfaceTests
     internal static IEnumerable<string> PublicMembers()
     {
         const BindingFlags flags = BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
-        foreach (Type type in typeof(Attention).Assembly.GetExportedTypes())
+        foreach (Type type in typeof(Attention).Assembly.GetExportedTypes().Concat(typeof(SelfAttention.Transformers.Activations).Assembly.GetExportedTypes()))
         {
             if (type.IsEnum || type.Namespace == "SelfAttention.IO" || typeof(Delegate).IsAssignableFrom(type))
             {

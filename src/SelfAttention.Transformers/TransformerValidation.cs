@@ -1,0 +1,34 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using SelfAttention.Internal;
+
+namespace SelfAttention.Transformers;
+
+/// <summary>The checks the transformer blocks share, in the core library's wording (expected versus actual).</summary>
+internal static class TransformerValidation
+{
+    /// <summary>
+    /// <paramref name="destination"/> has exactly <paramref name="expected"/> elements and is either the same memory as
+    /// <paramref name="source"/> (in place) or shares no byte with it.
+    /// </summary>
+    public static void CheckSameLengthInPlaceOrDisjoint(ReadOnlySpan<float> source, Span<float> destination, string sourceName, string destinationName, long expected)
+    {
+        if (destination.Length != expected)
+        {
+            ThrowHelper.ThrowSizeMismatch(destinationName, $"{destinationName}.Length", expected, destination.Length);
+        }
+
+        CheckInPlaceOrDisjoint(source, destination, sourceName, destinationName);
+    }
+
+    /// <summary>Throws when <paramref name="destination"/> overlaps <paramref name="source"/> other than by being exactly the same span.</summary>
+    public static void CheckInPlaceOrDisjoint(ReadOnlySpan<float> source, Span<float> destination, string sourceName, string destinationName)
+    {
+        bool same = source.Length == destination.Length
+                    && Unsafe.AreSame(ref MemoryMarshal.GetReference(source), ref MemoryMarshal.GetReference(destination));
+        if (!same)
+        {
+            AttentionValidation.CheckNoOverlap<float, float>(destination, source, destinationName, sourceName);
+        }
+    }
+}
