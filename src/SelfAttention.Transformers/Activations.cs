@@ -7,7 +7,7 @@ namespace SelfAttention.Transformers;
 /// width, allocation-free. In place (<c>destination</c> the same span as <c>x</c>) or into a disjoint span.
 /// <para>
 /// Accuracy against the double-precision reference (<c>SelfAttention.Transformers.Reference.NaiveActivations</c>),
-/// over every multiple of 2⁻¹² in [−10, 10] and every normal binade (tests/SelfAttention.Transformers): relative error at
+/// over every multiple of 2⁻¹² in [−10, 10] and every normal binade (tests/SelfAttention.Tests/Transformers): relative error at
 /// most 4e-7 for <see cref="Erf(float)"/> and <see cref="Silu"/>, 5e-7 for <see cref="Gelu"/> (3.5 to 4 float ulps), and
 /// 4e-7 + 2e-7·|2u| for <see cref="GeluTanh"/>, whose exponent <c>2u</c> is a rounded float that the exponential
 /// amplifies on the far left (1.1e-5 at x = −9, where the result is −8e-34). Results below 2⁻¹⁰⁰ in magnitude may come

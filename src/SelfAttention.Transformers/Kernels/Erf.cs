@@ -14,7 +14,7 @@ namespace SelfAttention.Transformers.Kernels;
 /// is below 1.2e-7 for every z ≥ 0. The exponent is at most about −0.5 there, so the core library's fast exp (valid for
 /// arguments ≤ 0) serves; past z ≈ 9.3 it underflows to 0, as erfc does in float.</item>
 /// </list>
-/// Measured against the double-precision reference (tests/SelfAttention.Transformers.Tests): see <see cref="Activations.Erf(float)"/>.
+/// Measured against the double-precision reference (tests/SelfAttention.Tests/Transformers): see <see cref="Activations.Erf(float)"/>.
 /// </summary>
 internal static class Erf
 {

@@ -73,4 +73,8 @@ internal static class Api
     public const string NaiveGelu = "SelfAttention.Transformers.Reference.NaiveActivations.Gelu(Double)";
     public const string NaiveGeluTanh = "SelfAttention.Transformers.Reference.NaiveActivations.GeluTanh(Double)";
     public const string NaiveSilu = "SelfAttention.Transformers.Reference.NaiveActivations.Silu(Double)";
+    public const string NormsLayerNorm = "SelfAttention.Transformers.Norms.LayerNorm(ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Single)";
+    public const string NormsRmsNorm = "SelfAttention.Transformers.Norms.RmsNorm(ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Single)";
+    public const string NaiveLayerNorm = "SelfAttention.Transformers.Reference.NaiveNorms.LayerNorm(ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Double>, Single)";
+    public const string NaiveRmsNorm = "SelfAttention.Transformers.Reference.NaiveNorms.RmsNorm(ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Double>, Single)";
 }

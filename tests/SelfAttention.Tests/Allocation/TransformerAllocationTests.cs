@@ -26,4 +26,20 @@ public class TransformerAllocationTests
             AllocationAssert.SteadyStateAllocatesNothing(() => Activations.Erf(x, y), $"Erf n {n}");
         }
     }
+
+    [Fact]
+    public void Norms_AllocateNothing() =>
+        AllocationProcess.Run<TransformerAllocationTests>(nameof(NormsScenario));
+
+    private static void NormsScenario()
+    {
+        foreach (int width in new[] { 3, 384, 1000 })
+        {
+            float[] x = TestInputs.Uniform(new Random(width), 4 * width, 5f), r = TestInputs.Uniform(new Random(1), 4 * width, 1f);
+            float[] gamma = TestInputs.Between(new Random(2), width, 0.5f, 2f), beta = new float[width], y = new float[4 * width];
+            AllocationAssert.SteadyStateAllocatesNothing(() => Norms.LayerNorm(x, r, gamma, beta, y, 1e-12f), $"LayerNorm width {width}");
+            AllocationAssert.SteadyStateAllocatesNothing(() => Norms.LayerNorm(y, [], gamma, [], y), $"LayerNorm in place width {width}");
+            AllocationAssert.SteadyStateAllocatesNothing(() => Norms.RmsNorm(x, r, gamma, y), $"RmsNorm width {width}");
+        }
+    }
 }
