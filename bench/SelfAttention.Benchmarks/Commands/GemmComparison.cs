@@ -82,7 +82,7 @@ public static unsafe class GemmComparison
     }
 
     // Microseconds per call over a batch of about 20 ms.
-    private static double Time(Action body)
+    internal static double Time(Action body)
     {
         int calls = 0;
         long start = Stopwatch.GetTimestamp();
@@ -95,13 +95,13 @@ public static unsafe class GemmComparison
         return Stopwatch.GetElapsedTime(start).TotalMicroseconds / calls;
     }
 
-    private static double Median(List<double> values)
+    internal static double Median(List<double> values)
     {
         values.Sort();
         return values[values.Count / 2];
     }
 
-    private static float[] Fill(Random rng, int length)
+    internal static float[] Fill(Random rng, int length)
     {
         var values = new float[length];
         for (int i = 0; i < length; i++)

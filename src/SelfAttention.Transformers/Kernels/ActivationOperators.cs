@@ -96,6 +96,15 @@ internal static class ActivationOperators
             where TOps : struct, IFloatVector<TV> => Logistic<TV, TOps>(x, x);
     }
 
+    /// <summary>ReLU: <c>max(x, 0)</c>, NaN kept (the vector max propagates it).</summary>
+    internal readonly struct ReluOperator : IElementwiseOperator
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static TV Invoke<TV, TOps>(TV x)
+            where TV : struct
+            where TOps : struct, IFloatVector<TV> => TOps.Max(x, TOps.Zero);
+    }
+
     // x·σ(v) from e = exp(−|v|) ≤ 1: x/(1 + e) for v ≥ 0, x·e/(1 + e) for v < 0.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Logistic<TV, TOps>(TV x, TV v)

@@ -23,9 +23,11 @@ internal static unsafe class Gemm
     /// <summary>Rows of B per packed block: a panel (KBlock × 4·lanes) stays in L1/L2 while every row tile uses it.</summary>
     public const int KBlock = 256;
 
-    private const int RowsPerTile = 6;
+    /// <summary>Rows of C per register tile.</summary>
+    internal const int RowsPerTile = 6;
 
-    private static bool FewRegisters => !Vector512.IsHardwareAccelerated && !AdvSimd.Arm64.IsSupported;
+    /// <summary>True on 16-register ISAs (x64 without AVX-512): the 6-row tile then holds two vectors of the panel, not four.</summary>
+    internal static bool FewRegisters => !Vector512.IsHardwareAccelerated && !AdvSimd.Arm64.IsSupported;
 
     /// <summary>Scratch floats for a multiply with <paramref name="n"/> columns at this width.</summary>
     public static int ScratchLength<TV, TOps>(int n) where TV : struct where TOps : struct, IFloatVector<TV>
@@ -166,7 +168,7 @@ internal static unsafe class Gemm
 
     // Copies rows × cols floats between strided buffers and zero-fills each destination row from cols to width.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void CopyRows(float* source, nint sourceStride, float* destination, nint destinationStride, int rows, int cols, int width)
+    internal static void CopyRows(float* source, nint sourceStride, float* destination, nint destinationStride, int rows, int cols, int width)
     {
         for (int r = 0; r < rows; r++)
         {
@@ -199,7 +201,7 @@ internal static unsafe class Gemm
 
     // C[6 × 4·lanes] += A[6 × kc]·Bp[kc × 4·lanes]; c has row stride ldc and every column of the tile exists.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile6<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
+    internal static void Tile6<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count;
@@ -240,7 +242,7 @@ internal static unsafe class Gemm
 
     // Tile6 for two vectors of the panel (12 accumulators), for 16-register ISAs; bp and c point at the half.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile6HalfWidth<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
+    internal static void Tile6HalfWidth<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         nuint w1 = (nuint)TOps.Count;
@@ -274,7 +276,7 @@ internal static unsafe class Gemm
 
     // One row: C[1 × 4·lanes] += A[1 × kc]·Bp[kc × 4·lanes].
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile1<TV, TOps>(float* a, float* bp, int kc, int panel, float* c)
+    internal static void Tile1<TV, TOps>(float* a, float* bp, int kc, int panel, float* c)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         nuint w1 = (nuint)TOps.Count, w2 = 2 * w1, w3 = 3 * w1;

@@ -41,6 +41,10 @@ internal static unsafe class WorkerPool
     private static int s_nextItem;
     private static ExceptionDispatchInfo? s_failure;
 
+    // The job in flight when it is not an attention problem (RunJob): an opaque pointer to the caller's job struct.
+    private static void* s_job;
+    private static delegate*<void*, int, void> s_jobBody;
+
     /// <summary>Runs <c>body(problem, item)</c> for every item in <c>[0, itemCount)</c> on at most <paramref name="degree"/> threads.</summary>
     /// <remarks>
     /// If an item throws, the first exception is rethrown here after every helper has stopped; some items may then
@@ -64,6 +68,40 @@ internal static unsafe class WorkerPool
         }
         finally
         {
+            Volatile.Write(ref s_busy, 0);
+        }
+    }
+
+    /// <summary>
+    /// Runs <c>body(job, item)</c> for every item in <c>[0, itemCount)</c> on at most <paramref name="degree"/> threads,
+    /// with the same rules as <see cref="Run"/>: for work that is not an attention problem (the packed GEMM). The job
+    /// is the caller's struct, pinned (a local) for the duration of the call.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void RunJob(void* job, int itemCount, int degree, delegate*<void*, int, void> body)
+    {
+        int helpers = Math.Min(Math.Min(degree, itemCount), Environment.ProcessorCount) - 1;
+        if (helpers <= 0 || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        {
+            for (int item = 0; item < itemCount; item++)
+            {
+                body(job, item);
+            }
+
+            return;
+        }
+
+        try
+        {
+            EnsureThreads(helpers);
+            s_job = job;
+            s_jobBody = body;
+            RunShared(default, itemCount, helpers, null);
+        }
+        finally
+        {
+            s_job = null;
+            s_jobBody = null;
             Volatile.Write(ref s_busy, 0);
         }
     }
@@ -118,7 +156,14 @@ internal static unsafe class WorkerPool
             int item;
             while ((item = Interlocked.Increment(ref s_nextItem) - 1) < s_itemCount)
             {
-                s_body(s_problem, item);
+                if (s_jobBody != null)
+                {
+                    s_jobBody(s_job, item);
+                }
+                else
+                {
+                    s_body(s_problem, item);
+                }
             }
         }
         catch (Exception exception)

@@ -77,4 +77,7 @@ internal static class Api
     public const string NormsRmsNorm = "SelfAttention.Transformers.Norms.RmsNorm(ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Single)";
     public const string NaiveLayerNorm = "SelfAttention.Transformers.Reference.NaiveNorms.LayerNorm(ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Double>, Single)";
     public const string NaiveRmsNorm = "SelfAttention.Transformers.Reference.NaiveNorms.RmsNorm(ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Double>, Single)";
+    public const string LinearCtor = "SelfAttention.Transformers.Linear(ReadOnlySpan<Single>, ReadOnlySpan<Single>, Int32, Int32, LinearWeightLayout, LinearActivation)";
+    public const string LinearForward = "SelfAttention.Transformers.Linear.Forward(ReadOnlySpan<Single>, Span<Single>, Int32)";
+    public const string NaiveLinearForward = "SelfAttention.Transformers.Reference.NaiveLinear.Forward(ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Int32, Int32, LinearWeightLayout, LinearActivation, Span<Double>)";
 }

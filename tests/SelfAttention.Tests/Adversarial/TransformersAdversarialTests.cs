@@ -54,6 +54,7 @@ public class TransformersAdversarialTests
         }
 
         AddNorms(table);
+        AddLinear(table);
         return table;
     }
 
@@ -136,5 +137,48 @@ public class TransformersAdversarialTests
                 });
             }
         }
+    }
+
+    // The layer's constructor and Forward, and the reference (which shares both sets of checks).
+    private static void AddLinear(BadCallTable table)
+    {
+        float[] S(int n) => BadCall.Sentinels(n);
+        foreach (bool naive in new[] { false, true })
+        {
+            string target = naive ? Api.NaiveLinearForward : Api.LinearCtor, prefix = naive ? "NaiveLinear" : "Linear";
+            void Construct(float[] w, float[] b, int inFeatures, int outFeatures, LinearWeightLayout layout = LinearWeightLayout.InputMajor, LinearActivation activation = LinearActivation.None)
+            {
+                if (naive) NaiveLinear.Forward(new float[Math.Clamp(inFeatures, 1, 16)], w, b, inFeatures, outFeatures, layout, activation, new double[Math.Clamp(outFeatures, 0, 16)]);
+                else _ = new Linear(w, b, inFeatures, outFeatures, layout, activation);
+            }
+
+            table.Add($"{prefix}: inFeatures 0", () => new BadCall { Target = target, Parameter = "inFeatures", Quotes = ["0"], Call = () => Construct([], [], 0, 4) });
+            table.Add($"{prefix}: outFeatures negative", () => new BadCall { Target = target, Parameter = "outFeatures", Quotes = ["-1"], Call = () => Construct([], [], 4, -1) });
+            table.Add($"{prefix}: weights one short", () => { float[] w = S(11); return new BadCall { Target = target, Parameter = "weights", Quotes = ["12", "11"], Watched = [w], Call = () => Construct(w, [], 3, 4) }; });
+            table.Add($"{prefix}: bias one short", () => { float[] w = S(12), b = S(3); return new BadCall { Target = target, Parameter = "bias", Quotes = ["4", "3"], Watched = [w, b], Call = () => Construct(w, b, 3, 4) }; });
+            table.Add($"{prefix}: sizes past Array.MaxLength", () => new BadCall { Target = target, Parameter = "weights", Quotes = ["4611686014132420609"], Call = () => Construct([], [], int.MaxValue, int.MaxValue) });
+            table.Add($"{prefix}: undefined layout", () => new BadCall { Target = target, Parameter = "layout", Quotes = ["7"], Call = () => Construct(S(12), [], 3, 4, (LinearWeightLayout)7) });
+            table.Add($"{prefix}: undefined activation", () => new BadCall { Target = target, Parameter = "activation", Quotes = ["-3"], Call = () => Construct(S(12), [], 3, 4, activation: (LinearActivation)(-3)) });
+        }
+
+        var layer = new Linear(new float[12], [], 3, 4);
+        table.Add("Linear.Forward: input not a whole number of rows", () => { float[] x = S(7), y = S(8); return new BadCall { Target = Api.LinearForward, Parameter = "input", Quotes = ["3", "7"], Watched = [x, y], Call = () => layer.Forward(x, y) }; });
+        table.Add("Linear.Forward: output one short", () => { float[] x = S(6), y = S(7); return new BadCall { Target = Api.LinearForward, Parameter = "output", Quotes = ["8", "7"], Watched = [x, y], Call = () => layer.Forward(x, y) }; });
+        table.Add("Linear.Forward: degree -2", () => { float[] x = S(6), y = S(8); return new BadCall { Target = Api.LinearForward, Parameter = "maxDegreeOfParallelism", Quotes = ["-2"], Watched = [x, y], Call = () => layer.Forward(x, y, -2) }; });
+        table.Add("Linear.Forward: output over the input", () =>
+        {
+            float[] buffer = S(12);
+            return new BadCall { Target = Api.LinearForward, Parameter = "output", Watched = [buffer], Call = () => layer.Forward(buffer.AsSpan(0, 6), buffer.AsSpan(4, 8)) };
+        });
+        table.Add("NaiveLinear: input not a whole number of rows", () => new BadCall
+        {
+            Target = Api.NaiveLinearForward, Parameter = "input", Quotes = ["3", "7"],
+            Call = () => NaiveLinear.Forward(new float[7], new float[12], [], 3, 4, LinearWeightLayout.InputMajor, LinearActivation.None, new double[8]),
+        });
+        table.Add("NaiveLinear: output one short", () => new BadCall
+        {
+            Target = Api.NaiveLinearForward, Parameter = "output", Quotes = ["8", "7"],
+            Call = () => NaiveLinear.Forward(new float[6], new float[12], [], 3, 4, LinearWeightLayout.InputMajor, LinearActivation.None, new double[7]),
+        });
     }
 }

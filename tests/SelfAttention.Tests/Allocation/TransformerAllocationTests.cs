@@ -42,4 +42,19 @@ public class TransformerAllocationTests
             AllocationAssert.SteadyStateAllocatesNothing(() => Norms.RmsNorm(x, r, gamma, y), $"RmsNorm width {width}");
         }
     }
+
+    [Fact]
+    public void LinearForward_AllocatesNothing() =>
+        AllocationProcess.Run<TransformerAllocationTests>(nameof(LinearForwardScenario));
+
+    private static void LinearForwardScenario()
+    {
+        var layer = new Linear(TestInputs.Uniform(new Random(4), 384 * 1536, 0.05f), new float[1536], 384, 1536, activation: LinearActivation.Gelu);
+        foreach (int rows in new[] { 1, 16, 128 })
+        {
+            float[] x = TestInputs.Uniform(new Random(rows), rows * 384, 1f), y = new float[rows * 1536];
+            AllocationAssert.SteadyStateAllocatesNothing(() => layer.Forward(x, y), $"Linear 384→1536 GELU, {rows} rows");
+            AllocationAssert.SteadyStateAllocatesNothing(() => layer.Forward(x, y, 2), $"Linear 384→1536 GELU, {rows} rows, two threads");
+        }
+    }
 }

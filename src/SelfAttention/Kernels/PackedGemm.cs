@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace SelfAttention.Kernels;
+
+/// <summary>A function applied in place to a run of finished output values of <see cref="PackedGemm"/> (an activation).</summary>
+internal interface IRowEpilogue
+{
+    /// <summary>Applies the function to <c>values[0 .. count)</c> in place.</summary>
+    static abstract unsafe void Apply(float* values, int count);
+}
+
+/// <summary>No epilogue.</summary>
+internal readonly struct NoEpilogue : IRowEpilogue
+{
+    public static unsafe void Apply(float* values, int count)
+    {
+    }
+}
+
+/// <summary>
+/// The right-hand matrix of a product, packed once into <see cref="Gemm"/>'s panel layout at this process's vector
+/// width, for weights that every call multiplies by (a layer's projections): packing B costs about as much as
+/// streaming it, which at a few rows is most of the product.
+/// <para>
+/// Layout: K blocks of <see cref="Gemm.KBlock"/> rows; inside block <c>kb</c> (rows <c>k0 … k0 + kc</c>), panel p
+/// holds <c>kc × Panel</c> floats, <c>packed[k0·PaddedColumns + p·kc·Panel + kk·Panel + t] = B[k0 + kk][p·Panel + t]</c>,
+/// zero past column N. The array is pinned, so kernels hold pointers into it without fixing it per call.
+/// </para>
+/// </summary>
+internal sealed unsafe class PackedMatrix
+{
+    private readonly float[] _data;
+
+    private PackedMatrix(int rows, int columns, int panel)
+    {
+        Rows = rows;
+        Columns = columns;
+        Panel = panel;
+        Panels = (columns + panel - 1) / panel;
+        _data = GC.AllocateArray<float>(Math.Max(1, rows * Panels * panel), pinned: true);
+    }
+
+    /// <summary>K: rows of B, the inner dimension of the product.</summary>
+    public int Rows { get; }
+
+    /// <summary>N: columns of B and of the product.</summary>
+    public int Columns { get; }
+
+    /// <summary>Floats per panel row: 4 vectors of the width this matrix was packed for.</summary>
+    public int Panel { get; }
+
+    /// <summary>Column panels, the last zero-padded.</summary>
+    public int Panels { get; }
+
+    /// <summary>N rounded up to whole panels.</summary>
+    public int PaddedColumns => Panels * Panel;
+
+    /// <summary>The first packed float.</summary>
+    public float* Data => (float*)Unsafe.AsPointer(ref _data[0]);
+
+    /// <summary>The panel width of the widest accelerated vector, which <see cref="PackedGemm.Multiply"/> uses too.</summary>
+    public static int PanelForThisProcess =>
+        4 * (Vector512.IsHardwareAccelerated ? Vector512<float>.Count
+           : Vector256.IsHardwareAccelerated ? Vector256<float>.Count
+           : Vector128.IsHardwareAccelerated ? Vector128<float>.Count : 1);
+
+    /// <summary>Packs <c>b[k × n]</c> (row stride <paramref name="ldb"/>); the caller has checked the sizes.</summary>
+    public static PackedMatrix Pack(ReadOnlySpan<float> b, int ldb, int k, int n)
+    {
+        Debug.Assert(k >= 0 && n >= 0 && ldb >= n && (k == 0 || b.Length >= (long)(k - 1) * ldb + n));
+        var packed = new PackedMatrix(k, n, PanelForThisProcess);
+        int panel = packed.Panel, padded = packed.PaddedColumns;
+        Span<float> data = packed._data;
+        for (int k0 = 0; k0 < k; k0 += Gemm.KBlock)
+        {
+            int kc = Math.Min(Gemm.KBlock, k - k0);
+            for (int p = 0; p < packed.Panels; p++)
+            {
+                int j0 = p * panel, cols = Math.Min(panel, n - j0);
+                for (int kk = 0; kk < kc; kk++)
+                {
+                    Span<float> destination = data.Slice(k0 * padded + p * kc * panel + kk * panel, panel);
+                    b.Slice((k0 + kk) * ldb + j0, cols).CopyTo(destination);
+                    destination[cols..].Clear();
+                }
+            }
+        }
+
+        return packed;
+    }
+}
+
+/// <summary>
+/// <c>C = epilogue(A·B + bias)</c> with B packed once (<see cref="PackedMatrix"/>), on the register tiles of
+/// <see cref="Gemm"/>, parallel over column slabs of panels. Every element of C is accumulated in the same order
+/// whatever the slabs and threads, so results are bit-identical for every degree of parallelism. The epilogue runs on
+/// each tile right after its last K block, while the tile is in L1.
+/// </summary>
+internal static unsafe class PackedGemm
+{
+    private struct Job
+    {
+        public float* A, Bias, C;
+        public PackedMatrix B;
+        public nint Lda, Ldc;
+        public int M, PanelsPerItem;
+    }
+
+    /// <summary>
+    /// C[m × n] = epilogue(A[m × k]·B + bias[n]); a: row stride <paramref name="lda"/>, c: row stride
+    /// <paramref name="ldc"/>, bias: [n] or empty. C must not overlap A or bias. Runs on up to <paramref name="degree"/>
+    /// threads (−1: one per processor).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Multiply<TEpilogue>(ReadOnlySpan<float> a, int lda, PackedMatrix b, ReadOnlySpan<float> bias, Span<float> c, int ldc, int m, int degree)
+        where TEpilogue : struct, IRowEpilogue
+    {
+        Debug.Assert(b.Panel == PackedMatrix.PanelForThisProcess, "packed at another vector width");
+        Debug.Assert(m == 0 || (a.Length >= (long)(m - 1) * lda + b.Rows && c.Length >= (long)(m - 1) * ldc + b.Columns));
+        Debug.Assert(bias.IsEmpty || bias.Length >= b.Columns);
+        if (m == 0 || b.Columns == 0)
+        {
+            return;
+        }
+
+        int threads = degree == -1 ? Environment.ProcessorCount : Math.Max(1, degree);
+
+        // Two slabs per thread balance uneven finishing; a slab is at least one panel.
+        int items = Math.Min(b.Panels, threads == 1 ? 1 : 2 * threads);
+        fixed (float* pa = a, pbias = bias, pc = c)
+        {
+            var job = new Job
+            {
+                A = pa, Bias = bias.IsEmpty ? null : pbias, C = pc, B = b, Lda = lda, Ldc = ldc, M = m,
+                PanelsPerItem = (b.Panels + items - 1) / items,
+            };
+            items = (b.Panels + job.PanelsPerItem - 1) / job.PanelsPerItem;
+            if (Vector512.IsHardwareAccelerated) WorkerPool.RunJob(Unsafe.AsPointer(ref job), items, threads, &RunSlab<Vector512<float>, Vector512Ops, TEpilogue>);
+            else if (Vector256.IsHardwareAccelerated) WorkerPool.RunJob(Unsafe.AsPointer(ref job), items, threads, &RunSlab<Vector256<float>, Vector256Ops, TEpilogue>);
+            else if (Vector128.IsHardwareAccelerated) WorkerPool.RunJob(Unsafe.AsPointer(ref job), items, threads, &RunSlab<Vector128<float>, Vector128Ops, TEpilogue>);
+            else WorkerPool.RunJob(Unsafe.AsPointer(ref job), items, threads, &RunSlab<float, ScalarOps, TEpilogue>);
+        }
+    }
+
+    // One slab: panels [item·PanelsPerItem, …) of C, every row, every K block.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunSlab<TV, TOps, TEpilogue>(void* state, int item)
+        where TV : struct
+        where TOps : struct, IFloatVector<TV>
+        where TEpilogue : struct, IRowEpilogue
+    {
+        ref Job job = ref Unsafe.AsRef<Job>(state);
+        PackedMatrix b = job.B;
+        int panel = b.Panel, n = b.Columns, k = b.Rows, m = job.M, w = TOps.Count;
+        int p0 = item * job.PanelsPerItem, p1 = Math.Min(b.Panels, p0 + job.PanelsPerItem);
+        int c0 = p0 * panel, c1 = Math.Min(n, p1 * panel);
+        float* a = job.A, c = job.C;
+        nint lda = job.Lda, ldc = job.Ldc;
+
+        // C's slab starts as the bias (or zero); with no K at all, that plus the epilogue is the answer.
+        for (int i = 0; i < m; i++)
+        {
+            var row = new Span<float>(c + i * ldc + c0, c1 - c0);
+            if (job.Bias == null)
+            {
+                row.Clear();
+            }
+            else
+            {
+                new ReadOnlySpan<float>(job.Bias + c0, c1 - c0).CopyTo(row);
+            }
+
+            if (k == 0)
+            {
+                TEpilogue.Apply(c + i * ldc + c0, c1 - c0);
+            }
+        }
+
+        float* edge = stackalloc float[Gemm.RowsPerTile * 64];   // [RowsPerTile][panel], panel ≤ 64 floats
+        Debug.Assert(panel <= 64);
+        for (int k0 = 0; k0 < k; k0 += Gemm.KBlock)
+        {
+            int kc = Math.Min(Gemm.KBlock, k - k0);
+            bool last = k0 + kc == k;
+            float* block = b.Data + (nint)k0 * b.PaddedColumns;
+            for (int p = p0; p < p1; p++)
+            {
+                int j0 = p * panel, cols = Math.Min(panel, n - j0);
+                float* bp = block + (nint)p * kc * panel;
+                int i = 0;
+                for (; i + Gemm.RowsPerTile <= m; i += Gemm.RowsPerTile)
+                {
+                    // A full panel works on C in place; the edge panel on a zero-padded copy of its rows.
+                    float* tile = c + i * ldc + j0;
+                    nint tileStride = ldc;
+                    if (cols < panel)
+                    {
+                        Gemm.CopyRows(tile, ldc, edge, panel, Gemm.RowsPerTile, cols, panel);
+                        tile = edge;
+                        tileStride = panel;
+                    }
+
+                    if (Gemm.FewRegisters)
+                    {
+                        Gemm.Tile6HalfWidth<TV, TOps>(a + i * lda + k0, lda, bp, kc, panel, tile, tileStride);
+                        Gemm.Tile6HalfWidth<TV, TOps>(a + i * lda + k0, lda, bp + 2 * w, kc, panel, tile + 2 * w, tileStride);
+                    }
+                    else
+                    {
+                        Gemm.Tile6<TV, TOps>(a + i * lda + k0, lda, bp, kc, panel, tile, tileStride);
+                    }
+
+                    if (cols < panel)
+                    {
+                        Gemm.CopyRows(edge, panel, c + i * ldc + j0, ldc, Gemm.RowsPerTile, cols, cols);
+                    }
+
+                    if (last)
+                    {
+                        for (int r = 0; r < Gemm.RowsPerTile; r++)
+                        {
+                            TEpilogue.Apply(c + (i + r) * ldc + j0, cols);
+                        }
+                    }
+                }
+
+                for (; i < m; i++)
+                {
+                    float* tile = c + i * ldc + j0;
+                    if (cols < panel)
+                    {
+                        Gemm.CopyRows(tile, ldc, edge, panel, 1, cols, panel);
+                        tile = edge;
+                    }
+
+                    Gemm.Tile1<TV, TOps>(a + i * lda + k0, bp, kc, panel, tile);
+                    if (cols < panel)
+                    {
+                        Gemm.CopyRows(edge, panel, c + i * ldc + j0, ldc, 1, cols, cols);
+                    }
+
+                    if (last)
+                    {
+                        TEpilogue.Apply(c + i * ldc + j0, cols);
+                    }
+                }
+            }
+        }
+    }
+}
