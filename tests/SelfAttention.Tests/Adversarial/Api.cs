@@ -80,4 +80,10 @@ internal static class Api
     public const string LinearCtor = "SelfAttention.Transformers.Linear(ReadOnlySpan<Single>, ReadOnlySpan<Single>, Int32, Int32, LinearWeightLayout, LinearActivation)";
     public const string LinearForward = "SelfAttention.Transformers.Linear.Forward(ReadOnlySpan<Single>, Span<Single>, Int32)";
     public const string NaiveLinearForward = "SelfAttention.Transformers.Reference.NaiveLinear.Forward(ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Int32, Int32, LinearWeightLayout, LinearActivation, Span<Double>)";
+    public const string EncoderLayerCtor = "SelfAttention.Transformers.EncoderLayer(EncoderLayerWeights, EncoderLayerOptions)";
+    public const string EncoderLayerForward = "SelfAttention.Transformers.EncoderLayer.Forward(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, Int32)";
+    public const string EncoderLayerOptionsCtor = "SelfAttention.Transformers.EncoderLayerOptions()";
+    public const string EncoderLayerWeightsCtor = "SelfAttention.Transformers.EncoderLayerWeights()";
+    public const string EncoderLayerWeightsCreateRandom = "SelfAttention.Transformers.EncoderLayerWeights.CreateRandom(Int32, Int32, UInt64)";
+    public const string NaiveEncoderLayerForward = "SelfAttention.Transformers.Reference.NaiveEncoderLayer.Forward(EncoderLayerWeights, EncoderLayerOptions, ReadOnlySpan<Single>, Span<Double>, Int32, Int32)";
 }

@@ -24,6 +24,8 @@ public class PublicSurfaceTests
         [Api.KvCacheClear] = "no arguments: KvCacheAdversarialTests.Clear_KeepsCapacityAndForgetsTokens",
         [Api.TokenizerCtor] = "either flag is valid: TokenizationAdversarialTests.Tokenizer_EitherCase",
         [Api.WarmupRun] = "one argument, a degree: Warmup tests: Run_DegreeBelowMinusOne_ThrowsNamingIt covers −2 and int.MinValue",
+        [Api.EncoderLayerOptionsCtor] = "plain data; EncoderLayer's constructor checks it (TransformersAdversarialTests: heads, epsilon)",
+        [Api.EncoderLayerWeightsCtor] = "plain data; EncoderLayer's constructor checks every length (TransformersAdversarialTests)",
         [Api.ActivationsErfScalar] = "every float is valid: ActivationTests.SpecialValues and the grid of every binade",
         [Api.NaiveErf] = "every double is valid: NaiveActivationsTests.SpecialValues",
         [Api.NaiveErfc] = "every double is valid: NaiveActivationsTests.Erfc_MatchesTabulatedValuesToFifteenDigits, SpecialValues",

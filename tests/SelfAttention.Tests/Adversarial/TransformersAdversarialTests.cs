@@ -55,6 +55,7 @@ public class TransformersAdversarialTests
 
         AddNorms(table);
         AddLinear(table);
+        AddEncoderLayer(table);
         return table;
     }
 
@@ -180,5 +181,50 @@ public class TransformersAdversarialTests
             Target = Api.NaiveLinearForward, Parameter = "output", Quotes = ["8", "7"],
             Call = () => NaiveLinear.Forward(new float[6], new float[12], [], 3, 4, LinearWeightLayout.InputMajor, LinearActivation.None, new double[7]),
         });
+    }
+
+    // The encoder layer's constructor (weights and options), its Forward, the reference, and the random weights.
+    private static void AddEncoderLayer(BadCallTable table)
+    {
+        var good = EncoderLayerWeights.CreateRandom(8, 16, 1);
+        var options = new EncoderLayerOptions { Heads = 2 };
+        foreach (bool naive in new[] { false, true })
+        {
+            string target = naive ? Api.NaiveEncoderLayerForward : Api.EncoderLayerCtor, prefix = naive ? "NaiveEncoderLayer" : "EncoderLayer";
+            void Build(EncoderLayerWeights? w, EncoderLayerOptions? o)
+            {
+                if (naive) NaiveEncoderLayer.Forward(w!, o!, new float[8], new double[8], 1, 1);
+                else _ = new EncoderLayer(w!, o!);
+            }
+
+            table.Add($"{prefix}: weights null", () => new BadCall { Target = target, Parameter = "weights", Call = () => Build(null, options) });
+            table.Add($"{prefix}: options null", () => new BadCall { Target = target, Parameter = "options", Call = () => Build(good, null) });
+            table.Add($"{prefix}: heads do not divide d", () => new BadCall { Target = target, Parameter = "options", Quotes = ["8", "3"], Call = () => Build(good, options with { Heads = 3 }) });
+            table.Add($"{prefix}: epsilon negative", () => new BadCall { Target = target, Parameter = "options", Quotes = ["-1"], Call = () => Build(good, options with { LayerNormEpsilon = -1 }) });
+            table.Add($"{prefix}: query weights one short", () => new BadCall { Target = target, Parameter = "weights", Quotes = ["64", "63"], Call = () => Build(good with { QueryWeights = new float[63] }, options) });
+            table.Add($"{prefix}: feed-forward down bias one short", () => new BadCall { Target = target, Parameter = "weights", Quotes = ["8", "7"], Call = () => Build(good with { FeedForwardDownBias = new float[7] }, options) });
+            table.Add($"{prefix}: second norm's gamma missing", () => new BadCall { Target = target, Parameter = "weights", Quotes = ["8", "0"], Call = () => Build(good with { FeedForwardNormGamma = null! }, options) });
+            table.Add($"{prefix}: undefined activation", () => new BadCall { Target = target, Parameter = "activation", Call = () => Build(good, options with { FeedForwardActivation = (LinearActivation)9 }) });
+        }
+
+        table.Add("NaiveEncoderLayer: batch negative", () => new BadCall { Target = Api.NaiveEncoderLayerForward, Parameter = "batch", Call = () => NaiveEncoderLayer.Forward(good, options, [], [], -1, 1) });
+        table.Add("NaiveEncoderLayer: input one short", () => new BadCall { Target = Api.NaiveEncoderLayerForward, Parameter = "input", Quotes = ["16", "15"], Call = () => NaiveEncoderLayer.Forward(good, options, new float[15], new double[16], 1, 2) });
+        table.Add("NaiveEncoderLayer: output one short", () => new BadCall { Target = Api.NaiveEncoderLayerForward, Parameter = "output", Quotes = ["16", "15"], Call = () => NaiveEncoderLayer.Forward(good, options, new float[16], new double[15], 1, 2) });
+
+        var layer = new EncoderLayer(good, options);
+        float[] S(int n) => BadCall.Sentinels(n);
+        table.Add("EncoderLayer.Forward: batch negative", () => { float[] x = S(8), y = S(8); return new BadCall { Target = Api.EncoderLayerForward, Parameter = "batch", Quotes = ["-1"], Watched = [x, y], Call = () => layer.Forward(x, y, -1, 1) }; });
+        table.Add("EncoderLayer.Forward: sequence length negative", () => { float[] x = S(8), y = S(8); return new BadCall { Target = Api.EncoderLayerForward, Parameter = "sequenceLength", Quotes = ["-4"], Watched = [x, y], Call = () => layer.Forward(x, y, 1, -4) }; });
+        table.Add("EncoderLayer.Forward: input one short", () => { float[] x = S(15), y = S(16); return new BadCall { Target = Api.EncoderLayerForward, Parameter = "input", Quotes = ["16", "15"], Watched = [x, y], Call = () => layer.Forward(x, y, 1, 2) }; });
+        table.Add("EncoderLayer.Forward: output one long", () => { float[] x = S(16), y = S(17); return new BadCall { Target = Api.EncoderLayerForward, Parameter = "output", Quotes = ["16", "17"], Watched = [x, y], Call = () => layer.Forward(x, y, 1, 2) }; });
+        table.Add("EncoderLayer.Forward: sizes past Array.MaxLength", () => new BadCall { Target = Api.EncoderLayerForward, Parameter = "input", Call = () => layer.Forward([], [], int.MaxValue, int.MaxValue) });
+        table.Add("EncoderLayer.Forward: degree -2", () => { float[] x = S(16), y = S(16); return new BadCall { Target = Api.EncoderLayerForward, Parameter = "maxDegreeOfParallelism", Quotes = ["-2"], Watched = [x, y], Call = () => layer.Forward(x, y, 1, 2, -2) }; });
+        table.Add("EncoderLayer.Forward: output one element ahead of the input", () =>
+        {
+            float[] buffer = S(17);
+            return new BadCall { Target = Api.EncoderLayerForward, Parameter = "output", Watched = [buffer], Call = () => layer.Forward(buffer.AsSpan(0, 16), buffer.AsSpan(1, 16), 1, 2) };
+        });
+        table.Add("EncoderLayerWeights.CreateRandom: modelDim 0", () => new BadCall { Target = Api.EncoderLayerWeightsCreateRandom, Parameter = "modelDim", Call = () => EncoderLayerWeights.CreateRandom(0, 4, 1) });
+        table.Add("EncoderLayerWeights.CreateRandom: feedForwardDim negative", () => new BadCall { Target = Api.EncoderLayerWeightsCreateRandom, Parameter = "feedForwardDim", Call = () => EncoderLayerWeights.CreateRandom(4, -1, 1) });
     }
 }

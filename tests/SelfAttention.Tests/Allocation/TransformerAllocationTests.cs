@@ -57,4 +57,19 @@ public class TransformerAllocationTests
             AllocationAssert.SteadyStateAllocatesNothing(() => layer.Forward(x, y, 2), $"Linear 384→1536 GELU, {rows} rows, two threads");
         }
     }
+
+    [Fact]
+    public void EncoderLayerForward_AllocatesNothing() =>
+        AllocationProcess.Run<TransformerAllocationTests>(nameof(EncoderLayerForwardScenario));
+
+    private static void EncoderLayerForwardScenario()
+    {
+        foreach (NormPlacement placement in Enum.GetValues<NormPlacement>())
+        {
+            var layer = new EncoderLayer(EncoderLayerWeights.CreateRandom(384, 1536, 7), new EncoderLayerOptions { Heads = 12, Placement = placement });
+            float[] x = TestInputs.Uniform(new Random(1), 2 * 16 * 384, 1f), y = new float[x.Length];
+            AllocationAssert.SteadyStateAllocatesNothing(() => layer.Forward(x, y, 2, 16), $"EncoderLayer {placement}, 2 × 16 tokens");
+            AllocationAssert.SteadyStateAllocatesNothing(() => layer.Forward(x, y, 2, 16, 2), $"EncoderLayer {placement}, 2 × 16 tokens, two threads");
+        }
+    }
 }

@@ -1,0 +1,180 @@
+using System.Buffers;
+using System.Globalization;
+using System.Numerics.Tensors;
+using SelfAttention.Internal;
+
+namespace SelfAttention.Transformers;
+
+/// <summary>
+/// One transformer encoder layer over a batch of equal-length sequences, <c>[batch·sequenceLength, d]</c> row-major:
+/// multi-head self-attention through the library's kernels (scale 1/√(d/heads)), the output projection, the
+/// two-layer feed-forward with its activation fused into the first product, two LayerNorms with the residuals
+/// folded in, post-LN (BERT) or pre-LN. Every product is a <see cref="Linear"/> packed at construction. Scratch is
+/// rented from <see cref="ArrayPool{T}.Shared"/> per call and returned, so a steady-state call allocates nothing;
+/// the layer is immutable and safe to call from several threads at once.
+/// </summary>
+public sealed class EncoderLayer
+{
+    private readonly Linear _query, _key, _value, _output, _up, _down;
+    private readonly float[] _norm1Gamma, _norm1Beta, _norm2Gamma, _norm2Beta;
+
+    /// <summary>Checks the weights' shapes against <paramref name="options"/>, then copies and packs them.</summary>
+    /// <param name="weights">The matrices and vectors; d is <c>AttentionNormGamma.Length</c>, f is <c>FeedForwardUpBias.Length</c>.</param>
+    /// <param name="options">Heads (dividing d), epsilon, placement, activation, causality.</param>
+    /// <exception cref="ArgumentException">A weight has the wrong length, heads does not divide d, or an option is out of range.</exception>
+    public EncoderLayer(EncoderLayerWeights weights, EncoderLayerOptions options)
+    {
+        if (weights is null) throw new ArgumentNullException(nameof(weights), "weights: expected the layer's weights, actual null.");
+        if (options is null) throw new ArgumentNullException(nameof(options), "options: expected the layer's options (at least Heads), actual null.");
+        int d = weights.AttentionNormGamma?.Length ?? 0, f = weights.FeedForwardUpBias?.Length ?? 0;
+        if (d < 1) ThrowHelper.ThrowNotPositive(nameof(weights), "weights.AttentionNormGamma.Length (the model width d)", d);
+        if (f < 1) ThrowHelper.ThrowNotPositive(nameof(weights), "weights.FeedForwardUpBias.Length (the feed-forward width f)", f);
+        if (options.Heads < 1 || d % options.Heads != 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Heads,
+                string.Create(CultureInfo.InvariantCulture, $"options.Heads: expected a divisor of the model width {d}, actual {options.Heads}."));
+        }
+
+        if (!float.IsFinite(options.LayerNormEpsilon) || options.LayerNormEpsilon < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.LayerNormEpsilon,
+                string.Create(CultureInfo.InvariantCulture, $"options.LayerNormEpsilon: expected a finite number ≥ 0, actual {options.LayerNormEpsilon}."));
+        }
+
+        if (!Enum.IsDefined(options.Placement))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.Placement, $"options.Placement: expected PostLayerNorm or PreLayerNorm, actual {(int)options.Placement}.");
+        }
+
+        ModelDim = d;
+        FeedForwardDim = f;
+        Options = options;
+        _query = Project(weights.QueryWeights, weights.QueryBias, d, d, nameof(weights.QueryWeights));
+        _key = Project(weights.KeyWeights, weights.KeyBias, d, d, nameof(weights.KeyWeights));
+        _value = Project(weights.ValueWeights, weights.ValueBias, d, d, nameof(weights.ValueWeights));
+        _output = Project(weights.OutputWeights, weights.OutputBias, d, d, nameof(weights.OutputWeights));
+        _up = Project(weights.FeedForwardUpWeights, weights.FeedForwardUpBias, d, f, nameof(weights.FeedForwardUpWeights), options.FeedForwardActivation);
+        _down = Project(weights.FeedForwardDownWeights, weights.FeedForwardDownBias, f, d, nameof(weights.FeedForwardDownWeights));
+        _norm1Gamma = Vector(weights.AttentionNormGamma, d, nameof(weights.AttentionNormGamma));
+        _norm1Beta = Vector(weights.AttentionNormBeta, d, nameof(weights.AttentionNormBeta));
+        _norm2Gamma = Vector(weights.FeedForwardNormGamma, d, nameof(weights.FeedForwardNormGamma));
+        _norm2Beta = Vector(weights.FeedForwardNormBeta, d, nameof(weights.FeedForwardNormBeta));
+    }
+
+    /// <summary>The model width d.</summary>
+    public int ModelDim { get; }
+
+    /// <summary>The feed-forward width f.</summary>
+    public int FeedForwardDim { get; }
+
+    /// <summary>The options the layer was built with.</summary>
+    public EncoderLayerOptions Options { get; }
+
+    /// <summary>Runs the layer on <paramref name="batch"/> sequences of <paramref name="sequenceLength"/> tokens each.</summary>
+    /// <param name="input">The hidden states, <c>[batch·sequenceLength, d]</c>.</param>
+    /// <param name="output">The layer's output, same shape; may be <paramref name="input"/> itself, otherwise disjoint from it.</param>
+    /// <param name="batch">Sequences, ≥ 0.</param>
+    /// <param name="sequenceLength">Tokens per sequence, ≥ 0.</param>
+    /// <param name="maxDegreeOfParallelism">0 or 1: the calling thread only; n: up to n threads; −1: one per processor.</param>
+    /// <exception cref="ArgumentException">A size is negative, a length does not match, the spans overlap partly, or the degree is below −1.</exception>
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, int maxDegreeOfParallelism = 1)
+    {
+        if (batch < 0) ThrowHelper.ThrowNegative(nameof(batch), nameof(batch), batch);
+        if (sequenceLength < 0) ThrowHelper.ThrowNegative(nameof(sequenceLength), nameof(sequenceLength), sequenceLength);
+        long elements = AttentionValidation.Product(nameof(input), "batch · sequenceLength · d", Array.MaxLength, batch, sequenceLength, ModelDim);
+        AttentionValidation.Product(nameof(input), "batch · sequenceLength · f", Array.MaxLength, batch, sequenceLength, FeedForwardDim);
+        if (input.Length != elements) ThrowHelper.ThrowSizeMismatch(nameof(input), "input.Length (batch · sequenceLength · d)", elements, input.Length);
+        if (output.Length != elements) ThrowHelper.ThrowSizeMismatch(nameof(output), "output.Length (batch · sequenceLength · d)", elements, output.Length);
+        if (maxDegreeOfParallelism < -1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxDegreeOfParallelism), maxDegreeOfParallelism,
+                string.Create(CultureInfo.InvariantCulture, $"maxDegreeOfParallelism: expected -1, 0 or a positive count, actual {maxDegreeOfParallelism}."));
+        }
+
+        TransformerValidation.CheckInPlaceOrDisjoint(input, output, nameof(input), nameof(output));
+        if (elements == 0)
+        {
+            return;
+        }
+
+        int rows = batch * sequenceLength, d = ModelDim;
+        int n = (int)elements;
+        float[] q = ArrayPool<float>.Shared.Rent(n), k = ArrayPool<float>.Shared.Rent(n), v = ArrayPool<float>.Shared.Rent(n);
+        float[] context = ArrayPool<float>.Shared.Rent(n), hidden = ArrayPool<float>.Shared.Rent(n);
+        float[] wide = ArrayPool<float>.Shared.Rent(rows * FeedForwardDim);
+        try
+        {
+            Span<float> qs = q.AsSpan(0, n), ks = k.AsSpan(0, n), vs = v.AsSpan(0, n), cs = context.AsSpan(0, n), hs = hidden.AsSpan(0, n);
+            Span<float> ws = wide.AsSpan(0, rows * FeedForwardDim);
+            var shape = new AttentionShape(batch, sequenceLength, sequenceLength, Options.Heads, d / Options.Heads);
+            var attention = new AttentionOptions { IsCausal = Options.IsCausal, MaxDegreeOfParallelism = maxDegreeOfParallelism };
+            float epsilon = Options.LayerNormEpsilon;
+            if (Options.Placement == NormPlacement.PostLayerNorm)
+            {
+                // h = LN₁(x + Attention(x)·W_o + b_o); y = LN₂(h + FFN(h)).
+                Attend(input, qs, ks, vs, cs, shape, attention, maxDegreeOfParallelism);
+                _output.Forward(cs, qs, maxDegreeOfParallelism);
+                Norms.LayerNorm(qs, input, _norm1Gamma, _norm1Beta, hs, epsilon);
+                _up.Forward(hs, ws, maxDegreeOfParallelism);
+                _down.Forward(ws, qs, maxDegreeOfParallelism);
+                Norms.LayerNorm(qs, hs, _norm2Gamma, _norm2Beta, output, epsilon);
+            }
+            else
+            {
+                // h = x + Attention(LN₁(x))·W_o + b_o; y = h + FFN(LN₂(h)).
+                Norms.LayerNorm(input, [], _norm1Gamma, _norm1Beta, hs, epsilon);
+                Attend(hs, qs, ks, vs, cs, shape, attention, maxDegreeOfParallelism);
+                _output.Forward(cs, qs, maxDegreeOfParallelism);
+                TensorPrimitives.Add(qs, input, hs);
+                Norms.LayerNorm(hs, [], _norm2Gamma, _norm2Beta, qs, epsilon);
+                _up.Forward(qs, ws, maxDegreeOfParallelism);
+                _down.Forward(ws, ks, maxDegreeOfParallelism);
+                TensorPrimitives.Add(hs, ks, output);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(q);
+            ArrayPool<float>.Shared.Return(k);
+            ArrayPool<float>.Shared.Return(v);
+            ArrayPool<float>.Shared.Return(context);
+            ArrayPool<float>.Shared.Return(hidden);
+            ArrayPool<float>.Shared.Return(wide);
+        }
+    }
+
+    // Q, K, V of x, then the attention of every (sequence, head) into context.
+    private void Attend(ReadOnlySpan<float> x, Span<float> q, Span<float> k, Span<float> v, Span<float> context, AttentionShape shape, AttentionOptions options, int degree)
+    {
+        _query.Forward(x, q, degree);
+        _key.Forward(x, k, degree);
+        _value.Forward(x, v, degree);
+        Attention.ComputeMultiHead(q, k, v, context, shape, options);
+    }
+
+    private static Linear Project(float[]? weights, float[]? bias, int inFeatures, int outFeatures, string name, LinearActivation activation = LinearActivation.None)
+    {
+        if (weights is null || weights.LongLength != (long)inFeatures * outFeatures)
+        {
+            ThrowHelper.ThrowSizeMismatch("weights", $"weights.{name}.Length", (long)inFeatures * outFeatures, weights?.LongLength ?? 0);
+        }
+
+        string biasName = name.Replace("Weights", "Bias", StringComparison.Ordinal);
+        if (bias is null || bias.Length != outFeatures)
+        {
+            ThrowHelper.ThrowSizeMismatch("weights", $"weights.{biasName}.Length", outFeatures, bias?.Length ?? 0);
+        }
+
+        return new Linear(weights, bias, inFeatures, outFeatures, LinearWeightLayout.InputMajor, activation);
+    }
+
+    private static float[] Vector(float[]? values, int length, string name)
+    {
+        if (values is null || values.Length != length)
+        {
+            ThrowHelper.ThrowSizeMismatch("weights", $"weights.{name}.Length", length, values?.Length ?? 0);
+        }
+
+        return (float[])values.Clone();
+    }
+}
