@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using SelfAttention.Tests.Helpers;
 using SelfAttention.Transformers;
 using SelfAttention.Transformers.Reference;
@@ -90,7 +89,7 @@ public class ActivationTests
             double error = Math.Abs(y[i] - expected);
             if (Math.Abs(expected) < s_tiny)
             {
-                Assert.True(error <= s_tiny, $"{name}({x[i]:R}) = {y[i]:R}, reference {expected:R}: absolute error {error:G3} above 2^-100 ({Width}).");
+                Assert.True(error <= s_tiny, $"{name}({x[i]:R}) = {y[i]:R}, reference {expected:R}: absolute error {error:G3} above 2^-100 ({SimdWidth.Name}).");
                 continue;
             }
 
@@ -102,7 +101,7 @@ public class ActivationTests
             }
         }
 
-        Assert.True(worst <= 1, $"{name}: the worst point, x = {worstAt:R}, has {worst:F2} of its bound {bound(worstAt):G3} ({Width}).");
+        Assert.True(worst <= 1, $"{name}: the worst point, x = {worstAt:R}, has {worst:F2} of its bound {bound(worstAt):G3} ({SimdWidth.Name}).");
     }
 
     [Theory]
@@ -151,7 +150,7 @@ public class ActivationTests
             {
                 fast(x.AsSpan(i, 1), one);
                 Assert.True(BitConverter.SingleToInt32Bits(one[0]) == BitConverter.SingleToInt32Bits(y[i]),
-                    $"{name}, length {n}, element {i}: span {y[i]:R}, alone {one[0]:R} ({Width}).");
+                    $"{name}, length {n}, element {i}: span {y[i]:R}, alone {one[0]:R} ({SimdWidth.Name}).");
             }
 
             float[] inPlace = (float[])x.Clone();
@@ -171,7 +170,4 @@ public class ActivationTests
             Assert.Equal(y[i], Activations.Erf(x[i]));
         }
     }
-
-    private static string Width =>
-        Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
 }

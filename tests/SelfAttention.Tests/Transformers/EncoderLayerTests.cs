@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using SelfAttention.Tests.Helpers;
 using SelfAttention.Transformers;
 using SelfAttention.Transformers.Reference;
@@ -58,7 +57,7 @@ public class EncoderLayerTests
             for (int i = 0; i < y.Length; i++)
             {
                 Assert.True(Math.Abs(y[i] - expected[i]) <= bound,
-                    $"d {d}, heads {heads}, f {f}, {placement}, causal {causal}, {activation}, batch {batch} × {n}: element {i}: {y[i]:R} against {expected[i]:R}, bound {bound:G3} ({Width}).");
+                    $"d {d}, heads {heads}, f {f}, {placement}, causal {causal}, {activation}, batch {batch} × {n}: element {i}: {y[i]:R} against {expected[i]:R}, bound {bound:G3} ({SimdWidth.Name}).");
             }
         }
     }
@@ -92,7 +91,4 @@ public class EncoderLayerTests
         layer.Forward([], [], 0, 5);
         layer.Forward([], [], 3, 0);
     }
-
-    private static string Width =>
-        Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
 }

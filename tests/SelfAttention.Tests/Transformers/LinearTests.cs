@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using SelfAttention.Tests.Helpers;
 using SelfAttention.Transformers;
 using SelfAttention.Transformers.Reference;
@@ -60,7 +59,7 @@ public class LinearTests
                     } * Math.Abs(expected[i]);
                     double bound = 1.2 * 1.13 * (inFeatures + 2) * U * magnitude[i] + own + 1e-30;
                     Assert.True(Math.Abs(y[i] - expected[i]) <= bound,
-                        $"{rows}×{inFeatures}·{inFeatures}×{outFeatures} {activation}, element {i}: {y[i]:R} against {expected[i]:R}, bound {bound:G3} ({Width}).");
+                        $"{rows}×{inFeatures}·{inFeatures}×{outFeatures} {activation}, element {i}: {y[i]:R} against {expected[i]:R}, bound {bound:G3} ({SimdWidth.Name}).");
                 }
             }
         }
@@ -121,7 +120,4 @@ public class LinearTests
             Assert.Equal(alone[t], together[t]);
         }
     }
-
-    private static string Width =>
-        Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
 }

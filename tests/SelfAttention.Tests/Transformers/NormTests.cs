@@ -1,4 +1,3 @@
-using System.Runtime.Intrinsics;
 using SelfAttention.Tests.Helpers;
 using SelfAttention.Transformers;
 using SelfAttention.Transformers.Reference;
@@ -49,7 +48,7 @@ public class NormTests
                     var expected = new double[rows * width];
                     Norms.LayerNorm(x, r, gamma, beta, y, epsilon);
                     NaiveNorms.LayerNorm(x, r, gamma, beta, expected, epsilon);
-                    string context = $"width {width}, residual {withResidual}, beta {withBeta}, offset {offset}, spread {spread}, ε {epsilon} ({Width})";
+                    string context = $"width {width}, residual {withResidual}, beta {withBeta}, offset {offset}, spread {spread}, ε {epsilon} ({SimdWidth.Name})";
                     for (int row = 0; row < rows; row++)
                     {
                         double maxS = 0, mean = 0, variance = 0;
@@ -100,7 +99,7 @@ public class NormTests
                 {
                     double bound = 4 * U * gamma[i % width] * (width / 2.0 + 10) * (Math.Abs(expected[i]) / gamma[i % width] + 1e-30);
                     Assert.True(Math.Abs(y[i] - expected[i]) <= bound,
-                        $"width {width}, residual {withResidual}, offset {offset}, spread {spread}, ε {epsilon}: element {i}: {y[i]:R} against {expected[i]:R}, bound {bound:G3} ({Width}).");
+                        $"width {width}, residual {withResidual}, offset {offset}, spread {spread}, ε {epsilon}: element {i}: {y[i]:R} against {expected[i]:R}, bound {bound:G3} ({SimdWidth.Name}).");
                 }
             }
         }
@@ -150,7 +149,4 @@ public class NormTests
 
         return values;
     }
-
-    private static string Width =>
-        Vector512.IsHardwareAccelerated ? "Vector512" : Vector256.IsHardwareAccelerated ? "Vector256" : Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
 }
