@@ -78,7 +78,7 @@ internal static class SnippetCompiler
     }
 
     // The shared framework's assemblies from the trusted-platform list (its implementation assemblies: they carry the
-    // same public surface as the reference pack), plus the library and its non-framework references.
+    // same public surface as the reference pack), plus the library, the transformer blocks and their non-framework references.
     private static MetadataReference[] LoadReferences()
     {
         string frameworkDirectory = Path.GetFullPath(RuntimeEnvironment.GetRuntimeDirectory());
@@ -87,7 +87,7 @@ internal static class SnippetCompiler
                            .Where(path => Path.GetFullPath(path).StartsWith(frameworkDirectory, StringComparison.Ordinal))
                            .ToHashSet(StringComparer.Ordinal);
 
-        var pending = new Stack<Assembly>([typeof(Attention).Assembly]);
+        var pending = new Stack<Assembly>([typeof(Attention).Assembly, typeof(SelfAttention.Transformers.Linear).Assembly]);
         var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         while (pending.TryPop(out Assembly? assembly))
         {
