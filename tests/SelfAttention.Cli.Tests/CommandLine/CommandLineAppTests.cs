@@ -88,6 +88,7 @@ public class CommandLineAppTests
         Assert.Equal(["--normalization"], Lines(Tool.Run("[suggest:10]", "run --norm")));
         Assert.Equal(["softmax", "sum"], Lines(Tool.Run("[suggest:20]", "run --normalization ")));
         Assert.Equal(["bash", "zsh"], Lines(Tool.Run("[suggest:11]", "completion ")).Where(l => !l.StartsWith('-')));
+        Assert.Equal(["1", "2", "3", "4"], Lines(Tool.Run("[suggest:22]", "walkthrough --example ")));
     }
 
     [Theory]
