@@ -56,16 +56,18 @@ public static class CompletionCommand
         ArgumentException.ThrowIfNullOrWhiteSpace(program);
         string function = "_" + new string([.. program.Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_')]) + "_complete";
 
-        // The line up to the cursor, without the program's own word, is what the program parses; ${#line} is the
-        // cursor's position in it. Suggestions come one per line; COMPREPLY takes them as they are (they are already
+        // The line up to the cursor, without the program's own word (which is run: the path the user typed), is what
+        // the program parses; ${#line} is the cursor's position in it. Written for bash and for zsh's bashcompinit
+        // alike (no 0-based array index, $COMP_POINT spelt with its $). Suggestions come one per line; COMPREPLY takes them as they are (they are already
         // filtered by the word under the cursor), and -o default falls back to file names when there are none.
         string bash = $$"""
             {{function}}() {
-                local line="${COMP_LINE:0:COMP_POINT}"
+                local line="${COMP_LINE:0:$COMP_POINT}"
                 [[ "$line" == *[[:space:]]* ]] || return 0
+                local program="${line%%[[:space:]]*}"
                 line="${line#*[[:space:]]}"
                 local IFS=$'\n'
-                COMPREPLY=($("${COMP_WORDS[0]}" "[suggest:${#line}]" "$line" 2>/dev/null))
+                COMPREPLY=($("$program" "[suggest:${#line}]" "$line" 2>/dev/null))
             }
             complete -o default -F {{function}} {{program}}
 
@@ -74,6 +76,7 @@ public static class CompletionCommand
         {
             "bash" => $"# bash completion for {program}: source <({program} completion bash)\n" + bash,
             "zsh" => $"#compdef {program}\n# zsh completion for {program}, through bash's: source <({program} completion zsh)\n"
+                     + "(( $+functions[compdef] )) || { autoload -U +X compinit && compinit; }\n"
                      + "autoload -U +X bashcompinit && bashcompinit\n" + bash,
             _ => throw new ArgumentOutOfRangeException(nameof(shell), shell, $"Expected one of {string.Join(", ", Shells)}."),
         };

@@ -129,10 +129,9 @@ public class CommandLineAppTests
         string[] words = line.Split(' ');
         string driver = $$"""
             source '{{script}}'
-            COMP_LINE='{{line}}'
-            COMP_POINT={{line.Length}}
-            COMP_WORDS=({{string.Join(' ', words.Select(w => $"'{w}'"))}})
-            COMP_WORDS[0]='{{shim}}'
+            COMP_LINE='{{shim}}{{line["selfattention".Length..]}}'
+            COMP_POINT=${#COMP_LINE}
+            COMP_WORDS=('{{shim}}' {{string.Join(' ', words.Skip(1).Select(w => $"'{w}'"))}})
             COMP_CWORD={{words.Length - 1}}
             _selfattention_complete
             echo "${COMPREPLY[*]}"
