@@ -45,18 +45,20 @@ internal readonly struct CausalMask : IAttentionMask<CausalMask>
     public CausalMask ForHead(int batch, int head) =>
         _frame.IsRagged ? new(_frame.Offset(batch, _alignment), _frame.KeyLength(batch), _alignment, _frame) : this;
 
-    public bool IsVisible(int i, int j) => j <= i + _offset;
+    public bool IsVisible(int i, int j) => j <= i + _offset && j < _keyLength;
 
     public KeyRange Keys(int i) => new(0, (int)Math.Clamp(i + _offset + 1, 0, _keyLength));
 
     public TileVisibility Classify(int i0, int rows, int j0, int keys)
     {
-        // The tile's first row sees its last key: full. Its last row does not see its first key: empty.
-        if ((long)j0 + keys - 1 <= i0 + _offset)
+        // The tile's first row sees its last key: full. Its last row does not see its first key: empty. Keys past the
+        // bound key length (a sequence's own, shorter than the head) are never visible.
+        long lastKey = (long)j0 + keys - 1;
+        if (lastKey <= i0 + _offset && lastKey < _keyLength)
         {
             return TileVisibility.Full;
         }
 
-        return j0 > (long)i0 + rows - 1 + _offset ? TileVisibility.Empty : TileVisibility.Partial;
+        return j0 > (long)i0 + rows - 1 + _offset || j0 >= _keyLength ? TileVisibility.Empty : TileVisibility.Partial;
     }
 }

@@ -40,7 +40,7 @@ internal readonly struct WindowMask : IAttentionMask<WindowMask>
         _frame.IsRagged ? new(_frame.Offset(batch, _alignment), _left, _right, _frame.KeyLength(batch), _alignment, _frame) : this;
 
     public bool IsVisible(int i, int j) =>
-        (_left < 0 || j >= i + _offset - _left) && (_right < 0 || j <= i + _offset + _right);
+        j < _keyLength && (_left < 0 || j >= i + _offset - _left) && (_right < 0 || j <= i + _offset + _right);
 
     public KeyRange Keys(int i)
     {
@@ -52,13 +52,15 @@ internal readonly struct WindowMask : IAttentionMask<WindowMask>
     public TileVisibility Classify(int i0, int rows, int j0, int keys)
     {
         // Over the tile, j − i runs through [j0 − lastRow, lastKey − i0]; row i sees j when j − i ∈ [Offset − Left, Offset + Right].
-        long lastRow = (long)i0 + rows - 1, lastKey = (long)j0 + keys - 1;
-        if ((_right >= 0 && j0 - lastRow > _offset + _right) || (_left >= 0 && lastKey - i0 < _offset - _left))
+        // Keys past the bound key length (a sequence's own, when it is shorter than the head) are never visible.
+        // The tile's keys below that length are still a rectangle, so the test stays exact.
+        long lastRow = (long)i0 + rows - 1, lastKey = (long)j0 + keys - 1, lastSeen = Math.Min(lastKey, _keyLength - 1L);
+        if (j0 > lastSeen || (_right >= 0 && j0 - lastRow > _offset + _right) || (_left >= 0 && lastSeen - i0 < _offset - _left))
         {
             return TileVisibility.Empty;
         }
 
-        bool full = (_right < 0 || lastKey - i0 <= _offset + _right) && (_left < 0 || j0 - lastRow >= _offset - _left);
+        bool full = lastKey < _keyLength && (_right < 0 || lastKey - i0 <= _offset + _right) && (_left < 0 || j0 - lastRow >= _offset - _left);
         return full ? TileVisibility.Full : TileVisibility.Partial;
     }
 }
