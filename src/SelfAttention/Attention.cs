@@ -66,8 +66,8 @@ public static unsafe class Attention
     /// <summary>
     /// Computes multi-head attention over padded BSNH buffers, each sequence at its own length: sequence <c>b</c>'s
     /// queries attend to its first <c>keyLengths[b]</c> keys only, and its query rows at or past <c>queryLengths[b]</c>
-    /// get zeros. Padded key and value rows are never read and padded query rows cost nothing, so the time follows the
-    /// real tokens, not the padded shape. The causal mask and the window (<see cref="AttentionOptions.CausalAlignment"/>)
+    /// get zeros. Padded key and value rows are never read and padded query rows are only zeroed, so the time follows
+    /// the real tokens, not the padded shape. The causal mask and the window (<see cref="AttentionOptions.CausalAlignment"/>)
     /// use each sequence's own lengths: bottom-right, row <c>i</c> of sequence <c>b</c> sees keys
     /// <c>j ≤ i + keyLengths[b] − queryLengths[b]</c>. A sequence with no key (<c>keyLengths[b] = 0</c>) gets zeros.
     /// <para>
