@@ -11,8 +11,9 @@ namespace SelfAttention;
 /// then runs one kernel; a steady-state call allocates nothing.
 /// </summary>
 /// <remarks>
-/// Semantics: the scale defaults to <c>1/√headDim</c>; the causal mask is aligned bottom-right (see
-/// <see cref="AttentionOptions.IsCausal"/>); a query row that can see no key gets output 0 and weights 0; softmax always
+/// Semantics: the scale defaults to <c>1/√headDim</c>; the causal mask and the sliding window are aligned bottom-right
+/// unless <see cref="AttentionOptions.CausalAlignment"/> says top-left (see <see cref="AttentionOptions.IsCausal"/> and
+/// <see cref="AttentionOptions.Window"/>); a query row that can see no key gets output 0 and weights 0; softmax always
 /// subtracts the row maximum; NaN in the inputs gives NaN in the affected output rows. The reference implementation with
 /// the same semantics is <see cref="Reference.NaiveAttention"/>.
 /// </remarks>
@@ -63,6 +64,43 @@ public static unsafe class Attention
     }
 
     /// <summary>
+    /// Computes multi-head attention over padded BSNH buffers, each sequence at its own length: sequence <c>b</c>'s
+    /// queries attend to its first <c>keyLengths[b]</c> keys only, and its query rows at or past <c>queryLengths[b]</c>
+    /// get zeros. Padded key and value rows are never read and padded query rows are only zeroed, so the time follows
+    /// the real tokens, not the padded shape. The causal mask and the window (<see cref="AttentionOptions.CausalAlignment"/>)
+    /// use each sequence's own lengths: bottom-right, row <c>i</c> of sequence <c>b</c> sees keys
+    /// <c>j ≤ i + keyLengths[b] − queryLengths[b]</c>. A sequence with no key (<c>keyLengths[b] = 0</c>) gets zeros.
+    /// <para>
+    /// The lengths are plain spans rather than a mask tensor: the usual padding mask (PyTorch's <c>key_padding_mask</c>,
+    /// BERT's attention mask of ones then zeros) is exactly a length per sequence, and a length lets the kernels skip the
+    /// padded tiles instead of testing each element.
+    /// </para>
+    /// </summary>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>, row-major.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>, row-major; rows past a sequence's key length are never read.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>, row-major; rows past a sequence's key length are never read.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>, zeros in padded query rows; must not overlap the inputs.</param>
+    /// <param name="shape">The padded sizes; every buffer must have exactly the length the shape gives.</param>
+    /// <param name="keyLengths"><c>[Batch]</c>: the real keys of each sequence, each in <c>[0, shape.KeyLength]</c>.</param>
+    /// <param name="queryLengths"><c>[Batch]</c>: the real query rows of each sequence, each in <c>[0, shape.QueryLength]</c>; empty: every row is real.</param>
+    /// <param name="options">Scale, causal mask and alignment, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for <see cref="ComputeMultiHead"/>,
+    /// or a lengths span does not have <c>shape.Batch</c> entries, or a length is negative or past the shape's; nothing has been written.</exception>
+    public static void ComputeMultiHeadPadded(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                              Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
+                                              AttentionOptions options = default)
+    {
+        var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
+        AttentionValidation.ValidateSequenceLengths(keyLengths, queryLengths, shape);
+        fixed (float* q = query, k = key, v = value, o = output)
+        fixed (int* kl = keyLengths, ql = queryLengths)
+        {
+            var problem = MultiHeadProblem(q, k, v, o, shape, sizes, options) with { KeyLengths = kl, QueryLengths = ql };
+            KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
+        }
+    }
+
+    /// <summary>
     /// <see cref="ComputeMultiHead"/> under an internal mask (which replaces <see cref="AttentionOptions.IsCausal"/>):
     /// the hook through which tests run masks that have no public option yet, through the same validation and kernels.
     /// </summary>
@@ -95,13 +133,18 @@ public static unsafe class Attention
     {
         fixed (float* q = query, k = key, v = value, o = output)
         {
-            int queryWidth = shape.Heads * shape.HeadDim, keyWidth = sizes.KvHeads * shape.HeadDim;
-            int valueWidth = sizes.KvHeads * sizes.ValueDim, outputWidth = shape.Heads * sizes.ValueDim;
-            var problem = AttentionProblem.Create(q, queryWidth, k, keyWidth, v, valueWidth, o, outputWidth,
-                                                  shape.Batch, shape.Heads, sizes.KvHeads, shape.QueryLength, shape.KeyLength,
-                                                  keyRowsPerBatch: shape.KeyLength, shape.HeadDim, sizes.ValueDim, sizes.Scale, options);
-            Run(problem, options, maskFromOptions, mask);
+            Run(MultiHeadProblem(q, k, v, o, shape, sizes, options), options, maskFromOptions, mask);
         }
+    }
+
+    private static AttentionProblem MultiHeadProblem(float* q, float* k, float* v, float* o, in AttentionShape shape,
+                                                     in AttentionValidation.MultiHeadSizes sizes, in AttentionOptions options)
+    {
+        int queryWidth = shape.Heads * shape.HeadDim, keyWidth = sizes.KvHeads * shape.HeadDim;
+        int valueWidth = sizes.KvHeads * sizes.ValueDim, outputWidth = shape.Heads * sizes.ValueDim;
+        return AttentionProblem.Create(q, queryWidth, k, keyWidth, v, valueWidth, o, outputWidth,
+                                       shape.Batch, shape.Heads, sizes.KvHeads, shape.QueryLength, shape.KeyLength,
+                                       keyRowsPerBatch: shape.KeyLength, shape.HeadDim, sizes.ValueDim, sizes.Scale, options);
     }
 
     // Pins one validated head (weights optional: a default view means none) and runs it, under the mask the options

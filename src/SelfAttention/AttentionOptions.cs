@@ -14,9 +14,26 @@ public readonly record struct AttentionOptions
     /// Applies a causal mask, aligned bottom-right: query row <c>i</c> may see key <c>j</c> when
     /// <c>j ≤ i + (keyLength − queryLength)</c>. With equal lengths this is the usual GPT-style lower triangle; with a
     /// longer key (a KV cache) the last query row sees every key. This matches FlashAttention; PyTorch's
-    /// <c>is_causal</c> is aligned top-left instead, which differs only when the lengths differ.
+    /// <c>is_causal</c> is aligned top-left instead, which differs only when the lengths differ: set
+    /// <see cref="CausalAlignment"/> to <see cref="SelfAttention.CausalAlignment.TopLeft"/> to get it.
     /// </summary>
     public bool IsCausal { get; init; }
+
+    /// <summary>
+    /// Where the causal mask and the <see cref="Window"/> anchor the query rows when the query and key lengths differ:
+    /// <see cref="SelfAttention.CausalAlignment.BottomRight"/> (the default, FlashAttention, KV caches: <c>j ≤ i + keyLength − queryLength</c>)
+    /// or <see cref="SelfAttention.CausalAlignment.TopLeft"/> (PyTorch's <c>is_causal</c>: <c>j ≤ i</c>). With per-sequence
+    /// lengths each sequence uses its own. Must be a defined value.
+    /// </summary>
+    public CausalAlignment CausalAlignment { get; init; }
+
+    /// <summary>
+    /// A sliding window of keys per query row (FlashAttention's <c>window_size</c>), or <see langword="null"/> (the
+    /// default) for none; see <see cref="AttentionWindow"/>. Each side must be −1 (unbounded) or at least 0. Combined
+    /// with <see cref="IsCausal"/>, a row sees the keys both allow. The kernels skip the tiles outside the window, so the
+    /// time follows the visible pairs.
+    /// </summary>
+    public AttentionWindow? Window { get; init; }
 
     /// <summary>How scores become weights; <see cref="AttentionNormalization.Softmax"/> by default.</summary>
     public AttentionNormalization Normalization { get; init; }

@@ -157,7 +157,9 @@ public sealed unsafe class KvCache
     /// Attention of <paramref name="queryLength"/> new query rows per batch entry against every cached token: the
     /// queries are the last <paramref name="queryLength"/> positions of the sequence, so with
     /// <see cref="AttentionOptions.IsCausal"/> (bottom-right) query row i sees the first <c>Length − queryLength + i + 1</c>
-    /// tokens. Append the new tokens' keys and values first.
+    /// tokens. A <see cref="AttentionOptions.Window"/> is aligned the same way (row i sits at token
+    /// <c>Length − queryLength + i</c>), so a window of <c>(w, 0)</c> with causal sees the last <c>w + 1</c> tokens, and the
+    /// tokens outside it are not read. Append the new tokens' keys and values first.
     /// </summary>
     /// <param name="query"><c>[Batch, queryLength, heads·HeadDim]</c>.</param>
     /// <param name="output">Receives <c>[Batch, queryLength, heads·ValueDim]</c>; must not overlap the query.</param>

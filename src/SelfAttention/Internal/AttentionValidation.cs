@@ -30,6 +30,16 @@ internal static class AttentionValidation
             ThrowHelper.ThrowBadParallelism(options.MaxDegreeOfParallelism);
         }
 
+        if (options.CausalAlignment is not (CausalAlignment.BottomRight or CausalAlignment.TopLeft))
+        {
+            ThrowHelper.ThrowBadAlignment(options.CausalAlignment);
+        }
+
+        if (options.Window is AttentionWindow window && (window.Left < -1 || window.Right < -1))
+        {
+            ThrowHelper.ThrowBadWindow(window.Left < -1 ? "Left" : "Right", window.Left < -1 ? window.Left : window.Right);
+        }
+
         if (options.Scale is float scale)
         {
             if (!float.IsFinite(scale) || scale <= 0f)
@@ -166,6 +176,40 @@ internal static class AttentionValidation
         CheckNoOverlap<float, float>(output, value, nameof(output), nameof(value));
 
         return new MultiHeadSizes(shape.KvHeads, shape.ValueDim, scale);
+    }
+
+    /// <summary>
+    /// Validates per-sequence lengths of a BSNH call of shape <paramref name="shape"/> (already validated):
+    /// <paramref name="keyLengths"/> has one entry per sequence in <c>[0, shape.KeyLength]</c>; <paramref name="queryLengths"/>
+    /// is empty (every query row is real) or has one entry per sequence in <c>[0, shape.QueryLength]</c>.
+    /// </summary>
+    public static void ValidateSequenceLengths(ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths, in AttentionShape shape)
+    {
+        if (keyLengths.Length != shape.Batch)
+        {
+            ThrowHelper.ThrowSizeMismatch(nameof(keyLengths), "keyLengths must have one entry per sequence (shape.Batch)", shape.Batch, keyLengths.Length);
+        }
+
+        if (!queryLengths.IsEmpty && queryLengths.Length != shape.Batch)
+        {
+            ThrowHelper.ThrowSizeMismatch(nameof(queryLengths), "queryLengths must be empty or have one entry per sequence (shape.Batch)", shape.Batch, queryLengths.Length);
+        }
+
+        for (int b = 0; b < keyLengths.Length; b++)
+        {
+            if ((uint)keyLengths[b] > (uint)shape.KeyLength)
+            {
+                ThrowHelper.ThrowLengthOutOfRange(nameof(keyLengths), b, shape.KeyLength, "shape.KeyLength", keyLengths[b]);
+            }
+        }
+
+        for (int b = 0; b < queryLengths.Length; b++)
+        {
+            if ((uint)queryLengths[b] > (uint)shape.QueryLength)
+            {
+                ThrowHelper.ThrowLengthOutOfRange(nameof(queryLengths), b, shape.QueryLength, "shape.QueryLength", queryLengths[b]);
+            }
+        }
     }
 
     /// <summary>

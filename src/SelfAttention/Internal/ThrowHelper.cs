@@ -55,4 +55,19 @@ internal static class ThrowHelper
     public static void ThrowUnservable(string paramName, string what, long limit, long actual) =>
         throw new ArgumentOutOfRangeException(paramName,
             string.Create(CultureInfo.InvariantCulture, $"The shape is too large for {what}: expected at most {limit}, actual {actual}."));
+
+    [DoesNotReturn]
+    public static void ThrowBadAlignment(CausalAlignment alignment) =>
+        throw new ArgumentOutOfRangeException("options", alignment,
+            string.Create(CultureInfo.InvariantCulture, $"options.CausalAlignment: expected BottomRight or TopLeft, actual {(int)alignment}."));
+
+    [DoesNotReturn]
+    public static void ThrowBadWindow(string side, int actual) =>
+        throw new ArgumentOutOfRangeException("options", actual,
+            string.Create(CultureInfo.InvariantCulture, $"options.Window.{side}: expected -1 (unbounded) or at least 0, actual {actual}."));
+
+    [DoesNotReturn]
+    public static void ThrowLengthOutOfRange(string paramName, int sequence, int limit, string limitName, int actual) =>
+        throw new ArgumentOutOfRangeException(paramName, actual,
+            string.Create(CultureInfo.InvariantCulture, $"{paramName}[{sequence}]: expected 0 to {limit} ({limitName}), actual {actual}."));
 }

@@ -51,6 +51,24 @@ internal unsafe readonly struct AttentionProblem
     public int ValueDim { get; init; }
     public float Scale { get; init; }
     public bool IsCausal { get; init; }
+
+    /// <summary>Where the causal mask and the window anchor the query rows (<see cref="AttentionOptions.CausalAlignment"/>).</summary>
+    public CausalAlignment CausalAlignment { get; init; }
+
+    /// <summary>The sliding window, or null for none (<see cref="AttentionOptions.Window"/>; an unbounded one counts as none).</summary>
+    public AttentionWindow? Window { get; init; }
+
+    /// <summary>
+    /// Per-sequence key lengths, <c>[Batch]</c> pinned ints in <c>[0, KeyLength]</c>, or null: every sequence has
+    /// <see cref="KeyLength"/> keys. Added with <c>with</c> by the BSNH entry point that takes lengths.
+    /// </summary>
+    public int* KeyLengths { get; init; }
+
+    /// <summary>Per-sequence query lengths, as <see cref="KeyLengths"/>; null: every sequence has <see cref="QueryLength"/> rows.</summary>
+    public int* QueryLengths { get; init; }
+
+    /// <summary>The per-sequence lengths as masks read them.</summary>
+    public Masks.SequenceFrame Frame => new(QueryLength, KeyLength, QueryLengths, KeyLengths);
     public AttentionNormalization Normalization { get; init; }
 
     /// <summary>Set by the dispatcher for the decode kernel: kv heads per work item.</summary>
@@ -77,6 +95,7 @@ internal unsafe readonly struct AttentionProblem
         ValueBatchStride = keyRowsPerBatch * valueRowStride, OutputBatchStride = queryLength * outputRowStride,
         Batch = batch, Heads = heads, GroupSize = heads / kvHeads, QueryLength = queryLength, KeyLength = keyLength,
         HeadDim = headDim, ValueDim = valueDim, Scale = scale, IsCausal = options.IsCausal, Normalization = options.Normalization,
+        CausalAlignment = options.CausalAlignment, Window = options.Window is { IsUnbounded: false } window ? window : null,
     };
 
     public float* QueryHead(int batch, int head) => Query + batch * QueryBatchStride + (nint)head * HeadDim;

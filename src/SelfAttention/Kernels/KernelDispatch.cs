@@ -18,21 +18,76 @@ internal static unsafe class KernelDispatch
     public const long MaxTileScratch = 1 << 24;
 
     /// <summary>
-    /// Runs a validated call with the mask its options describe (none, or causal bottom-right): the one place where
-    /// options become a mask struct, for every entry point (single head, BSNH, KV cache).
+    /// Runs a validated call with the mask its options describe: the one place where options become a mask struct, for
+    /// every entry point (single head, BSNH, KV cache). The mask is built in stages, one per feature (per-sequence
+    /// lengths, causal, window), each ANDing its mask onto what the earlier stages built (<see cref="Then{TMask, TNext}"/>),
+    /// so every combination is one generic instantiation and none is written by hand; with no feature it is
+    /// <see cref="NoMask"/>, and a single feature runs as its own struct, not ANDed with NoMask.
+    /// A new built-in mask is one more stage here.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Run(in AttentionProblem problem, AttentionKernel kernel, int maxDegreeOfParallelism)
     {
-        if (problem.IsCausal)
+        var frame = problem.Frame;
+        var run = new MaskRun(kernel, maxDegreeOfParallelism);
+        if (frame.IsRagged)
         {
-            Run(problem, CausalMask.BottomRight(problem.QueryLength, problem.KeyLength), kernel, maxDegreeOfParallelism);
+            WithCausal(problem, LengthsMask.Create(frame), run);
         }
         else
         {
-            Run(problem, new NoMask(problem.KeyLength), kernel, maxDegreeOfParallelism);
+            WithCausal(problem, new NoMask(problem.KeyLength), run);
         }
     }
+
+    private readonly record struct MaskRun(AttentionKernel Kernel, int Degree);
+
+    private static void WithCausal<TMask>(in AttentionProblem problem, TMask mask, MaskRun run)
+        where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        if (problem.IsCausal)
+        {
+            var causal = CausalMask.Create(problem.CausalAlignment, problem.Frame);
+            if (TMask.HidesNothing)
+            {
+                WithWindow(problem, causal, run);
+            }
+            else
+            {
+                WithWindow(problem, Then(mask, causal), run);
+            }
+        }
+        else
+        {
+            WithWindow(problem, mask, run);
+        }
+    }
+
+    private static void WithWindow<TMask>(in AttentionProblem problem, TMask mask, MaskRun run)
+        where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        if (problem.Window is AttentionWindow window)
+        {
+            var windowed = WindowMask.Create(window, problem.CausalAlignment, problem.Frame);
+            if (TMask.HidesNothing)
+            {
+                Run(problem, windowed, run.Kernel, run.Degree);
+            }
+            else
+            {
+                Run(problem, Then(mask, windowed), run.Kernel, run.Degree);
+            }
+        }
+        else
+        {
+            Run(problem, mask, run.Kernel, run.Degree);
+        }
+    }
+
+    /// <summary>The mask built so far AND the next stage's.</summary>
+    private static And<TMask, TNext> Then<TMask, TNext>(TMask mask, TNext next)
+        where TMask : unmanaged, IAttentionMask<TMask>
+        where TNext : unmanaged, IAttentionMask<TNext> => new(mask, next);
 
     /// <summary>
     /// Runs a validated call under <paramref name="mask"/> (which replaces <see cref="AttentionProblem.IsCausal"/>): the

@@ -124,6 +124,27 @@ internal static unsafe class TiledAttention
         return end == 0 ? default : new KeyRange(start, end);
     }
 
+    /// <summary>
+    /// The block's rows up to the last one that sees a key: trailing rows that see nothing (padded query rows past a
+    /// sequence's query length) are left out of the block, so its tiles are not partial because of them and their
+    /// query rows are not even read; the caller writes their zeros.
+    /// </summary>
+    private static int SeenRows<TMask>(in TMask mask, int first, int rows)
+        where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        if (TMask.HidesNothing)
+        {
+            return rows;
+        }
+
+        while (rows > 0 && mask.Keys(first + rows - 1).Count == 0)
+        {
+            rows--;
+        }
+
+        return rows;
+    }
+
     /// <summary>Computes query rows <c>[q0, q0 + SubBlocks·Bq)</c> (clipped to the query length) of head (batch, head) under <paramref name="mask"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunBlock<TV, TOps, TMask>(in AttentionProblem p, TMask mask, int batch, int head, int q0, Span<float> scratchSpan)
@@ -132,6 +153,17 @@ internal static unsafe class TiledAttention
         int w = TOps.Count, bq = VectorsPerTile * w;
         int headDim = p.HeadDim, valueDim = p.ValueDim;
         int subBlocks = Math.Min(SubBlocks, (p.QueryLength - q0 + bq - 1) / bq);
+
+        // An item whose rows all see nothing (padded query rows) only writes zeros: no query row is read.
+        if (!TMask.HidesNothing && SeenRows(mask, q0, Math.Min(subBlocks * bq, p.QueryLength - q0)) == 0)
+        {
+            for (int i = q0; i < q0 + subBlocks * bq && i < p.QueryLength; i++)
+            {
+                new Span<float>(p.OutputHead(batch, head) + i * p.OutputRowStride, valueDim).Clear();
+            }
+
+            return;
+        }
 
         fixed (float* scratch = scratchSpan)
         {
@@ -152,7 +184,7 @@ internal static unsafe class TiledAttention
             float largestQuery = 0f;
             for (int b = 0; b < subBlocks; b++)
             {
-                int first = q0 + b * bq, rows = Math.Min(bq, p.QueryLength - first);
+                int first = q0 + b * bq, rows = SeenRows(mask, first, Math.Min(bq, p.QueryLength - first));
                 blocks[b] = new BlockState(p, first, rows, RowsKeys(mask, first, rows, p.KeyLength), bq, state + b * stateLength);
                 if (blocks[b].KeyEnd > 0)
                 {
@@ -228,6 +260,12 @@ internal static unsafe class TiledAttention
                 ref readonly BlockState block = ref blocks[b];
                 float* o = p.OutputHead(batch, head) + block.First * p.OutputRowStride;
                 Finish<TV, TOps>(block, valueDim, o, p.OutputRowStride);
+
+                // The trailing rows SeenRows cut off see nothing: zeros.
+                for (int r = block.Rows, all = Math.Min(bq, p.QueryLength - block.First); r < all; r++)
+                {
+                    new Span<float>(o + r * p.OutputRowStride, valueDim).Clear();
+                }
 
                 // A row whose float scores left float's range (l < 1, or a non-finite output) is recomputed exactly.
                 for (int r = 0; r < block.Rows; r++)

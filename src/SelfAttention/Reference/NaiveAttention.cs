@@ -21,7 +21,7 @@ public static class NaiveAttention
                                Span2D<float> output, AttentionOptions options = default)
     {
         float scale = AttentionValidation.ValidateSingleHead(query, key, value, output, default, hasWeights: false, options);
-        ComputeHead(query, key, value, output, default, hasWeights: false, scale, options);
+        ComputeHead(query, key, value, output, default, hasWeights: false, scale, options, query.Height, key.Height);
     }
 
     /// <summary>Computes one head of attention and writes the attention weights too.</summary>
@@ -36,7 +36,7 @@ public static class NaiveAttention
                                Span2D<float> output, Span2D<float> weights, AttentionOptions options = default)
     {
         float scale = AttentionValidation.ValidateSingleHead(query, key, value, output, weights, hasWeights: true, options);
-        ComputeHead(query, key, value, output, weights, hasWeights: true, scale, options);
+        ComputeHead(query, key, value, output, weights, hasWeights: true, scale, options, query.Height, key.Height);
     }
 
     /// <summary>Computes multi-head attention over flat BSNH buffers, one head at a time; see <see cref="AttentionShape"/> for the layout.</summary>
@@ -57,18 +57,91 @@ public static class NaiveAttention
             for (int h = 0; h < shape.Heads; h++)
             {
                 var views = HeadViews.Create(query, key, value, output, shape, b, h, h / groupSize);
-                ComputeHead(views.Query, views.Key, views.Value, views.Output, default, hasWeights: false, sizes.Scale, options);
+                ComputeHead(views.Query, views.Key, views.Value, views.Output, default, hasWeights: false, sizes.Scale, options, shape.QueryLength, shape.KeyLength);
             }
         }
     }
 
+    /// <summary>
+    /// Computes multi-head attention over padded BSNH buffers with per-sequence lengths, one head at a time; the
+    /// semantics of <see cref="Attention.ComputeMultiHeadPadded"/>.
+    /// </summary>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>, zeros in padded query rows.</param>
+    /// <param name="shape">The padded sizes.</param>
+    /// <param name="keyLengths"><c>[Batch]</c>: the real keys of each sequence, each in <c>[0, shape.KeyLength]</c>.</param>
+    /// <param name="queryLengths"><c>[Batch]</c>: the real query rows of each sequence; empty: every row is real.</param>
+    /// <param name="options">Scale, causal mask and alignment, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void ComputeMultiHeadPadded(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                              Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
+                                              AttentionOptions options = default)
+    {
+        var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
+        AttentionValidation.ValidateSequenceLengths(keyLengths, queryLengths, shape);
+        int groupSize = shape.Heads / sizes.KvHeads;
+        for (int b = 0; b < shape.Batch; b++)
+        {
+            int realQueries = queryLengths.IsEmpty ? shape.QueryLength : queryLengths[b];
+            for (int h = 0; h < shape.Heads; h++)
+            {
+                var views = HeadViews.Create(query, key, value, output, shape, b, h, h / groupSize);
+                ComputeHead(views.Query, views.Key, views.Value, views.Output, default, hasWeights: false, sizes.Scale, options, realQueries, keyLengths[b]);
+            }
+        }
+    }
+
+    /// <summary>
+    /// The visibility rule, written out: query row i of a sequence with <paramref name="realQueries"/> query rows and
+    /// <paramref name="realKeys"/> keys sees key j when both are real, when causal lets it (j ≤ i + offset) and when the
+    /// window does (i + offset − left ≤ j ≤ i + offset + right, −1 unbounded), with offset = realKeys − realQueries
+    /// (bottom-right) or 0 (top-left).
+    /// </summary>
+    private static bool Sees(int i, int j, int realQueries, int realKeys, in AttentionOptions options)
+    {
+        if (i >= realQueries || j >= realKeys)
+        {
+            return false;
+        }
+
+        long position = options.CausalAlignment == CausalAlignment.TopLeft ? i : (long)i + realKeys - realQueries;
+        if (options.IsCausal && j > position)
+        {
+            return false;
+        }
+
+        if (options.Window is AttentionWindow window)
+        {
+            if (window.Left != -1 && j < position - window.Left)
+            {
+                return false;
+            }
+
+            if (window.Right != -1 && j > position + window.Right)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private static void ComputeHead(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
-                                    Span2D<float> output, Span2D<float> weights, bool hasWeights, float scale, in AttentionOptions options)
+                                    Span2D<float> output, Span2D<float> weights, bool hasWeights, float scale, in AttentionOptions options,
+                                    int realQueries, int realKeys)
     {
         int queryLength = output.Height, keyLength = key.Height, headDim = query.Width, valueDim = output.Width;
         var scores = new double[keyLength];
+        var hidden = new bool[keyLength];
         for (int i = 0; i < queryLength; i++)
         {
+            for (int j = 0; j < keyLength; j++)
+            {
+                hidden[j] = !Sees(i, j, realQueries, realKeys, options);
+            }
+
             // Pass 1: scores s_j = (q_i · k_j) · scale, summed in double.
             for (int j = 0; j < keyLength; j++)
             {
@@ -81,12 +154,10 @@ public static class NaiveAttention
                 scores[j] = dot * scale;
             }
 
-            // Pass 2: the causal mask, bottom-right aligned: key j is visible when j ≤ i + (keyLength − queryLength).
-            // Masked scores become −∞, so they drop out of the softmax; the sum normalisation skips them.
-            long lastVisible = options.IsCausal ? (long)i + keyLength - queryLength : keyLength - 1;
+            // Pass 2: the mask (Sees). Masked scores become −∞, so they drop out of the softmax; the sum normalisation skips them.
             for (int j = 0; j < keyLength; j++)
             {
-                if (j > lastVisible)
+                if (hidden[j])
                 {
                     scores[j] = double.NegativeInfinity;
                 }
@@ -105,7 +176,7 @@ public static class NaiveAttention
                 for (int j = 0; j < keyLength; j++)
                 {
                     // A row with every key masked has max = −∞; its weights are 0, not exp(−∞ − −∞) = NaN.
-                    scores[j] = j > lastVisible ? 0 : Math.Exp(scores[j] - max);
+                    scores[j] = hidden[j] ? 0 : Math.Exp(scores[j] - max);
                     sum += scores[j];
                 }
             }
@@ -113,7 +184,7 @@ public static class NaiveAttention
             {
                 for (int j = 0; j < keyLength; j++)
                 {
-                    if (j > lastVisible)
+                    if (hidden[j])
                     {
                         scores[j] = 0;
                     }
@@ -126,7 +197,7 @@ public static class NaiveAttention
             for (int j = 0; j < keyLength; j++)
             {
                 // Masked weights stay 0 even when a NaN elsewhere in the row makes the inverse NaN.
-                scores[j] = j > lastVisible ? 0 : scores[j] * inverse;
+                scores[j] = hidden[j] ? 0 : scores[j] * inverse;
             }
 
             // Pass 4: output row i = Σ_j w_j · v_j, summed in double.
@@ -135,7 +206,7 @@ public static class NaiveAttention
                 double acc = 0;
                 for (int j = 0; j < keyLength; j++)
                 {
-                    if (j <= lastVisible)
+                    if (!hidden[j])
                     {
                         acc += scores[j] * value[j, c];
                     }

@@ -16,6 +16,10 @@ internal static class Api
     public const string NaiveCompute = "SelfAttention.Reference.NaiveAttention.Compute(" + SingleHead + ", AttentionOptions)";
     public const string NaiveComputeWeights = "SelfAttention.Reference.NaiveAttention.Compute(" + SingleHead + ", Span2D<Single>, AttentionOptions)";
     public const string NaiveComputeMultiHead = "SelfAttention.Reference.NaiveAttention.ComputeMultiHead(" + MultiHead + ")";
+    private const string Padded = "ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, AttentionShape, ReadOnlySpan<Int32>, ReadOnlySpan<Int32>, AttentionOptions";
+    public const string AttentionComputeMultiHeadPadded = "SelfAttention.Attention.ComputeMultiHeadPadded(" + Padded + ")";
+    public const string NaiveComputeMultiHeadPadded = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPadded(" + Padded + ")";
+    public const string AttentionWindowCtor = "SelfAttention.AttentionWindow(Int32, Int32)";
 
     public const string Softmax = "SelfAttention.AttentionPrimitives.Softmax(ReadOnlySpan<Single>, Span<Single>)";
     public const string SumNormalize = "SelfAttention.AttentionPrimitives.SumNormalize(ReadOnlySpan<Single>, Span<Single>)";

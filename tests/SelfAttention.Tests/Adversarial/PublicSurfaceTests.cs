@@ -18,6 +18,7 @@ public class PublicSurfaceTests
     private static readonly Dictionary<string, string> s_noBadInput = new()
     {
         [Api.AttentionShapeCtor] = "plain data; every field is validated where the shape is used (MultiHeadAdversarialTests)",
+        [Api.AttentionWindowCtor] = "plain data; both sides are validated where the options are used (SingleHeadAdversarialTests.BadOptions: window left -2, right int.MinValue)",
         [Api.RandomCtor] = "every seed is valid: RandomAdversarialTests.EverySeed_IsValid",
         [Api.RandomNextUInt64] = "no arguments: RandomAdversarialTests.EverySeed_IsValid",
         [Api.RandomNextSingle] = "no arguments: RandomAdversarialTests.NextSingle_StaysInTheUnitInterval",
@@ -39,6 +40,7 @@ public class PublicSurfaceTests
     [
         SingleHeadAdversarialTests.Table,
         MultiHeadAdversarialTests.Table,
+        PaddedAdversarialTests.Table,
         LayerAdversarialTests.Table,
         KvCacheAdversarialTests.Table,
         PositionalAdversarialTests.Table,

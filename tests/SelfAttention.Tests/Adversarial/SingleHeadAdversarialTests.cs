@@ -109,6 +109,11 @@ public class SingleHeadAdversarialTests
         ("kernel int.MinValue", new() { Kernel = (AttentionKernel)int.MinValue }),
         ("parallelism -2", new() { MaxDegreeOfParallelism = -2 }),
         ("parallelism int.MinValue", new() { MaxDegreeOfParallelism = int.MinValue }),
+        ("causal alignment 2", new() { IsCausal = true, CausalAlignment = (CausalAlignment)2 }),
+        ("causal alignment -1 without causal", new() { CausalAlignment = (CausalAlignment)(-1) }),
+        ("window left -2", new() { Window = new AttentionWindow(-2, 0) }),
+        ("window right int.MinValue", new() { IsCausal = true, Window = new AttentionWindow(4, int.MinValue) }),
+        ("window both int.MinValue", new() { Window = new AttentionWindow(int.MinValue, int.MinValue) }),
     ];
 
     private static string Short(string target) => target switch

@@ -73,6 +73,50 @@ public class MaskClassificationTests
         Check(mask, nq, nk, (i, j) => j <= (long)i + nk - nq && StripeTestMask.Rule(i, j), exact: false, "causal AND stripe");
     }
 
+    private static readonly (int Left, int Right)[] s_windows = [(0, 0), (3, 0), (20, 5), (-1, 4), (9, -1), (-1, -1), (0, 130)];
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public unsafe void WindowMask_MatchesItsRule_BothAlignments(int nq, int nk)
+    {
+        foreach (var alignment in new[] { CausalAlignment.BottomRight, CausalAlignment.TopLeft })
+        {
+            long offset = alignment == CausalAlignment.TopLeft ? 0 : (long)nk - nq;
+            foreach (var (left, right) in s_windows)
+            {
+                var mask = WindowMask.Create(new AttentionWindow(left, right), alignment, new SequenceFrame(nq, nk));
+                Check(mask, nq, nk, (i, j) => (left < 0 || j >= i + offset - left) && (right < 0 || j <= i + offset + right), exact: true,
+                      string.Create(CultureInfo.InvariantCulture, $"window ({left}, {right}) {alignment}"));
+            }
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Shapes))]
+    public unsafe void PerSequenceMasks_BindEachSequencesLengths(int nq, int nk)
+    {
+        int[] keyLengths = [nk, 0, nk / 2 + 1, 1], queryLengths = [nq, nq, (nq + 1) / 2, 0];
+        fixed (int* kl = keyLengths, ql = queryLengths)
+        {
+            var frame = new SequenceFrame(nq, nk, ql, kl);
+            for (int b = 0; b < keyLengths.Length; b++)
+            {
+                int keys = keyLengths[b], queries = queryLengths[b];
+                Check(LengthsMask.Create(frame), nq, nk, (i, j) => i < queries && j < keys, exact: true, "lengths", b);
+                foreach (var alignment in new[] { CausalAlignment.BottomRight, CausalAlignment.TopLeft })
+                {
+                    long offset = alignment == CausalAlignment.TopLeft ? 0 : (long)keys - queries;
+                    Check(CausalMask.Create(alignment, frame), nq, nk, (i, j) => j < keys && j <= i + offset, exact: true, $"causal {alignment}", b);
+                    Check(WindowMask.Create(new AttentionWindow(4, 2), alignment, frame), nq, nk,
+                          (i, j) => j < keys && j >= i + offset - 4 && j <= i + offset + 2, exact: true, $"window (4, 2) {alignment}", b);
+                    var all = new And<And<LengthsMask, CausalMask>, WindowMask>(
+                        new(LengthsMask.Create(frame), CausalMask.Create(alignment, frame)), WindowMask.Create(new AttentionWindow(6, 0), alignment, frame));
+                    Check(all, nq, nk, (i, j) => i < queries && j < keys && j <= i + offset && j >= i + offset - 6, exact: false, $"lengths AND causal AND window (6, 0) {alignment}", b);
+                }
+            }
+        }
+    }
+
     [Fact]
     public void And_CombinesTheStaticFacts()
     {
@@ -111,11 +155,11 @@ public class MaskClassificationTests
         static (int, int) Pair(KeyRange r) => (r.Start, r.End);
     }
 
-    private static void Check<TMask>(TMask mask, int nq, int nk, Func<int, int, bool> rule, bool exact, string name)
+    private static void Check<TMask>(TMask mask, int nq, int nk, Func<int, int, bool> rule, bool exact, string name, int batch = 0)
         where TMask : unmanaged, IAttentionMask<TMask>
     {
-        string shape = string.Create(CultureInfo.InvariantCulture, $"{name} nq={nq} nk={nk}");
-        mask = mask.ForHead(0, 0);
+        string shape = string.Create(CultureInfo.InvariantCulture, $"{name} nq={nq} nk={nk} batch={batch}");
+        mask = mask.ForHead(batch, 0);
         for (int i = 0; i < nq; i++)
         {
             KeyRange keys = mask.Keys(i);
