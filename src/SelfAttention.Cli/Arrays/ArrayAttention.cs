@@ -10,7 +10,7 @@ internal static class ArrayAttention
     /// The output <c>[Batch, QueryLength, Heads·ValueDim]</c>. With <paramref name="withWeights"/>,
     /// <paramref name="weights"/> receives the weights <c>[Batch, Heads, QueryLength, KeyLength]</c>: each head then
     /// runs through the weights overload of <see cref="Attention.Compute(ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, Span2D{float}, Span2D{float}, AttentionOptions)"/>
-    /// on pitched views of the BSNH buffers; without, the whole problem is one <see cref="Attention.ComputeMultiHead"/>
+    /// on pitched views of the BSNH buffers; without, the whole problem is one <see cref="Attention.ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, AttentionOptions)"/>
     /// call and <paramref name="weights"/> is null.
     /// </summary>
     /// <remarks>
