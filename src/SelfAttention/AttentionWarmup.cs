@@ -11,7 +11,8 @@ namespace SelfAttention;
 /// The kernels are compiled fully optimised on their first call (they are marked for aggressive optimisation, so the
 /// tiered JIT's slow first tier never runs them), but that compilation still costs tens of milliseconds, spread over
 /// the first call of each kernel path. <see cref="Run"/> sends a few tiny problems through every path: the tiled,
-/// decode and row-by-row kernels (unmasked and causal, softmax and sum, with and without the weights output), the
+/// decode and row-by-row kernels (unmasked, causal, windowed and with per-sequence lengths, in every combination;
+/// softmax and sum; with and without the weights output), the
 /// 128-bit path of tiny shapes, Half and float <see cref="KvCache"/> decoding and prefill, the
 /// <see cref="MultiHeadAttention"/> projections, and <see cref="AttentionPrimitives"/>. After it, a call of any shape
 /// runs at its steady-state speed from the first time.
@@ -130,6 +131,27 @@ public static class AttentionWarmup
             var decode = new AttentionShape(1, DecodeAttentionRows, KeyLength, Heads, HeadDim) { KvHeads = KvHeads };
             Attention.ComputeMultiHead(_decodeQuery, _decodeKey, _decodeValue, _decodeOutput, decode);
             Attention.ComputeMultiHead(_decodeQuery, _decodeKey, _decodeValue, _decodeOutput, decode, causal);
+
+            // The other mask instantiations (each mask combination is its own compiled kernel): a window, causal AND
+            // window, and per-sequence lengths alone, with causal, with the window and with both, through the tiled
+            // (Auto here), row-by-row and decode kernels. Top-left alignment is a field of the same masks.
+            var window = new AttentionOptions { Window = new AttentionWindow(16, 0) };
+            var causalWindow = window with { IsCausal = true };
+            ReadOnlySpan<int> keyLengths = [KeyLength - 5], queryLengths = [QueryLength - 3], decodeLengths = [KeyLength - 5];
+            foreach (var options in (ReadOnlySpan<AttentionOptions>)[window, causalWindow, window with { Kernel = AttentionKernel.RowByRow }, causalWindow with { Kernel = AttentionKernel.RowByRow }])
+            {
+                Attention.ComputeMultiHead(_query, _key, _value, _output, shape, options);
+            }
+
+            foreach (var options in (ReadOnlySpan<AttentionOptions>)[default, causal, window, causalWindow])
+            {
+                Attention.ComputeMultiHeadPadded(_query, _key, _value, _output, shape, keyLengths, queryLengths, options);
+                Attention.ComputeMultiHeadPadded(_query, _key, _value, _output, shape, keyLengths, queryLengths, options with { Kernel = AttentionKernel.RowByRow });
+                Attention.ComputeMultiHeadPadded(_decodeQuery, _decodeKey, _decodeValue, _decodeOutput, decode, decodeLengths, [], options);
+            }
+
+            Attention.ComputeMultiHead(_decodeQuery, _decodeKey, _decodeValue, _decodeOutput, decode, window);
+            Attention.ComputeMultiHead(_decodeQuery, _decodeKey, _decodeValue, _decodeOutput, decode, causalWindow);
 
             // One head with the weights output (row by row), softmax and sum, and without it.
             var query = new ReadOnlySpan2D<float>(_query, 0, QueryLength, HeadDim, (Heads - 1) * HeadDim);
