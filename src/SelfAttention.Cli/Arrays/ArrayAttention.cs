@@ -29,6 +29,27 @@ internal static class ArrayAttention
         }
     }
 
+    /// <summary>
+    /// The output of a padded batch: <see cref="Attention.ComputeMultiHeadPadded"/> with the per-sequence key and query
+    /// lengths (the library checks their count and range; a refusal becomes a <see cref="UsageException"/>). No weights.
+    /// </summary>
+    public static float[] ComputePadded(string command, ArrayInputs inputs, AttentionOptions options, int[] keyLengths, int[]? queryLengths, out float[]? weights)
+    {
+        weights = null;
+        AttentionShape shape = inputs.Shape;
+        var output = new float[(long)shape.Batch * shape.QueryLength * shape.Heads * shape.ValueDim];
+        try
+        {
+            Attention.ComputeMultiHeadPadded(inputs.Query.Data, inputs.Key.Data, inputs.Value.Data, output, shape, keyLengths, queryLengths ?? [], options);
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException($"{command}: the library refused these lengths or inputs: {e.Message}");
+        }
+
+        return output;
+    }
+
     private static float[] ComputeCore(ArrayInputs inputs, AttentionOptions options, bool withWeights, out float[]? weights)
     {
         AttentionShape shape = inputs.Shape;

@@ -19,6 +19,10 @@ internal sealed class RunCommand : ICommand
     private readonly Option<int> _heads = ToolOptions.RequiredInt("--heads", "H", "query heads (required)", 1);
     private readonly Option<int?> _kvHeads = ToolOptions.Int("--kv-heads", "G", "key/value heads; divides H; default H", 1);
     private readonly AttentionOptionSet _attention = new();
+    private readonly Option<string> _alignment = CommonOptions.Choice("--causal-alignment", "where --causal (and --window) align: bottom-right (default; KV caches, FlashAttention) or top-left (PyTorch's is_causal)", "bottom-right", "top-left");
+    private readonly Option<AttentionWindow?> _window = ToolOptions.Window();
+    private readonly Option<int[]?> _keyLengths = ToolOptions.IntList("--key-lengths", "a,b,…", "per sequence of the batch: attend only to its first N keys (padding); one entry per batch row", 0);
+    private readonly Option<int[]?> _queryLengths = ToolOptions.IntList("--query-lengths", "a,b,…", "per sequence: query rows from N on are padding and get zeros (needs --key-lengths)", 0);
     private readonly Option<string> _out = ToolOptions.Text("--out", "o.npy", "write the output [batch, queryLength, H·dv] as float32 .npy (default: print it)");
     private readonly Option<string> _weights = ToolOptions.Text("--weights", "w.npy", "write the weights [batch, H, queryLength, keyLength] as float32 .npy");
 
@@ -50,9 +54,15 @@ internal sealed class RunCommand : ICommand
         command.Add(_heads);
         command.Add(_kvHeads);
         _attention.AddTo(command);
+        command.Add(_alignment);
+        command.Add(_window);
+        command.Add(_keyLengths);
+        command.Add(_queryLengths);
         command.Add(_out);
         command.Add(_weights);
         command.Examples.Add("selfattention run --query q.npy --key k.npy --value v.npy --heads 12 --causal --out o.npy");
+        command.Examples.Add("selfattention run --query q.npy --key k.npy --value v.npy --heads 8 --causal --window 256,0 --out o.npy");
+        command.Examples.Add("selfattention run --query q.npy --key k.npy --value v.npy --heads 4 --key-lengths 5,17,9 --out o.npy");
         return command;
     }
 
@@ -63,7 +73,14 @@ internal sealed class RunCommand : ICommand
         string value = parseResult.GetRequiredValue(_value);
         int heads = parseResult.GetValue(_heads);
         int? kvHeads = parseResult.GetValue(_kvHeads);
-        AttentionOptions options = _attention.Read(parseResult);
+        AttentionOptions options = _attention.Read(parseResult) with
+        {
+            CausalAlignment = parseResult.GetValue(_alignment) == "top-left" ? CausalAlignment.TopLeft : CausalAlignment.BottomRight,
+            Window = parseResult.GetValue(_window),
+        };
+        // Array options read as empty when absent; only a given option means lengths.
+        int[]? keyLengths = parseResult.GetResult(_keyLengths) is null ? null : parseResult.GetValue(_keyLengths);
+        int[]? queryLengths = parseResult.GetResult(_queryLengths) is null ? null : parseResult.GetValue(_queryLengths);
         string? outPath = parseResult.GetValue(_out);
         string? weightsPath = parseResult.GetValue(_weights);
 
@@ -81,6 +98,16 @@ internal sealed class RunCommand : ICommand
             requested.Add(("--weights", weightsPath));
         }
 
+        if (queryLengths is not null && keyLengths is null)
+        {
+            throw new UsageException($"{Name}: --query-lengths needs --key-lengths (the keys of each sequence).");
+        }
+
+        if (keyLengths is not null && weightsPath is not null)
+        {
+            throw new UsageException($"{Name}: --weights with --key-lengths is not supported yet (the padded kernels write no weights); drop one.");
+        }
+
         OutputFiles.EnsureDistinct(Name, [("--query", query), ("--key", key), ("--value", value)], requested);
         var inputs = ArrayInputs.Read(Name, query, key, value, heads, kvHeads, withWeights: weightsPath is not null);
         AttentionShape shape = inputs.Shape;
@@ -88,7 +115,9 @@ internal sealed class RunCommand : ICommand
         OutputFile? outFile = outPath is null ? null : files.Reserve("--out", outPath, NpyBytes(inputs.OutputShape));
         OutputFile? weightsFile = weightsPath is null ? null : files.Reserve("--weights", weightsPath, NpyBytes(inputs.WeightsShape));
 
-        float[] result = ArrayAttention.Compute(Name, inputs, options, withWeights: weightsPath is not null, out float[]? weights);
+        float[] result = keyLengths is null
+            ? ArrayAttention.Compute(Name, inputs, options, withWeights: weightsPath is not null, out float[]? weights)
+            : ArrayAttention.ComputePadded(Name, inputs, options, keyLengths, queryLengths, out weights);
         if (outFile is not null)
         {
             files.Write(outFile, stream => Npy.Write(stream, result, inputs.OutputShape));
@@ -102,7 +131,7 @@ internal sealed class RunCommand : ICommand
         files.Commit();
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"attention: batch {shape.Batch}, {shape.QueryLength} queries × {shape.KeyLength} keys, {shape.Heads} heads ({shape.KvHeads} kv), head dim {shape.HeadDim}, value dim {shape.ValueDim}; {(options.IsCausal ? "causal" : "not causal")}, scale {options.Scale ?? 1 / MathF.Sqrt(shape.HeadDim):G6}, {options.Normalization.ToString().ToLowerInvariant()}"));
+            $"attention: batch {shape.Batch}, {shape.QueryLength} queries × {shape.KeyLength} keys, {shape.Heads} heads ({shape.KvHeads} kv), head dim {shape.HeadDim}, value dim {shape.ValueDim}; {(options.IsCausal ? options.CausalAlignment == CausalAlignment.TopLeft ? "causal (top-left)" : "causal" : "not causal")}{(options.Window is { } w ? $", window ({w.Left}, {w.Right})" : "")}{(keyLengths is null ? "" : $", key lengths {string.Join(',', keyLengths)}")}, scale {options.Scale ?? 1 / MathF.Sqrt(shape.HeadDim):G6}, {options.Normalization.ToString().ToLowerInvariant()}"));
         if (outPath is not null)
         {
             output.WriteLine($"wrote {CliText.Echo(outPath)}: output {Npy.FormatShape(inputs.OutputShape)} float32");

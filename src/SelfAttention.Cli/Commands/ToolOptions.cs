@@ -41,4 +41,48 @@ internal static class ToolOptions
         Required = true,
         CustomParser = result => CommonOptions.ParseInt(result, min, max),
     };
+
+    /// <summary>A comma-separated list of integers, each at least <paramref name="min"/> (<c>--key-lengths 5,17,9</c>); <see langword="null"/> when absent.</summary>
+    public static Option<int[]?> IntList(string name, string helpName, string description, int min) => new(name)
+    {
+        Description = description,
+        HelpName = helpName,
+        CustomParser = result =>
+        {
+            string text = result.Tokens[^1].Value;
+            string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+            var values = new int[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+            {
+                if (!int.TryParse(parts[i], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out values[i]) || values[i] < min)
+                {
+                    result.AddError($"{CommonOptions.OptionName(result)} expects comma-separated integers ≥ {min}, got '{CliText.Echo(text)}' (entry {i + 1}: '{CliText.Echo(parts[i])}').");
+                    return null;
+                }
+            }
+
+            return values;
+        },
+    };
+
+    /// <summary><c>--window LEFT,RIGHT</c>: a sliding window, each side −1 (unbounded) or ≥ 0; <see langword="null"/> when absent.</summary>
+    public static Option<AttentionWindow?> Window() => new("--window")
+    {
+        Description = "sliding window LEFT,RIGHT in keys around the row's position (FlashAttention's window_size; -1 = unbounded side), e.g. 256,0",
+        HelpName = "L,R",
+        CustomParser = result =>
+        {
+            string text = result.Tokens[^1].Value;
+            string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+            if (parts.Length == 2
+                && int.TryParse(parts[0], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int left) && left >= -1
+                && int.TryParse(parts[1], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int right) && right >= -1)
+            {
+                return new AttentionWindow(left, right);
+            }
+
+            result.AddError($"{CommonOptions.OptionName(result)} expects LEFT,RIGHT, each -1 (unbounded) or an integer ≥ 0, got '{CliText.Echo(text)}'.");
+            return null;
+        },
+    };
 }

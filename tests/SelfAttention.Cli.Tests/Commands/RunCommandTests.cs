@@ -50,6 +50,53 @@ public class RunCommandTests
     }
 
     [Fact]
+    public void PaddedBatchWithAWindowAndTopLeftCausal_MatchesTheReference()
+    {
+        using var folder = new TempFolder();
+        // batch 3 padded to 9 queries and 11 keys, 2 heads of 4.
+        float[] q = NpyFiles.WriteRandom(folder.File("q.npy"), 11, 3, 9, 2 * 4);
+        float[] k = NpyFiles.WriteRandom(folder.File("k.npy"), 12, 3, 11, 2 * 4);
+        float[] v = NpyFiles.WriteRandom(folder.File("v.npy"), 13, 3, 11, 2 * 4);
+        var result = Tool.Run("run", "--query", folder.File("q.npy"), "--key", folder.File("k.npy"), "--value", folder.File("v.npy"), "--heads", "2",
+                              "--causal", "--causal-alignment", "top-left", "--window", "3,1", "--key-lengths", "11,4,0", "--query-lengths", "9,7,2",
+                              "--out", folder.File("o.npy"));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("causal (top-left), window (3, 1), key lengths 11,4,0", result.Output);
+
+        var expected = new float[3 * 9 * 2 * 4];
+        NaiveAttention.ComputeMultiHeadPadded(q, k, v, expected, new AttentionShape(3, 9, 11, 2, 4), [11, 4, 0], [9, 7, 2],
+                                              new AttentionOptions { IsCausal = true, CausalAlignment = CausalAlignment.TopLeft, Window = new AttentionWindow(3, 1) });
+        AssertClose(expected, Npy.ReadFile(folder.File("o.npy")).Data);
+    }
+
+    [Theory]
+    [InlineData(new[] { "--window", "3" }, "--window expects LEFT,RIGHT")]
+    [InlineData(new[] { "--window", "-2,0" }, "--window expects LEFT,RIGHT")]
+    [InlineData(new[] { "--causal-alignment", "middle" }, "--causal-alignment expects bottom-right or top-left")]
+    [InlineData(new[] { "--key-lengths", "1,x" }, "--key-lengths expects comma-separated integers")]
+    [InlineData(new[] { "--key-lengths", "1,2" }, "keyLengths")]
+    [InlineData(new[] { "--key-lengths", "99" }, "keyLengths")]
+    [InlineData(new[] { "--query-lengths", "2" }, "--query-lengths needs --key-lengths")]
+    public void BadMaskOptionsAreRejected(string[] options, string message)
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 8);
+        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 5, 8);
+        NpyFiles.WriteRandom(folder.File("v.npy"), 3, 5, 8);
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2", .. options], withWeights: false, "run:", message);
+    }
+
+    [Fact]
+    public void WeightsWithLengthsAreRefused()
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 8);
+        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 5, 8);
+        NpyFiles.WriteRandom(folder.File("v.npy"), 3, 5, 8);
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2", "--key-lengths", "5"], withWeights: true, "--weights with --key-lengths");
+    }
+
+    [Fact]
     public void UnbatchedFloat64InputsWithScaleAndSumNormalisation()
     {
         using var folder = new TempFolder();
@@ -197,11 +244,16 @@ public class RunCommandTests
         AssertUsageErrorWritesNothing(folder, ["--heads", "1"], "q.npy", problem);
     }
 
-    private static void AssertUsageErrorWritesNothing(TempFolder folder, string[] options, params string[] fragments)
+    private static void AssertUsageErrorWritesNothing(TempFolder folder, string[] options, params string[] fragments) =>
+        AssertUsageErrorWritesNothing(folder, options, withWeights: true, fragments);
+
+    // With or without a --weights output next to --out.
+    private static void AssertUsageErrorWritesNothing(TempFolder folder, string[] options, bool withWeights, params string[] fragments)
     {
         string[] before = folder.Files();
+        string[] weights = withWeights ? ["--weights", folder.File("w.npy")] : [];
         var result = Tool.Run(["run", "--query", folder.File("q.npy"), "--key", folder.File("k.npy"), "--value", folder.File("v.npy"),
-                               .. options, "--out", folder.File("o.npy"), "--weights", folder.File("w.npy")]);
+                               .. options, "--out", folder.File("o.npy"), .. weights]);
         Tool.AssertUsageError(result, fragments);
         Assert.Equal("", result.Output);
         Assert.Equal(before, folder.Files());
