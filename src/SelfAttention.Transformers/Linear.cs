@@ -63,6 +63,11 @@ public sealed class Linear
         if (inFeatures < 1) ThrowHelper.ThrowNotPositive(nameof(inFeatures), nameof(inFeatures), inFeatures);
         if (outFeatures < 1) ThrowHelper.ThrowNotPositive(nameof(outFeatures), nameof(outFeatures), outFeatures);
         long count = AttentionValidation.Product(nameof(weights), "inFeatures · outFeatures", Array.MaxLength, inFeatures, outFeatures);
+
+        // The packed copy rounds the columns up to whole panels (at most 63 more), and must fit one array too.
+        int panel = PackedMatrix.PanelForThisProcess;
+        AttentionValidation.Product(nameof(weights), "inFeatures · outFeatures rounded up to whole GEMM panels", Array.MaxLength,
+                                    inFeatures, (int)Math.Min(int.MaxValue, ((long)outFeatures + panel - 1) / panel * panel));
         if (weights.Length != count)
         {
             ThrowHelper.ThrowSizeMismatch(nameof(weights), "weights.Length (inFeatures · outFeatures)", count, weights.Length);

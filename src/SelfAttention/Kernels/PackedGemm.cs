@@ -39,7 +39,9 @@ internal sealed unsafe class PackedMatrix
         Columns = columns;
         Panel = panel;
         Panels = (columns + panel - 1) / panel;
-        _data = GC.AllocateArray<float>(Math.Max(1, rows * Panels * panel), pinned: true);
+        long length = (long)rows * Panels * panel;
+        Debug.Assert(length <= Array.MaxLength, "the caller bounds the padded size");
+        _data = GC.AllocateArray<float>((int)Math.Max(1, length), pinned: true);
     }
 
     /// <summary>K: rows of B, the inner dimension of the product.</summary>

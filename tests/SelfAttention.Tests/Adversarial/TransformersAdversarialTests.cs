@@ -158,6 +158,7 @@ public class TransformersAdversarialTests
             table.Add($"{prefix}: weights one short", () => { float[] w = S(11); return new BadCall { Target = target, Parameter = "weights", Quotes = ["12", "11"], Watched = [w], Call = () => Construct(w, [], 3, 4) }; });
             table.Add($"{prefix}: bias one short", () => { float[] w = S(12), b = S(3); return new BadCall { Target = target, Parameter = "bias", Quotes = ["4", "3"], Watched = [w, b], Call = () => Construct(w, b, 3, 4) }; });
             table.Add($"{prefix}: sizes past Array.MaxLength", () => new BadCall { Target = target, Parameter = "weights", Quotes = ["4611686014132420609"], Call = () => Construct([], [], int.MaxValue, int.MaxValue) });
+            table.Add($"{prefix}: columns that fit one array only before padding to whole panels", () => new BadCall { Target = target, Parameter = "weights", Quotes = ["rounded up"], Call = () => Construct([], [], 1, Array.MaxLength) });
             table.Add($"{prefix}: undefined layout", () => new BadCall { Target = target, Parameter = "layout", Quotes = ["7"], Call = () => Construct(S(12), [], 3, 4, (LinearWeightLayout)7) });
             table.Add($"{prefix}: undefined activation", () => new BadCall { Target = target, Parameter = "activation", Quotes = ["-3"], Call = () => Construct(S(12), [], 3, 4, activation: (LinearActivation)(-3)) });
         }
