@@ -85,11 +85,7 @@ public sealed class EncoderLayer
         AttentionValidation.Product(nameof(input), "batch · sequenceLength · f", Array.MaxLength, batch, sequenceLength, FeedForwardDim);
         if (input.Length != elements) ThrowHelper.ThrowSizeMismatch(nameof(input), "input.Length (batch · sequenceLength · d)", elements, input.Length);
         if (output.Length != elements) ThrowHelper.ThrowSizeMismatch(nameof(output), "output.Length (batch · sequenceLength · d)", elements, output.Length);
-        if (maxDegreeOfParallelism < -1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(maxDegreeOfParallelism), maxDegreeOfParallelism,
-                string.Create(CultureInfo.InvariantCulture, $"maxDegreeOfParallelism: expected -1, 0 or a positive count, actual {maxDegreeOfParallelism}."));
-        }
+        TransformerValidation.CheckDegree(maxDegreeOfParallelism);
 
         TransformerValidation.CheckInPlaceOrDisjoint(input, output, nameof(input), nameof(output));
         if (elements == 0)

@@ -126,11 +126,7 @@ public sealed class Linear
             ThrowHelper.ThrowSizeMismatch(nameof(output), $"output.Length (rows {rows} · OutFeatures {OutFeatures})", expected, output.Length);
         }
 
-        if (maxDegreeOfParallelism < -1)
-        {
-            throw new ArgumentOutOfRangeException(nameof(maxDegreeOfParallelism), maxDegreeOfParallelism,
-                string.Create(CultureInfo.InvariantCulture, $"maxDegreeOfParallelism: expected -1, 0 or a positive count, actual {maxDegreeOfParallelism}."));
-        }
+        TransformerValidation.CheckDegree(maxDegreeOfParallelism);
 
         AttentionValidation.CheckNoOverlap<float, float>(output, input, nameof(output), nameof(input));
         int degree = maxDegreeOfParallelism == 0 ? 1 : maxDegreeOfParallelism;

@@ -31,4 +31,14 @@ internal static class TransformerValidation
             AttentionValidation.CheckNoOverlap<float, float>(destination, source, destinationName, sourceName);
         }
     }
+
+    /// <summary>A degree of parallelism as the library takes it: −1 (every processor), 0, or a positive count.</summary>
+    public static void CheckDegree(int maxDegreeOfParallelism)
+    {
+        if (maxDegreeOfParallelism < -1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(maxDegreeOfParallelism), maxDegreeOfParallelism,
+                string.Create(System.Globalization.CultureInfo.InvariantCulture, $"maxDegreeOfParallelism: expected -1, 0 or a positive count, actual {maxDegreeOfParallelism}."));
+        }
+    }
 }

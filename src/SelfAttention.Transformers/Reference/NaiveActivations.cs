@@ -99,6 +99,16 @@ public static class NaiveActivations
     /// <returns>The activation.</returns>
     public static double Silu(double x) => Logistic(x, x);
 
+    /// <summary>The activation a <see cref="Linear"/> fuses, in double (the references of the layer and the encoder share it).</summary>
+    internal static double Apply(LinearActivation activation, double x) => activation switch
+    {
+        LinearActivation.Gelu => Gelu(x),
+        LinearActivation.GeluTanh => GeluTanh(x),
+        LinearActivation.Silu => Silu(x),
+        LinearActivation.Relu => Math.Max(x, 0), // Math.Max keeps NaN
+        _ => x,
+    };
+
     // x·σ(v) = x·(1 + tanh(v/2))/2, written with e^(−|v|) so that neither side cancels.
     private static double Logistic(double x, double v)
     {

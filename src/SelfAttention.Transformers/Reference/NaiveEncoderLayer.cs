@@ -110,14 +110,7 @@ public static class NaiveEncoderLayer
         double[] up = Affine(h, w.FeedForwardUpWeights, w.FeedForwardUpBias, rows, d, f);
         for (int i = 0; i < up.Length; i++)
         {
-            up[i] = activation switch
-            {
-                LinearActivation.Gelu => NaiveActivations.Gelu(up[i]),
-                LinearActivation.GeluTanh => NaiveActivations.GeluTanh(up[i]),
-                LinearActivation.Silu => NaiveActivations.Silu(up[i]),
-                LinearActivation.Relu => Math.Max(up[i], 0),
-                _ => up[i],
-            };
+            up[i] = NaiveActivations.Apply(activation, up[i]);
         }
 
         return Affine(up, w.FeedForwardDownWeights, w.FeedForwardDownBias, rows, f, d);

@@ -40,14 +40,7 @@ public static class NaiveLinear
                     sum += (double)input[r * inFeatures + i] * w;
                 }
 
-                output[r * outFeatures + o] = activation switch
-                {
-                    LinearActivation.Gelu => NaiveActivations.Gelu(sum),
-                    LinearActivation.GeluTanh => NaiveActivations.GeluTanh(sum),
-                    LinearActivation.Silu => NaiveActivations.Silu(sum),
-                    LinearActivation.Relu => double.IsNaN(sum) ? double.NaN : Math.Max(sum, 0),
-                    _ => sum,
-                };
+                output[r * outFeatures + o] = NaiveActivations.Apply(activation, sum);
             }
         }
     }
