@@ -26,8 +26,7 @@ internal static unsafe class Gemm
     /// <summary>Rows of C per register tile.</summary>
     internal const int RowsPerTile = 6;
 
-    /// <summary>True on 16-register ISAs (x64 without AVX-512): the 6-row tile then holds two vectors of the panel, not four.</summary>
-    internal static bool FewRegisters => !Vector512.IsHardwareAccelerated && !AdvSimd.Arm64.IsSupported;
+    private static bool FewRegisters => !Vector512.IsHardwareAccelerated && !AdvSimd.Arm64.IsSupported;
 
     /// <summary>Scratch floats for a multiply with <paramref name="n"/> columns at this width.</summary>
     public static int ScratchLength<TV, TOps>(int n) where TV : struct where TOps : struct, IFloatVector<TV>
@@ -93,51 +92,64 @@ internal static unsafe class Gemm
             for (int p = 0; p < panels; p++)
             {
                 int j0 = p * panel, cols = Math.Min(panel, n - j0);
-                float* bp = scratch + p * KBlock * panel;
-                int i = 0;
-                for (; i + RowsPerTile <= m; i += RowsPerTile)
-                {
-                    // A full panel works on C in place; the edge panel on a zero-padded copy of its rows.
-                    float* tile = c + i * ldc + j0;
-                    nint tileStride = ldc;
-                    if (cols < panel)
-                    {
-                        CopyRows(tile, ldc, edge, panel, RowsPerTile, cols, panel);
-                        tile = edge;
-                        tileStride = panel;
-                    }
+                PanelRows<TV, TOps>(a + k0, lda, scratch + p * KBlock * panel, kc, panel, c + j0, ldc, m, cols, edge);
+            }
+        }
+    }
 
-                    if (FewRegisters)
-                    {
-                        Tile6HalfWidth<TV, TOps>(a + i * lda + k0, lda, bp, kc, panel, tile, tileStride);
-                        Tile6HalfWidth<TV, TOps>(a + i * lda + k0, lda, bp + 2 * w, kc, panel, tile + 2 * w, tileStride);
-                    }
-                    else
-                    {
-                        Tile6<TV, TOps>(a + i * lda + k0, lda, bp, kc, panel, tile, tileStride);
-                    }
+    /// <summary>
+    /// One panel of C for one K block: <c>C[m × cols] += A[m × kc]·Bp[kc × panel]</c>, a: the block's first column of
+    /// A (row stride <paramref name="lda"/>), c: the panel's first column of C. Six-row tiles, then single rows; an edge
+    /// panel (cols &lt; panel) runs on a zero-padded copy of its rows in <paramref name="edge"/> ([RowsPerTile][panel]),
+    /// copied back, so nothing past the panel's columns is written. Shared by the per-call and the packed GEMM.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void PanelRows<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc, int m, int cols, float* edge)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count;
+        int i = 0;
+        for (; i + RowsPerTile <= m; i += RowsPerTile)
+        {
+            // A full panel works on C in place; the edge panel on a zero-padded copy of its rows.
+            float* tile = c + i * ldc;
+            nint tileStride = ldc;
+            if (cols < panel)
+            {
+                CopyRows(tile, ldc, edge, panel, RowsPerTile, cols, panel);
+                tile = edge;
+                tileStride = panel;
+            }
 
-                    if (cols < panel)
-                    {
-                        CopyRows(edge, panel, c + i * ldc + j0, ldc, RowsPerTile, cols, cols);
-                    }
-                }
+            if (FewRegisters)
+            {
+                Tile6HalfWidth<TV, TOps>(a + i * lda, lda, bp, kc, panel, tile, tileStride);
+                Tile6HalfWidth<TV, TOps>(a + i * lda, lda, bp + 2 * w, kc, panel, tile + 2 * w, tileStride);
+            }
+            else
+            {
+                Tile6<TV, TOps>(a + i * lda, lda, bp, kc, panel, tile, tileStride);
+            }
 
-                for (; i < m; i++)
-                {
-                    float* tile = c + i * ldc + j0;
-                    if (cols < panel)
-                    {
-                        CopyRows(tile, ldc, edge, panel, 1, cols, panel);
-                        tile = edge;
-                    }
+            if (cols < panel)
+            {
+                CopyRows(edge, panel, c + i * ldc, ldc, RowsPerTile, cols, cols);
+            }
+        }
 
-                    Tile1<TV, TOps>(a + i * lda + k0, bp, kc, panel, tile);
-                    if (cols < panel)
-                    {
-                        CopyRows(edge, panel, c + i * ldc + j0, ldc, 1, cols, cols);
-                    }
-                }
+        for (; i < m; i++)
+        {
+            float* tile = c + i * ldc;
+            if (cols < panel)
+            {
+                CopyRows(tile, ldc, edge, panel, 1, cols, panel);
+                tile = edge;
+            }
+
+            Tile1<TV, TOps>(a + i * lda, bp, kc, panel, tile);
+            if (cols < panel)
+            {
+                CopyRows(edge, panel, c + i * ldc, ldc, 1, cols, cols);
             }
         }
     }
@@ -168,7 +180,7 @@ internal static unsafe class Gemm
 
     // Copies rows × cols floats between strided buffers and zero-fills each destination row from cols to width.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void CopyRows(float* source, nint sourceStride, float* destination, nint destinationStride, int rows, int cols, int width)
+    private static void CopyRows(float* source, nint sourceStride, float* destination, nint destinationStride, int rows, int cols, int width)
     {
         for (int r = 0; r < rows; r++)
         {
@@ -201,7 +213,7 @@ internal static unsafe class Gemm
 
     // C[6 × 4·lanes] += A[6 × kc]·Bp[kc × 4·lanes]; c has row stride ldc and every column of the tile exists.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Tile6<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
+    private static void Tile6<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count;
@@ -242,7 +254,7 @@ internal static unsafe class Gemm
 
     // Tile6 for two vectors of the panel (12 accumulators), for 16-register ISAs; bp and c point at the half.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Tile6HalfWidth<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
+    private static void Tile6HalfWidth<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         nuint w1 = (nuint)TOps.Count;
@@ -276,7 +288,7 @@ internal static unsafe class Gemm
 
     // One row: C[1 × 4·lanes] += A[1 × kc]·Bp[kc × 4·lanes].
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void Tile1<TV, TOps>(float* a, float* bp, int kc, int panel, float* c)
+    private static void Tile1<TV, TOps>(float* a, float* bp, int kc, int panel, float* c)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         nuint w1 = (nuint)TOps.Count, w2 = 2 * w1, w3 = 3 * w1;

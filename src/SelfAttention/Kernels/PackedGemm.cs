@@ -96,9 +96,9 @@ internal sealed unsafe class PackedMatrix
 
 /// <summary>
 /// <c>C = epilogue(A·B + bias)</c> with B packed once (<see cref="PackedMatrix"/>), on the register tiles of
-/// <see cref="Gemm"/>, parallel over column slabs of panels. Every element of C is accumulated in the same order
-/// whatever the slabs and threads, so results are bit-identical for every degree of parallelism. The epilogue runs on
-/// each tile right after its last K block, while the tile is in L1.
+/// <see cref="Gemm"/> (<see cref="Gemm.PanelRows"/>), parallel over column slabs of panels. Every element of C is
+/// accumulated in the same order whatever the slabs and threads, so results are bit-identical for every degree of
+/// parallelism. The epilogue runs on each panel's columns right after their last K block, while they are in cache.
 /// </summary>
 internal static unsafe class PackedGemm
 {
@@ -155,7 +155,7 @@ internal static unsafe class PackedGemm
     {
         ref Job job = ref Unsafe.AsRef<Job>(state);
         PackedMatrix b = job.B;
-        int panel = b.Panel, n = b.Columns, k = b.Rows, m = job.M, w = TOps.Count;
+        int panel = b.Panel, n = b.Columns, k = b.Rows, m = job.M;
         int p0 = item * job.PanelsPerItem, p1 = Math.Min(b.Panels, p0 + job.PanelsPerItem);
         int c0 = p0 * panel, c1 = Math.Min(n, p1 * panel);
         float* a = job.A, c = job.C;
@@ -190,60 +190,10 @@ internal static unsafe class PackedGemm
             for (int p = p0; p < p1; p++)
             {
                 int j0 = p * panel, cols = Math.Min(panel, n - j0);
-                float* bp = block + (nint)p * kc * panel;
-                int i = 0;
-                for (; i + Gemm.RowsPerTile <= m; i += Gemm.RowsPerTile)
+                Gemm.PanelRows<TV, TOps>(a + k0, lda, block + (nint)p * kc * panel, kc, panel, c + j0, ldc, m, cols, edge);
+                if (last)
                 {
-                    // A full panel works on C in place; the edge panel on a zero-padded copy of its rows.
-                    float* tile = c + i * ldc + j0;
-                    nint tileStride = ldc;
-                    if (cols < panel)
-                    {
-                        Gemm.CopyRows(tile, ldc, edge, panel, Gemm.RowsPerTile, cols, panel);
-                        tile = edge;
-                        tileStride = panel;
-                    }
-
-                    if (Gemm.FewRegisters)
-                    {
-                        Gemm.Tile6HalfWidth<TV, TOps>(a + i * lda + k0, lda, bp, kc, panel, tile, tileStride);
-                        Gemm.Tile6HalfWidth<TV, TOps>(a + i * lda + k0, lda, bp + 2 * w, kc, panel, tile + 2 * w, tileStride);
-                    }
-                    else
-                    {
-                        Gemm.Tile6<TV, TOps>(a + i * lda + k0, lda, bp, kc, panel, tile, tileStride);
-                    }
-
-                    if (cols < panel)
-                    {
-                        Gemm.CopyRows(edge, panel, c + i * ldc + j0, ldc, Gemm.RowsPerTile, cols, cols);
-                    }
-
-                    if (last)
-                    {
-                        for (int r = 0; r < Gemm.RowsPerTile; r++)
-                        {
-                            TEpilogue.Apply(c + (i + r) * ldc + j0, cols);
-                        }
-                    }
-                }
-
-                for (; i < m; i++)
-                {
-                    float* tile = c + i * ldc + j0;
-                    if (cols < panel)
-                    {
-                        Gemm.CopyRows(tile, ldc, edge, panel, 1, cols, panel);
-                        tile = edge;
-                    }
-
-                    Gemm.Tile1<TV, TOps>(a + i * lda + k0, bp, kc, panel, tile);
-                    if (cols < panel)
-                    {
-                        Gemm.CopyRows(edge, panel, c + i * ldc + j0, ldc, 1, cols, cols);
-                    }
-
-                    if (last)
+                    for (int i = 0; i < m; i++)
                     {
                         TEpilogue.Apply(c + i * ldc + j0, cols);
                     }
