@@ -132,10 +132,10 @@ public sealed class Linear
         int degree = maxDegreeOfParallelism == 0 ? 1 : maxDegreeOfParallelism;
         switch (Activation)
         {
-            case LinearActivation.Gelu: PackedGemm.Multiply<ActivationEpilogues.Gelu>(input, InFeatures, _weights, _bias, output, OutFeatures, rows, degree); break;
-            case LinearActivation.GeluTanh: PackedGemm.Multiply<ActivationEpilogues.GeluTanh>(input, InFeatures, _weights, _bias, output, OutFeatures, rows, degree); break;
-            case LinearActivation.Silu: PackedGemm.Multiply<ActivationEpilogues.Silu>(input, InFeatures, _weights, _bias, output, OutFeatures, rows, degree); break;
-            case LinearActivation.Relu: PackedGemm.Multiply<ActivationEpilogues.Relu>(input, InFeatures, _weights, _bias, output, OutFeatures, rows, degree); break;
+            case LinearActivation.Gelu: PackedGemm.Multiply<ActivationEpilogue<ActivationOperators.GeluOperator>>(input, InFeatures, _weights, _bias, output, OutFeatures, rows, degree); break;
+            case LinearActivation.GeluTanh: PackedGemm.Multiply<ActivationEpilogue<ActivationOperators.GeluTanhOperator>>(input, InFeatures, _weights, _bias, output, OutFeatures, rows, degree); break;
+            case LinearActivation.Silu: PackedGemm.Multiply<ActivationEpilogue<ActivationOperators.SiluOperator>>(input, InFeatures, _weights, _bias, output, OutFeatures, rows, degree); break;
+            case LinearActivation.Relu: PackedGemm.Multiply<ActivationEpilogue<ActivationOperators.ReluOperator>>(input, InFeatures, _weights, _bias, output, OutFeatures, rows, degree); break;
             default: PackedGemm.Multiply<NoEpilogue>(input, InFeatures, _weights, _bias, output, OutFeatures, rows, degree); break;
         }
     }

@@ -2,26 +2,9 @@ using SelfAttention.Kernels;
 
 namespace SelfAttention.Transformers.Kernels;
 
-/// <summary>The activations as <see cref="IRowEpilogue"/>s of the packed GEMM: each finished run of a tile, in place.</summary>
-internal static unsafe class ActivationEpilogues
+/// <summary>An activation as an <see cref="IRowEpilogue"/> of the packed GEMM: each finished run of a panel, in place.</summary>
+internal readonly unsafe struct ActivationEpilogue<TOp> : IRowEpilogue
+    where TOp : struct, IElementwiseOperator
 {
-    internal readonly struct Gelu : IRowEpilogue
-    {
-        public static void Apply(float* values, int count) => Elementwise.Apply<ActivationOperators.GeluOperator>(new ReadOnlySpan<float>(values, count), new Span<float>(values, count));
-    }
-
-    internal readonly struct GeluTanh : IRowEpilogue
-    {
-        public static void Apply(float* values, int count) => Elementwise.Apply<ActivationOperators.GeluTanhOperator>(new ReadOnlySpan<float>(values, count), new Span<float>(values, count));
-    }
-
-    internal readonly struct Silu : IRowEpilogue
-    {
-        public static void Apply(float* values, int count) => Elementwise.Apply<ActivationOperators.SiluOperator>(new ReadOnlySpan<float>(values, count), new Span<float>(values, count));
-    }
-
-    internal readonly struct Relu : IRowEpilogue
-    {
-        public static void Apply(float* values, int count) => Elementwise.Apply<ActivationOperators.ReluOperator>(new ReadOnlySpan<float>(values, count), new Span<float>(values, count));
-    }
+    public static void Apply(float* values, int count) => Elementwise.Apply<TOp>(new ReadOnlySpan<float>(values, count), new Span<float>(values, count));
 }
