@@ -1,12 +1,14 @@
 using System.Buffers;
 using System.Globalization;
 using System.Numerics.Tensors;
+using CommunityToolkit.HighPerformance;
 using SelfAttention.Internal;
 
 namespace SelfAttention.Transformers;
 
 /// <summary>
-/// One transformer encoder layer over a batch of equal-length sequences, <c>[batch·sequenceLength, d]</c> row-major:
+/// One transformer encoder layer over a batch of sequences, equal-length <c>[batch·sequenceLength, d]</c> or packed
+/// <c>[totalTokens, d]</c> with cumulative offsets, row-major:
 /// multi-head self-attention through the library's kernels (scale 1/√(d/heads)), the output projection, the
 /// two-layer feed-forward with its activation fused into the first product, two LayerNorms with the residuals
 /// folded in, post-LN (BERT) or pre-LN. Every product is a <see cref="Linear"/> packed at construction. Scratch is
@@ -81,20 +83,125 @@ public sealed class EncoderLayer
     {
         if (batch < 0) ThrowHelper.ThrowNegative(nameof(batch), nameof(batch), batch);
         if (sequenceLength < 0) ThrowHelper.ThrowNegative(nameof(sequenceLength), nameof(sequenceLength), sequenceLength);
+        int rows = CheckRows(input, output, batch, sequenceLength, maxDegreeOfParallelism);
+        Run(input, output, rows, new Sequences(batch, sequenceLength, []), maxDegreeOfParallelism);
+    }
+
+    /// <summary>
+    /// Runs the layer on packed sequences of different lengths, concatenated without padding (FlashAttention's
+    /// <c>cu_seqlens</c> form): sequence b is rows <c>[sequenceOffsets[b], sequenceOffsets[b + 1])</c> and attends only
+    /// to its own rows. The dense products run over the real tokens only, so a batch costs what its tokens cost.
+    /// </summary>
+    /// <param name="input">The hidden states, <c>[totalTokens, d]</c>.</param>
+    /// <param name="output">The layer's output, same shape; may be <paramref name="input"/> itself, otherwise disjoint from it.</param>
+    /// <param name="sequenceOffsets">
+    /// <c>[batch + 1]</c> cumulative token counts: starts at 0, never decreases, ends at <c>totalTokens</c>
+    /// (a sequence may be empty).
+    /// </param>
+    /// <param name="maxDegreeOfParallelism">0 or 1: the calling thread only; n: up to n threads; −1: one per processor.</param>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="input"/> is not a whole number of rows, the lengths do not match, the offsets are not as above,
+    /// the spans overlap partly, or the degree is below −1.
+    /// </exception>
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, ReadOnlySpan<int> sequenceOffsets, int maxDegreeOfParallelism = 1)
+    {
+        if (input.Length % ModelDim != 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"input.Length: expected a multiple of the model width {ModelDim} (totalTokens · d), actual {input.Length}."), nameof(input));
+        }
+
+        int rows = input.Length / ModelDim;
+        TransformerValidation.CheckSequenceOffsets(sequenceOffsets, rows, nameof(sequenceOffsets));
+        CheckRows(input, output, 1, rows, maxDegreeOfParallelism);
+        Run(input, output, rows, new Sequences(sequenceOffsets.Length - 1, 0, sequenceOffsets), maxDegreeOfParallelism);
+    }
+
+    /// <summary>
+    /// The layer's attention weights for one sequence: per head, the softmax of <c>q·kᵀ/√(d/heads)</c> that
+    /// <see cref="Forward(ReadOnlySpan{float}, Span{float}, int, int, int)"/> applies (for a heatmap of what each head
+    /// attends to). In pre-LN layers the queries and keys are those of the normalised input, as in the forward pass.
+    /// </summary>
+    /// <param name="input">The hidden states of one sequence, <c>[sequenceLength, d]</c>: what this layer receives.</param>
+    /// <param name="weights">Row i of head h is query token i's weights over the keys: <c>[heads, sequenceLength, sequenceLength]</c>.</param>
+    /// <exception cref="ArgumentException"><paramref name="input"/> is not a whole number of rows, or <paramref name="weights"/> has the wrong length.</exception>
+    public void AttentionWeights(ReadOnlySpan<float> input, Span<float> weights)
+    {
+        int d = ModelDim, heads = Options.Heads, dh = d / heads;
+        if (input.Length % d != 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"input.Length: expected a multiple of the model width {d} (sequenceLength · d), actual {input.Length}."), nameof(input));
+        }
+
+        int n = input.Length / d;
+        long expected = AttentionValidation.Product(nameof(weights), "heads · sequenceLength²", Array.MaxLength, heads, n, n);
+        if (weights.Length != expected) ThrowHelper.ThrowSizeMismatch(nameof(weights), "weights.Length (heads · sequenceLength²)", expected, weights.Length);
+        if (n == 0)
+        {
+            return;
+        }
+
+        float[] q = ArrayPool<float>.Shared.Rent(n * d), k = ArrayPool<float>.Shared.Rent(n * d), v = ArrayPool<float>.Shared.Rent(n * d);
+        float[] o = ArrayPool<float>.Shared.Rent(n * d), normed = ArrayPool<float>.Shared.Rent(n * d);
+        try
+        {
+            ReadOnlySpan<float> x = input;
+            if (Options.Placement == NormPlacement.PreLayerNorm)
+            {
+                Norms.LayerNorm(input, [], _norm1Gamma, _norm1Beta, normed.AsSpan(0, n * d), Options.LayerNormEpsilon);
+                x = normed.AsSpan(0, n * d);
+            }
+
+            _query.Forward(x, q.AsSpan(0, n * d));
+            _key.Forward(x, k.AsSpan(0, n * d));
+            _value.Forward(x, v.AsSpan(0, n * d));
+            var options = new AttentionOptions { IsCausal = Options.IsCausal };
+            for (int h = 0; h < heads; h++)
+            {
+                // Head h is a [n, dh] view with pitch d − dh inside the [n, d] projections.
+                Attention.Compute(new ReadOnlySpan2D<float>(q, h * dh, n, dh, d - dh), new ReadOnlySpan2D<float>(k, h * dh, n, dh, d - dh),
+                                  new ReadOnlySpan2D<float>(v, h * dh, n, dh, d - dh), new Span2D<float>(o, h * dh, n, dh, d - dh),
+                                  weights.Slice(h * n * n, n * n).AsSpan2D(n, n), options);
+            }
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(q);
+            ArrayPool<float>.Shared.Return(k);
+            ArrayPool<float>.Shared.Return(v);
+            ArrayPool<float>.Shared.Return(o);
+            ArrayPool<float>.Shared.Return(normed);
+        }
+    }
+
+    // Which rows form which sequence: equal lengths (Offsets empty) or packed offsets.
+    private readonly ref struct Sequences(int batch, int length, ReadOnlySpan<int> offsets)
+    {
+        public readonly int Batch = batch, Length = length;
+        public readonly ReadOnlySpan<int> Offsets = offsets;
+    }
+
+    // The checks both Forward overloads share; returns the row count.
+    private int CheckRows(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, int maxDegreeOfParallelism)
+    {
         long elements = AttentionValidation.Product(nameof(input), "batch · sequenceLength · d", Array.MaxLength, batch, sequenceLength, ModelDim);
         AttentionValidation.Product(nameof(input), "batch · sequenceLength · f", Array.MaxLength, batch, sequenceLength, FeedForwardDim);
         if (input.Length != elements) ThrowHelper.ThrowSizeMismatch(nameof(input), "input.Length (batch · sequenceLength · d)", elements, input.Length);
         if (output.Length != elements) ThrowHelper.ThrowSizeMismatch(nameof(output), "output.Length (batch · sequenceLength · d)", elements, output.Length);
         TransformerValidation.CheckDegree(maxDegreeOfParallelism);
-
         TransformerValidation.CheckInPlaceOrDisjoint(input, output, nameof(input), nameof(output));
-        if (elements == 0)
+        return batch * sequenceLength;
+    }
+
+    private void Run(ReadOnlySpan<float> input, Span<float> output, int rows, Sequences sequences, int maxDegreeOfParallelism)
+    {
+        if (rows == 0)
         {
             return;
         }
 
-        int rows = batch * sequenceLength, d = ModelDim;
-        int n = (int)elements;
+        int d = ModelDim, n = rows * d;
         float[] q = ArrayPool<float>.Shared.Rent(n), k = ArrayPool<float>.Shared.Rent(n), v = ArrayPool<float>.Shared.Rent(n);
         float[] context = ArrayPool<float>.Shared.Rent(n), hidden = ArrayPool<float>.Shared.Rent(n);
         float[] wide = ArrayPool<float>.Shared.Rent(rows * FeedForwardDim);
@@ -102,13 +209,11 @@ public sealed class EncoderLayer
         {
             Span<float> qs = q.AsSpan(0, n), ks = k.AsSpan(0, n), vs = v.AsSpan(0, n), cs = context.AsSpan(0, n), hs = hidden.AsSpan(0, n);
             Span<float> ws = wide.AsSpan(0, rows * FeedForwardDim);
-            var shape = new AttentionShape(batch, sequenceLength, sequenceLength, Options.Heads, d / Options.Heads);
-            var attention = new AttentionOptions { IsCausal = Options.IsCausal, MaxDegreeOfParallelism = maxDegreeOfParallelism };
             float epsilon = Options.LayerNormEpsilon;
             if (Options.Placement == NormPlacement.PostLayerNorm)
             {
                 // h = LN₁(x + Attention(x)·W_o + b_o); y = LN₂(h + FFN(h)).
-                Attend(input, qs, ks, vs, cs, shape, attention, maxDegreeOfParallelism);
+                Attend(input, qs, ks, vs, cs, sequences, maxDegreeOfParallelism);
                 _output.Forward(cs, qs, maxDegreeOfParallelism);
                 Norms.LayerNorm(qs, input, _norm1Gamma, _norm1Beta, hs, epsilon);
                 _up.Forward(hs, ws, maxDegreeOfParallelism);
@@ -119,7 +224,7 @@ public sealed class EncoderLayer
             {
                 // h = x + Attention(LN₁(x))·W_o + b_o; y = h + FFN(LN₂(h)).
                 Norms.LayerNorm(input, [], _norm1Gamma, _norm1Beta, hs, epsilon);
-                Attend(hs, qs, ks, vs, cs, shape, attention, maxDegreeOfParallelism);
+                Attend(hs, qs, ks, vs, cs, sequences, maxDegreeOfParallelism);
                 _output.Forward(cs, qs, maxDegreeOfParallelism);
                 TensorPrimitives.Add(qs, input, hs);
                 Norms.LayerNorm(hs, [], _norm2Gamma, _norm2Beta, qs, epsilon);
@@ -139,13 +244,34 @@ public sealed class EncoderLayer
         }
     }
 
-    // Q, K, V of x, then the attention of every (sequence, head) into context.
-    private void Attend(ReadOnlySpan<float> x, Span<float> q, Span<float> k, Span<float> v, Span<float> context, AttentionShape shape, AttentionOptions options, int degree)
+    // Q, K, V of x, then the attention of every (sequence, head) into context: one call for equal lengths, one per
+    // sequence (its rows of the packed buffers, heads in parallel) for packed ones.
+    private void Attend(ReadOnlySpan<float> x, Span<float> q, Span<float> k, Span<float> v, Span<float> context, Sequences sequences, int degree)
     {
         _query.Forward(x, q, degree);
         _key.Forward(x, k, degree);
         _value.Forward(x, v, degree);
-        Attention.ComputeMultiHead(q, k, v, context, shape, options);
+        int d = ModelDim, heads = Options.Heads;
+        var options = new AttentionOptions { IsCausal = Options.IsCausal, MaxDegreeOfParallelism = degree };
+        if (sequences.Offsets.IsEmpty)
+        {
+            var shape = new AttentionShape(sequences.Batch, sequences.Length, sequences.Length, heads, d / heads);
+            Attention.ComputeMultiHead(q, k, v, context, shape, options);
+            return;
+        }
+
+        for (int b = 0; b < sequences.Batch; b++)
+        {
+            int start = sequences.Offsets[b], length = sequences.Offsets[b + 1] - start;
+            if (length == 0)
+            {
+                continue;
+            }
+
+            var shape = new AttentionShape(1, length, length, heads, d / heads);
+            Attention.ComputeMultiHead(q.Slice(start * d, length * d), k.Slice(start * d, length * d), v.Slice(start * d, length * d),
+                                       context.Slice(start * d, length * d), shape, options);
+        }
     }
 
     private static Linear Project(float[]? weights, float[]? bias, int inFeatures, int outFeatures, string name, LinearActivation activation = LinearActivation.None)

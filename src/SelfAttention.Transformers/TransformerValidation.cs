@@ -41,4 +41,38 @@ internal static class TransformerValidation
                 string.Create(System.Globalization.CultureInfo.InvariantCulture, $"maxDegreeOfParallelism: expected -1, 0 or a positive count, actual {maxDegreeOfParallelism}."));
         }
     }
+
+    /// <summary>
+    /// Cumulative sequence offsets (<c>cu_seqlens</c>): at least two entries, the first 0, never decreasing, the last
+    /// <paramref name="totalTokens"/>.
+    /// </summary>
+    public static void CheckSequenceOffsets(ReadOnlySpan<int> offsets, int totalTokens, string name)
+    {
+        if (offsets.Length < 2)
+        {
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{name}.Length: expected at least 2 (batch + 1 cumulative offsets), actual {offsets.Length}."), name);
+        }
+
+        if (offsets[0] != 0)
+        {
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{name}[0]: expected 0, actual {offsets[0]}."), name);
+        }
+
+        for (int b = 1; b < offsets.Length; b++)
+        {
+            if (offsets[b] < offsets[b - 1])
+            {
+                throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                    $"{name}[{b}]: expected at least {name}[{b - 1}] = {offsets[b - 1]} (offsets never decrease), actual {offsets[b]}."), name);
+            }
+        }
+
+        if (offsets[^1] != totalTokens)
+        {
+            throw new ArgumentException(string.Create(System.Globalization.CultureInfo.InvariantCulture,
+                $"{name}[{offsets.Length - 1}]: expected the total token count {totalTokens}, actual {offsets[^1]}."), name);
+        }
+    }
 }

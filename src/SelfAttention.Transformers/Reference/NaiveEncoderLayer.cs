@@ -7,7 +7,7 @@ namespace SelfAttention.Transformers.Reference;
 /// </summary>
 public static class NaiveEncoderLayer
 {
-    /// <summary>The layer's output in double; the arguments as for <see cref="EncoderLayer.Forward"/>.</summary>
+    /// <summary>The layer's output in double; the arguments as for <see cref="EncoderLayer.Forward(ReadOnlySpan{float}, Span{float}, int, int, int)"/>.</summary>
     /// <param name="weights">The layer's weights.</param>
     /// <param name="options">The layer's options.</param>
     /// <param name="input">The hidden states, <c>[batch·sequenceLength, d]</c>.</param>
@@ -26,17 +26,54 @@ public static class NaiveEncoderLayer
         if (input.Length != elements) throw new ArgumentException($"input.Length (batch · sequenceLength · d): expected {elements}, actual {input.Length}.", nameof(input));
         if (output.Length != elements) throw new ArgumentException($"output.Length (batch · sequenceLength · d): expected {elements}, actual {output.Length}.", nameof(output));
 
-        int rows = batch * sequenceLength;
-        double[] x = new double[rows * d];
+        var offsets = new int[batch + 1];
+        for (int b = 1; b <= batch; b++)
+        {
+            offsets[b] = offsets[b - 1] + sequenceLength;
+        }
+
+        Run(weights, options, input, output, offsets, d, f);
+    }
+
+    /// <summary>
+    /// The layer's output in double for packed sequences; the arguments as for
+    /// <see cref="EncoderLayer.Forward(ReadOnlySpan{float}, Span{float}, ReadOnlySpan{int}, int)"/>.
+    /// </summary>
+    /// <param name="weights">The layer's weights.</param>
+    /// <param name="options">The layer's options.</param>
+    /// <param name="input">The hidden states, <c>[totalTokens, d]</c>.</param>
+    /// <param name="output">The output, same shape, in double.</param>
+    /// <param name="sequenceOffsets"><c>[batch + 1]</c> cumulative token counts, from 0 to totalTokens.</param>
+    /// <exception cref="ArgumentException">As <see cref="EncoderLayer"/> and its <c>Forward</c>.</exception>
+    public static void Forward(EncoderLayerWeights weights, EncoderLayerOptions options, ReadOnlySpan<float> input, Span<double> output, ReadOnlySpan<int> sequenceOffsets)
+    {
+        var layer = new EncoderLayer(weights, options);
+        int d = layer.ModelDim;
+        if (input.Length % d != 0) throw new ArgumentException($"input.Length: expected a multiple of the model width {d} (totalTokens · d), actual {input.Length}.", nameof(input));
+        TransformerValidation.CheckSequenceOffsets(sequenceOffsets, input.Length / d, nameof(sequenceOffsets));
+        if (output.Length != input.Length) throw new ArgumentException($"output.Length (batch · sequenceLength · d): expected {input.Length}, actual {output.Length}.", nameof(output));
+        Run(weights, options, input, output, sequenceOffsets.ToArray(), d, layer.FeedForwardDim);
+    }
+
+    private static void Run(EncoderLayerWeights weights, EncoderLayerOptions options, ReadOnlySpan<float> input, Span<double> output, int[] offsets, int d, int f)
+    {
+        double[] x = new double[offsets[^1] * d];
         for (int i = 0; i < x.Length; i++)
         {
             x[i] = input[i];
         }
 
+        Run(weights, options, x, offsets, d, f).CopyTo(output);
+    }
+
+    // The layer on double input (so that a stack of layers stays in double: NaiveTransformerEncoder); returns the output.
+    internal static double[] Run(EncoderLayerWeights weights, EncoderLayerOptions options, double[] x, int[] offsets, int d, int f)
+    {
+        int heads = options.Heads, rows = offsets[^1];
         double[] y;
         if (options.Placement == NormPlacement.PostLayerNorm)
         {
-            double[] attended = Affine(Attend(x, weights, batch, sequenceLength, d, heads, options.IsCausal), weights.OutputWeights, weights.OutputBias, rows, d, d);
+            double[] attended = Affine(Attend(x, weights, offsets, d, heads, options.IsCausal), weights.OutputWeights, weights.OutputBias, rows, d, d);
             double[] h = LayerNorm(Add(attended, x), weights.AttentionNormGamma, weights.AttentionNormBeta, rows, d, options.LayerNormEpsilon);
             double[] o = FeedForward(h, weights, options.FeedForwardActivation, rows, d, f);
             y = LayerNorm(Add(o, h), weights.FeedForwardNormGamma, weights.FeedForwardNormBeta, rows, d, options.LayerNormEpsilon);
@@ -44,25 +81,26 @@ public static class NaiveEncoderLayer
         else
         {
             double[] normed = LayerNorm(x, weights.AttentionNormGamma, weights.AttentionNormBeta, rows, d, options.LayerNormEpsilon);
-            double[] h = Add(x, Affine(Attend(normed, weights, batch, sequenceLength, d, heads, options.IsCausal), weights.OutputWeights, weights.OutputBias, rows, d, d));
+            double[] h = Add(x, Affine(Attend(normed, weights, offsets, d, heads, options.IsCausal), weights.OutputWeights, weights.OutputBias, rows, d, d));
             double[] normed2 = LayerNorm(h, weights.FeedForwardNormGamma, weights.FeedForwardNormBeta, rows, d, options.LayerNormEpsilon);
             y = Add(h, FeedForward(normed2, weights, options.FeedForwardActivation, rows, d, f));
         }
 
-        y.CopyTo(output);
+        return y;
     }
 
-    // Pass 1: Q, K, V. Pass 2, per sequence and head: scores q·k/√d_h (causal: keys up to the row), the
-    // max-subtracted softmax, the weighted sum of the values.
-    private static double[] Attend(double[] x, EncoderLayerWeights w, int batch, int n, int d, int heads, bool causal)
+    // Pass 1: Q, K, V. Pass 2, per sequence (rows offsets[b] … offsets[b + 1] − 1) and head: scores q·k/√d_h
+    // (causal: keys up to the row), the max-subtracted softmax, the weighted sum of the values.
+    private static double[] Attend(double[] x, EncoderLayerWeights w, int[] offsets, int d, int heads, bool causal)
     {
-        int rows = batch * n, dh = d / heads;
+        int rows = offsets[^1], dh = d / heads;
         double[] q = Affine(x, w.QueryWeights, w.QueryBias, rows, d, d), k = Affine(x, w.KeyWeights, w.KeyBias, rows, d, d), v = Affine(x, w.ValueWeights, w.ValueBias, rows, d, d);
         var context = new double[rows * d];
-        var scores = new double[n];
+        var scores = new double[rows];
         double scale = 1 / Math.Sqrt(dh);
-        for (int b = 0; b < batch; b++)
+        for (int b = 0; b + 1 < offsets.Length; b++)
         {
+            int first = offsets[b], n = offsets[b + 1] - first;
             for (int h = 0; h < heads; h++)
             {
                 for (int i = 0; i < n; i++)
@@ -74,7 +112,7 @@ public static class NaiveEncoderLayer
                         double dot = 0;
                         for (int c = 0; c < dh; c++)
                         {
-                            dot += q[(b * n + i) * d + h * dh + c] * k[(b * n + j) * d + h * dh + c];
+                            dot += q[(first + i) * d + h * dh + c] * k[(first + j) * d + h * dh + c];
                         }
 
                         scores[j] = dot * scale;
@@ -93,10 +131,10 @@ public static class NaiveEncoderLayer
                         double acc = 0;
                         for (int j = 0; j < visible; j++)
                         {
-                            acc += scores[j] / sum * v[(b * n + j) * d + h * dh + c];
+                            acc += scores[j] / sum * v[(first + j) * d + h * dh + c];
                         }
 
-                        context[(b * n + i) * d + h * dh + c] = acc;
+                        context[(first + i) * d + h * dh + c] = acc;
                     }
                 }
             }
@@ -148,7 +186,7 @@ public static class NaiveEncoderLayer
         return sum;
     }
 
-    private static double[] LayerNorm(double[] x, float[] gamma, float[] beta, int rows, int d, double epsilon)
+    internal static double[] LayerNorm(double[] x, float[] gamma, float[] beta, int rows, int d, double epsilon)
     {
         var y = new double[x.Length];
         for (int r = 0; r < rows; r++)
