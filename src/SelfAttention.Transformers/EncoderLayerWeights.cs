@@ -66,16 +66,7 @@ public sealed record EncoderLayerWeights
         if (modelDim < 1) SelfAttention.Internal.ThrowHelper.ThrowNotPositive(nameof(modelDim), nameof(modelDim), modelDim);
         if (feedForwardDim < 1) SelfAttention.Internal.ThrowHelper.ThrowNotPositive(nameof(feedForwardDim), nameof(feedForwardDim), feedForwardDim);
         var random = new DeterministicRandom(seed);
-        float[] Uniform(long count, float low, float high)
-        {
-            var values = new float[count];
-            for (long i = 0; i < count; i++)
-            {
-                values[i] = low + (high - low) * random.NextSingle();
-            }
-
-            return values;
-        }
+        float[] Uniform(long count, float low, float high) => RandomWeights.Uniform(random, count, low, high);
 
         float[] Matrix(int rows, int columns) => Uniform((long)rows * columns, -1 / MathF.Sqrt(rows), 1 / MathF.Sqrt(rows));
         int d = modelDim, f = feedForwardDim;
