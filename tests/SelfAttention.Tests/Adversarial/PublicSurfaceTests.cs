@@ -33,6 +33,13 @@ public class PublicSurfaceTests
         [Api.NaiveGelu] = "every double is valid: NaiveActivationsTests.SpecialValues",
         [Api.NaiveGeluTanh] = "every double is valid: NaiveActivationsTests.SpecialValues",
         [Api.NaiveSilu] = "every double is valid: NaiveActivationsTests.SpecialValues",
+        [Api.EmbeddingWeightsCtor] = "plain data; TokenEmbeddings' constructor checks every table (ModelAdversarialTests)",
+        [Api.EncoderWeightsCtor] = "plain data; TransformerEncoder's constructor checks it (ModelAdversarialTests)",
+        [Api.SafeTensorCtor] = "plain data; SafeTensors.Write checks shape against values (ModelAdversarialTests)",
+        [Api.ModelFormatExceptionCtor] = "an exception's constructor: every string is valid (LoaderTests read its FilePath and message)",
+        [Api.OnnxEncoderLoaderLoad] = "a path: null and empty in ModelAdversarialTests; bad files in LoaderTests.ABrokenOnnxFileIsOneClearError",
+        [Api.SafeTensorsRead] = "a path: null and empty in ModelAdversarialTests; bad files in LoaderTests.ABrokenSafetensorsFileIsOneClearError",
+        [Api.WordPieceLoad] = "a path: null and empty in ModelAdversarialTests; bad files in TokenizerTests.AVocabularyWithoutTheSpecialTokensIsRefused",
     };
 
     /// <summary>Every bad-call table of the suite.</summary>
@@ -48,6 +55,7 @@ public class PublicSurfaceTests
         TokenizationAdversarialTests.Table,
         RandomAdversarialTests.Table,
         TransformersAdversarialTests.Table,
+        ModelAdversarialTests.Table,
     ];
 
     [Fact]

@@ -72,4 +72,21 @@ public class TransformerAllocationTests
             AllocationAssert.SteadyStateAllocatesNothing(() => layer.Forward(x, y, 2, 16, 2), $"EncoderLayer {placement}, 2 × 16 tokens, two threads");
         }
     }
+
+    [Fact]
+    public void PackedEncoderAndSentenceEmbedder_AllocateNothing() =>
+        AllocationProcess.Run<TransformerAllocationTests>(nameof(PackedEncoderAndSentenceEmbedderScenario));
+
+    // The real all-MiniLM-L6-v2, tokenizer included: a batch of sentences of different lengths, packed.
+    private static void PackedEncoderAndSentenceEmbedderScenario()
+    {
+        SentenceEmbedder embedder = SentenceEmbedder.Load(Transformers.MiniLm.MiniLmModel.Folder);
+        string[] sentences = ["Hello world!", "A man is playing a guitar on the street while people walk past.", "", "x y z"];
+        var embeddings = new float[sentences.Length * embedder.Dimension];
+        AllocationAssert.SteadyStateAllocatesNothing(() => embedder.Embed(sentences, embeddings), "SentenceEmbedder, 4 sentences of 2–16 tokens");
+        AllocationAssert.SteadyStateAllocatesNothing(() => embedder.Embed(sentences, embeddings, 2), "SentenceEmbedder, 4 sentences, two threads");
+        int[] ids = [101, 7592, 2088, 999, 102, 101, 2023, 102];
+        var hidden = new float[ids.Length * embedder.Dimension];
+        AllocationAssert.SteadyStateAllocatesNothing(() => embedder.Encoder.Forward(ids, [], [0, 5, 8], hidden), "TransformerEncoder, packed 5 + 3 tokens");
+    }
 }
