@@ -16,7 +16,7 @@ internal static class CliApp
     public static IReadOnlyList<string> CommandNames { get; } = [.. CreateCommands().Select(c => c.Name)];
 
     // New instances per run: each holds its own option objects, which belong to one command tree.
-    private static ICommand[] CreateCommands() => [new Commands.WalkthroughCommand(), new Commands.HeatmapCommand(), new Commands.RunCommand()];
+    private static ICommand[] CreateCommands() => [new Commands.WalkthroughCommand(), new Commands.HeatmapCommand(), new Commands.RunCommand(), new Commands.EmbedCommand()];
 
     /// <summary>The informational version of the tool.</summary>
     public static string Version =>
@@ -25,7 +25,7 @@ internal static class CliApp
     /// <summary>Runs the tool with <paramref name="args"/>, writing to <paramref name="output"/> and <paramref name="error"/>; returns the exit code.</summary>
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var app = new CommandLineApp(Name, "self-attention step by step, attention heatmaps, attention over .npy files.", Version);
+        var app = new CommandLineApp(Name, "self-attention step by step, attention heatmaps, attention over .npy files, sentence embeddings.", Version);
         foreach (ICommand command in CreateCommands())
         {
             DocumentedCommand built = command.Create();
@@ -38,6 +38,7 @@ internal static class CliApp
                            + "On 1 and 2: one line on stderr, and no output file written.";
         app.Examples.Add($"{Name} walkthrough --example 1");
         app.Examples.Add($"{Name} heatmap --sentence \"The cat sat on the mat\" --causal --out cat.svg");
+        app.Examples.Add($"{Name} embed \"A man plays a guitar.\" \"Someone plays the guitar.\"");
         app.Examples.Add($"{Name} run --query q.npy --key k.npy --value v.npy --heads 12 --out o.npy");
         return app.Run(args, output, error);
     }

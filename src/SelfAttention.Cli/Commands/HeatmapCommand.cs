@@ -33,6 +33,14 @@ internal sealed class HeatmapCommand : ICommand
     private readonly Option<string> _labels = ToolOptions.Text("--labels", "a,b,c", "comma-separated query labels; also the key labels when there are as many keys");
     private readonly Option<string> _keyLabels = ToolOptions.Text("--key-labels", "x,y,z", "comma-separated key labels");
     private readonly Option<string> _out = ToolOptions.Text("--out", "FILE", $"where to write the SVG; default {DefaultOut}");
+    private readonly Option<string> _model = new("--model")
+    {
+        Description = $"with --sentence: draw a real model's learned attention (WordPiece tokens as labels); PATH as for 'selfattention embed', default {Models.ModelSource.DefaultName}",
+        HelpName = "PATH",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    private readonly Option<int?> _layer = ToolOptions.Int("--layer", "L", "with --model: which layer's attention, from 0; default 0", 0);
     private readonly Option<string> _values = CommonOptions.Choice("--values", "print the value in each cell; default: when a panel is at most 16×16", "on", "off");
 
     private readonly AttentionOptionSet _attention = new();
@@ -48,7 +56,9 @@ internal sealed class HeatmapCommand : ICommand
                 rows are queries, columns are keys, with token labels and a colour scale. Give exactly one source:
                 --sentence TEXT, --example N, or --query and --key.
 
-                --causal, --scale and --normalization do not apply to --example, whose steps are fixed.
+                --sentence with --model draws a pretrained model's attention instead of a seeded layer's: the
+                sentence's WordPiece tokens (with [CLS] and [SEP]) as labels, one panel per head of --layer.
+                --causal, --scale and --normalization do not apply to --example or --model, whose steps are fixed.
                 Panels wrap into a grid at most 1200 px wide (colour bar included); with --causal, masked cells are
                 hatched grey and their tooltip says "masked". At most {MaxHeads} heads and {MaxCells} cells in all.
                 """,
@@ -57,13 +67,14 @@ internal sealed class HeatmapCommand : ICommand
                 2 bad option or bad input file, or --out names an input. On 1 and 2: one line on stderr, no file written.
                 """,
         };
-        foreach (Option option in new Option[] { _sentence, _heads, _dim, _seed, _example, _query, _key, _value, _kvHeads, _batchIndex, _labels, _keyLabels, _out, _values })
+        foreach (Option option in new Option[] { _sentence, _model, _layer, _heads, _dim, _seed, _example, _query, _key, _value, _kvHeads, _batchIndex, _labels, _keyLabels, _out, _values })
         {
             command.Add(option);
         }
 
         _attention.AddTo(command);
         command.Examples.Add("selfattention heatmap --sentence \"The cat sat on the mat\" --heads 4 --causal --out cat.svg");
+        command.Examples.Add("selfattention heatmap --model --sentence \"The cat sat on the mat\" --layer 2 --out minilm.svg");
         command.Examples.Add("selfattention heatmap --example 4 --out heads.svg");
         command.Examples.Add("selfattention heatmap --query q.npy --key k.npy --heads 12 --labels the,cat,sat --out qk.svg");
         return command;
@@ -91,6 +102,23 @@ internal sealed class HeatmapCommand : ICommand
             _ => null,
         };
         AttentionOptions options = _attention.Read(parseResult);
+
+        bool model = parseResult.GetResult(_model) is not null;
+        int? layer = parseResult.GetValue(_layer);
+        if (model && sentence is null)
+        {
+            throw new UsageException($"{Name}: --model needs --sentence TEXT.");
+        }
+
+        if (!model && layer is not null)
+        {
+            throw new UsageException($"{Name}: --layer applies to --model only.");
+        }
+
+        if (model && (heads is not null || kvHeads is not null || dim is not null || seed is not null || options with { MaxDegreeOfParallelism = 0 } != default))
+        {
+            throw new UsageException($"{Name}: --heads, --kv-heads, --dim, --seed, --causal, --scale and --normalization do not apply to --model: the model fixes them.");
+        }
 
         int sources = (sentence is null ? 0 : 1) + (example is null ? 0 : 1) + (query is null && key is null ? 0 : 1);
         if (sources != 1)
@@ -125,7 +153,9 @@ internal sealed class HeatmapCommand : ICommand
         OutputFile? file = null;
         void Reserve() => file = files.Reserve("--out", outPath, expectedBytes: 0);
 
-        (IReadOnlyList<HeatmapPanel> panels, string title, string caption) = sentence is not null
+        (IReadOnlyList<HeatmapPanel> panels, string title, string caption) = model
+            ? FromModel(sentence!, parseResult.GetValue(_model), layer ?? 0, Reserve)
+            : sentence is not null
             ? FromSentence(sentence, heads ?? 4, dim ?? 16, (ulong)(seed ?? 1), options, Reserve)
             : example is { } number ? FromExample(number, Reserve)
             : FromArrays(query, key, value, heads, kvHeads, batchIndex ?? 0, labels, keyLabels, options, Reserve);
@@ -180,6 +210,36 @@ internal sealed class HeatmapCommand : ICommand
         string caption = string.Create(CultureInfo.InvariantCulture,
             $"rows: queries, columns: keys · {heads} heads of {dim / heads} dims, seeded layer (seed {seed}) · {Describe(options)}");
         return (panels, title, caption);
+    }
+
+    private (IReadOnlyList<HeatmapPanel>, string, string) FromModel(string sentence, string? path, int layer, Action reserve)
+    {
+        if (string.IsNullOrWhiteSpace(sentence))
+        {
+            throw new UsageException($"{Name}: --sentence is empty; expected some text.");
+        }
+
+        Transformers.SentenceEmbedder embedder = Models.ModelSource.Load(Name, path, out string modelName);
+        Transformers.TransformerEncoder encoder = embedder.Encoder;
+        if (layer >= encoder.Layers.Count)
+        {
+            throw new UsageException(string.Create(CultureInfo.InvariantCulture, $"{Name}: --layer {layer} is out of range: the model has layers 0 to {encoder.Layers.Count - 1}."));
+        }
+
+        string[] tokens = embedder.Tokenizer.Tokenize(sentence, embedder.MaxTokens);
+        var ids = new int[tokens.Length];
+        embedder.Tokenizer.Encode(sentence, ids);
+        int n = ids.Length, heads = encoder.Options.Heads;
+        EnsureDrawable(heads, n, n);
+        reserve();
+        var weights = new float[heads * n * n];
+        encoder.AttentionWeights(ids, layer, weights);
+        var panels = Enumerable.Range(0, heads)
+            .Select(h => new HeatmapPanel($"head {h}", tokens, tokens, weights.AsSpan(h * n * n, n * n).ToArray()))
+            .ToArray();
+        string caption = string.Create(CultureInfo.InvariantCulture,
+            $"rows: queries, columns: keys · {CliText.Echo(modelName, 60)}, layer {layer} of {encoder.Layers.Count} · {heads} heads of {encoder.ModelDim / heads} dims · learned weights, softmax");
+        return (panels, $"\"{Shorten(sentence)}\"", caption);
     }
 
     private static (IReadOnlyList<HeatmapPanel>, string, string) FromExample(int number, Action reserve)
