@@ -194,7 +194,8 @@ public static class NaiveAttention
     private readonly ref struct HeadModifiers
     {
         public readonly bool HasAlibi, HasSink, HasBoolean, HasAdditive;
-        public readonly double Slope, Sink;
+        public readonly double Slope;
+        private readonly double _sink;
         public readonly Span<float> LogSumExp;
         private readonly ReadOnlySpan<bool> _boolean;
         private readonly ReadOnlySpan<float> _additive;
@@ -205,7 +206,7 @@ public static class NaiveAttention
             HasAlibi = !modifiers.AlibiSlopes.IsEmpty;
             HasSink = !modifiers.Sinks.IsEmpty;
             Slope = HasAlibi ? modifiers.AlibiSlopes[h] : 0;
-            Sink = HasSink ? modifiers.Sinks[h] : double.NegativeInfinity;
+            _sink = HasSink ? modifiers.Sinks[h] : 0;
             LogSumExp = modifiers.LogSumExp.IsEmpty ? default : modifiers.LogSumExp.Slice((b * heads + h) * queryLength, queryLength);
             _boolean = modifiers.BooleanMask;
             _additive = modifiers.AdditiveMask;
@@ -215,6 +216,9 @@ public static class NaiveAttention
             _query = layout.QueryStride;
             _key = layout.KeyStride;
         }
+
+        /// <summary>The head's sink, −∞ when there is none (also for <c>default</c>, the call without modifiers).</summary>
+        public double Sink => HasSink ? _sink : double.NegativeInfinity;
 
         /// <summary>Element (i, j) of this head's boolean mask (true when there is none).</summary>
         public bool Allows(int i, int j) => !HasBoolean || _boolean[(int)(_start + i * _query + j * _key)];
