@@ -101,6 +101,124 @@ public static unsafe class Attention
     }
 
     /// <summary>
+    /// Computes one head of attention with <paramref name="modifiers"/>: ALiBi, a sink, a log-sum-exp output and a dense
+    /// mask (see <see cref="AttentionModifiers"/>; one head is head 0 of sequence 0, so per-head spans have one entry and
+    /// the log-sum-exp <c>queryLength</c>).
+    /// </summary>
+    /// <param name="query">Queries, <c>[queryLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="key">Keys, <c>[keyLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="value">Values, <c>[keyLength, valueDim]</c>; a pitch is allowed.</param>
+    /// <param name="output">Receives the attention output, <c>[queryLength, valueDim]</c>; must not overlap the inputs.</param>
+    /// <param name="modifiers">ALiBi slope, sink, log-sum-exp output, boolean or additive mask; empty members are none.</param>
+    /// <param name="options">Scale, softcap, causal mask, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Compute(ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, Span2D{float}, AttentionOptions)"/>,
+    /// or a modifier is invalid (parameter <c>modifiers</c>); nothing has been written.</exception>
+    public static void Compute(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                               Span2D<float> output, AttentionModifiers modifiers, AttentionOptions options = default) =>
+        Compute(query, key, value, output, default, hasWeights: false, modifiers, options);
+
+    /// <summary>Computes one head of attention with <paramref name="modifiers"/> and writes the attention weights as well (a sink's share is in no weight: a row's weights then sum to less than 1).</summary>
+    /// <param name="query">Queries, <c>[queryLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="key">Keys, <c>[keyLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="value">Values, <c>[keyLength, valueDim]</c>; a pitch is allowed.</param>
+    /// <param name="output">Receives the attention output, <c>[queryLength, valueDim]</c>.</param>
+    /// <param name="weights">Receives the normalised weights, <c>[queryLength, keyLength]</c>; masked entries are 0.</param>
+    /// <param name="modifiers">ALiBi slope, sink, log-sum-exp output, boolean or additive mask; empty members are none.</param>
+    /// <param name="options">Scale, softcap, causal mask, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without modifiers, or a modifier is invalid (parameter <c>modifiers</c>); nothing has been written.</exception>
+    public static void Compute(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                               Span2D<float> output, Span2D<float> weights, AttentionModifiers modifiers, AttentionOptions options = default) =>
+        Compute(query, key, value, output, weights, hasWeights: true, modifiers, options);
+
+    private static void Compute(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                                Span2D<float> output, Span2D<float> weights, bool hasWeights, in AttentionModifiers modifiers, in AttentionOptions options)
+    {
+        float scale = AttentionValidation.ValidateSingleHead(query, key, value, output, weights, hasWeights, options);
+        var layout = ModifierValidation.Validate(modifiers, 1, 1, query.Height, key.Height, options,
+                                                 MemoryExtent.Of(output), MemoryExtent.Of(query), MemoryExtent.Of(key), MemoryExtent.Of(value));
+        if (hasWeights)
+        {
+            AttentionValidation.CheckNoOverlap(MemoryExtent.Of((ReadOnlySpan<float>)modifiers.LogSumExp), MemoryExtent.Of(weights), "modifiers", nameof(weights));
+        }
+
+        fixed (float* q = &query.DangerousGetReference(), k = &key.DangerousGetReference(), v = &value.DangerousGetReference(),
+               o = &output.DangerousGetReference(), w = &weights.DangerousGetReference())
+        {
+            var problem = AttentionProblem.Create(q, Views.RowStride(query), k, Views.RowStride(key), v, Views.RowStride(value),
+                                                  o, Views.RowStride(output), batch: 1, heads: 1, kvHeads: 1, output.Height, key.Height,
+                                                  keyRowsPerBatch: key.Height, query.Width, output.Width, scale, options)
+                with { Weights = weights.Height == 0 ? null : w, WeightsRowStride = Views.RowStride(weights) };
+            RunModified(problem, modifiers, layout, options);
+        }
+    }
+
+    /// <summary>
+    /// Computes multi-head attention over flat BSNH buffers (as <see cref="ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, AttentionOptions)"/>) with <paramref name="modifiers"/>.
+    /// (A name of its own rather than an overload, for now: see the closing note of issue 11.)
+    /// </summary>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>, row-major.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>, row-major.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>, row-major.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>; must not overlap the inputs.</param>
+    /// <param name="shape">The sizes; every buffer must have exactly the length the shape gives.</param>
+    /// <param name="modifiers">ALiBi slopes and sinks (<c>[Heads]</c>), log-sum-exp output (<c>[Batch, Heads, QueryLength]</c>), boolean or additive mask; empty members are none.</param>
+    /// <param name="options">Scale, softcap, causal mask, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without modifiers, or a modifier is invalid (parameter <c>modifiers</c>); nothing has been written.</exception>
+    public static void ComputeMultiHeadModified(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                                Span<float> output, AttentionShape shape, AttentionModifiers modifiers, AttentionOptions options = default) =>
+        RunMultiHeadModified(query, key, value, output, shape, default, default, padded: false, modifiers, options);
+
+    /// <summary>Computes multi-head attention over padded BSNH buffers with per-sequence lengths (as <see cref="ComputeMultiHeadPadded"/>) with <paramref name="modifiers"/>.</summary>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>, row-major.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>, row-major; rows past a sequence's key length are never read.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>, row-major; rows past a sequence's key length are never read.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>, zeros in padded query rows.</param>
+    /// <param name="shape">The padded sizes.</param>
+    /// <param name="keyLengths"><c>[Batch]</c>: the real keys of each sequence, each in <c>[0, shape.KeyLength]</c>.</param>
+    /// <param name="queryLengths"><c>[Batch]</c>: the real query rows of each sequence; empty: every row is real.</param>
+    /// <param name="modifiers">As for <see cref="ComputeMultiHeadModified"/>; ALiBi uses each sequence's own lengths, padded rows' log-sum-exp is the sink's (or −∞).</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without modifiers, or a modifier is invalid (parameter <c>modifiers</c>); nothing has been written.</exception>
+    public static void ComputeMultiHeadPaddedModified(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                                      Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
+                                                      AttentionModifiers modifiers, AttentionOptions options = default) =>
+        RunMultiHeadModified(query, key, value, output, shape, keyLengths, queryLengths, padded: true, modifiers, options);
+
+    private static void RunMultiHeadModified(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                             Span<float> output, in AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
+                                               bool padded, in AttentionModifiers modifiers, in AttentionOptions options)
+    {
+        var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
+        if (padded)
+        {
+            AttentionValidation.ValidateSequenceLengths(keyLengths, queryLengths, shape);
+        }
+
+        var layout = ModifierValidation.Validate(modifiers, shape.Batch, shape.Heads, shape.QueryLength, shape.KeyLength, options,
+                                                 MemoryExtent.Of((ReadOnlySpan<float>)output), MemoryExtent.Of(query), MemoryExtent.Of(key), MemoryExtent.Of(value));
+        fixed (float* q = query, k = key, v = value, o = output)
+        fixed (int* kl = keyLengths, ql = queryLengths)
+        {
+            var problem = MultiHeadProblem(q, k, v, o, shape, sizes, options) with { KeyLengths = padded ? kl : null, QueryLengths = padded ? ql : null };
+            RunModified(problem, modifiers, layout, options);
+        }
+    }
+
+    /// <summary>Pins the modifiers' buffers (an empty span pins as null: none) and runs the problem with them.</summary>
+    private static void RunModified(in AttentionProblem problem, in AttentionModifiers modifiers, DenseMaskLayout layout, in AttentionOptions options)
+    {
+        fixed (float* slopes = modifiers.AlibiSlopes, sinks = modifiers.Sinks, lse = modifiers.LogSumExp, additive = modifiers.AdditiveMask)
+        fixed (bool* boolean = modifiers.BooleanMask)
+        {
+            var modified = problem with
+            {
+                AlibiSlopes = slopes, Sinks = sinks, LogSumExp = lse, AdditiveMask = additive, BooleanMask = (byte*)boolean, DenseMask = layout,
+            };
+            KernelDispatch.Run(modified, options.Kernel, options.MaxDegreeOfParallelism);
+        }
+    }
+
+    /// <summary>
     /// <see cref="ComputeMultiHead"/> under an internal mask (which replaces <see cref="AttentionOptions.IsCausal"/>):
     /// the hook through which tests run masks that have no public option yet, through the same validation and kernels.
     /// </summary>

@@ -35,6 +35,15 @@ public readonly record struct AttentionOptions
     /// </summary>
     public AttentionWindow? Window { get; init; }
 
+    /// <summary>
+    /// Logit soft-capping (Gemma 2), or <see langword="null"/> (the default) for none: every scaled score <c>s</c> becomes
+    /// <c>SoftCap·tanh(s / SoftCap)</c> before ALiBi, an additive or boolean mask and the causal mask or window
+    /// (scale → softcap → ALiBi/bias → mask → normalise), as FlashAttention's <c>softcap</c>. When set it must be finite and
+    /// positive. Applies to every entry point and kernel; the decode kernel does not apply it yet, so such calls run row
+    /// by row (or, for a Half KV cache, through the exact path).
+    /// </summary>
+    public float? SoftCap { get; init; }
+
     /// <summary>How scores become weights; <see cref="AttentionNormalization.Softmax"/> by default.</summary>
     public AttentionNormalization Normalization { get; init; }
 

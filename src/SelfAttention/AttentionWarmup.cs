@@ -12,7 +12,8 @@ namespace SelfAttention;
 /// tiered JIT's slow first tier never runs them), but that compilation still costs tens of milliseconds, spread over
 /// the first call of each kernel path. <see cref="Run"/> sends a few tiny problems through every path: the tiled,
 /// decode and row-by-row kernels (unmasked, causal, windowed and with per-sequence lengths, in every combination;
-/// softmax and sum; with and without the weights output), the
+/// softmax and sum; with and without the weights output; softcap, ALiBi, additive and boolean masks, sinks and the
+/// log-sum-exp output, alone and in the common combinations), the
 /// 128-bit path of tiny shapes, Half and float <see cref="KvCache"/> decoding and prefill, the
 /// <see cref="MultiHeadAttention"/> projections, and <see cref="AttentionPrimitives"/>. After it, a call of any shape
 /// runs at its steady-state speed from the first time.
@@ -73,6 +74,8 @@ public static class AttentionWarmup
         private readonly float[] _decodeQuery, _decodeKey, _decodeValue, _decodeOutput;
         private readonly float[] _tinyQuery, _tinyKey, _tinyValue, _tinyOutput, _tinyWeights;
         private readonly float[] _layerInput, _layerOutput, _layerWeights, _token, _tokenOutput;
+        private readonly float[] _slopes, _sinks, _logSumExp, _additive;
+        private readonly bool[] _allowed;
         private readonly KvCache _singleCache, _halfCache, _layerCache;
         private readonly MultiHeadAttention _layer;
 
@@ -106,6 +109,16 @@ public static class AttentionWarmup
             _layerWeights = new float[LayerTokens * LayerTokens];
             _token = Filled(random, ModelDim);
             _tokenOutput = new float[ModelDim];
+
+            _slopes = [0.5f, 0.25f, 0.125f, 0.0625f];
+            _sinks = Filled(random, Heads);
+            _logSumExp = new float[Heads * QueryLength];
+            _additive = Filled(random, QueryLength * KeyLength);
+            _allowed = new bool[QueryLength * KeyLength];
+            for (int n = 0; n < _allowed.Length; n++)
+            {
+                _allowed[n] = n % 3 != 0;
+            }
         }
 
         public void Run(int maxDegreeOfParallelism)
@@ -152,6 +165,27 @@ public static class AttentionWarmup
 
             Attention.ComputeMultiHead(_decodeQuery, _decodeKey, _decodeValue, _decodeOutput, decode, window);
             Attention.ComputeMultiHead(_decodeQuery, _decodeKey, _decodeValue, _decodeOutput, decode, causalWindow);
+
+            // The score modifiers, sinks and log-sum-exp (each combination is its own compiled kernel too): softcap, ALiBi,
+            // an additive and a boolean mask, sinks with the log-sum-exp, and the Gemma/GPT-OSS/BLOOM-style combinations,
+            // through the tiled (Auto here) and row-by-row kernels, and one decode-shaped call (which runs row by row).
+            var softCap = new AttentionOptions { SoftCap = 30f };
+            var alibi = new AttentionModifiers { AlibiSlopes = _slopes };
+            var sinks = new AttentionModifiers { Sinks = _sinks, LogSumExp = _logSumExp };
+            foreach (var kernel in (ReadOnlySpan<AttentionKernel>)[AttentionKernel.Auto, AttentionKernel.RowByRow])
+            {
+                var options = new AttentionOptions { Kernel = kernel };
+                Attention.ComputeMultiHead(_query, _key, _value, _output, shape, softCap with { Kernel = kernel });
+                Attention.ComputeMultiHeadModified(_query, _key, _value, _output, shape, alibi, options);
+                Attention.ComputeMultiHeadModified(_query, _key, _value, _output, shape, alibi, options with { IsCausal = true });
+                Attention.ComputeMultiHeadModified(_query, _key, _value, _output, shape, new AttentionModifiers { AdditiveMask = _additive }, options);
+                Attention.ComputeMultiHeadModified(_query, _key, _value, _output, shape, new AttentionModifiers { BooleanMask = _allowed }, options);
+                Attention.ComputeMultiHeadModified(_query, _key, _value, _output, shape, sinks, options);
+                Attention.ComputeMultiHeadModified(_query, _key, _value, _output, shape, sinks, softCap with { Kernel = kernel, IsCausal = true, Window = new AttentionWindow(16, 0) });
+                Attention.ComputeMultiHeadModified(_query, _key, _value, _output, shape, new AttentionModifiers { AlibiSlopes = _slopes, LogSumExp = _logSumExp }, softCap with { Kernel = kernel });
+            }
+
+            Attention.ComputeMultiHead(_decodeQuery, _decodeKey, _decodeValue, _decodeOutput, decode, softCap);
 
             // One head with the weights output (row by row), softmax and sum, and without it.
             var query = new ReadOnlySpan2D<float>(_query, 0, QueryLength, HeadDim, (Heads - 1) * HeadDim);

@@ -40,6 +40,12 @@ internal static class AttentionValidation
             ThrowHelper.ThrowBadWindow(window.Left < -1 ? "Left" : "Right", window.Left < -1 ? window.Left : window.Right);
         }
 
+        if (options.SoftCap is float cap && (!float.IsFinite(cap) || cap <= 0f))
+        {
+            throw new ArgumentOutOfRangeException("options", cap,
+                string.Create(CultureInfo.InvariantCulture, $"options.SoftCap: expected a finite value greater than 0 (or null for none), actual {cap}."));
+        }
+
         if (options.Scale is float scale)
         {
             if (!float.IsFinite(scale) || scale <= 0f)

@@ -71,6 +71,36 @@ internal unsafe readonly struct AttentionProblem
     public Masks.SequenceFrame Frame => new(QueryLength, KeyLength, QueryLengths, KeyLengths);
     public AttentionNormalization Normalization { get; init; }
 
+    /// <summary>Logit soft-capping: scores become <c>SoftCap·tanh(s / SoftCap)</c> after scaling; 0 for none (<see cref="AttentionOptions.SoftCap"/>).</summary>
+    public float SoftCap { get; init; }
+
+    /// <summary>ALiBi slopes, <c>[Heads]</c> pinned floats, or null for none (<see cref="AttentionModifiers.AlibiSlopes"/>).</summary>
+    public float* AlibiSlopes { get; init; }
+
+    /// <summary>Attention sinks, <c>[Heads]</c> pinned logits, or null for none (<see cref="AttentionModifiers.Sinks"/>).</summary>
+    public float* Sinks { get; init; }
+
+    /// <summary>Receives each row's log-sum-exp, <c>[Batch, Heads, QueryLength]</c>, or null (<see cref="AttentionModifiers.LogSumExp"/>).</summary>
+    public float* LogSumExp { get; init; }
+
+    /// <summary>An additive mask read at <see cref="DenseMask"/>, or null (<see cref="AttentionModifiers.AdditiveMask"/>).</summary>
+    public float* AdditiveMask { get; init; }
+
+    /// <summary>A boolean mask (bytes, non-zero = may attend) read at <see cref="DenseMask"/>, or null (<see cref="AttentionModifiers.BooleanMask"/>).</summary>
+    public byte* BooleanMask { get; init; }
+
+    /// <summary>The element strides of the dense mask.</summary>
+    public Masks.DenseMaskLayout DenseMask { get; init; }
+
+    /// <summary>
+    /// True when the call has a score modifier (softcap, ALiBi, a dense mask), sinks or a log-sum-exp output: what the
+    /// decode kernel does not serve yet.
+    /// </summary>
+    public bool HasModifiers => SoftCap != 0f || AlibiSlopes != null || Sinks != null || LogSumExp != null || AdditiveMask != null || BooleanMask != null;
+
+    /// <summary>Index of row i of head (batch, head) in <see cref="LogSumExp"/>.</summary>
+    public nint LogSumExpIndex(int batch, int head, int i) => ((nint)batch * Heads + head) * QueryLength + i;
+
     /// <summary>Set by the dispatcher for the decode kernel: kv heads per work item.</summary>
     public int DecodeKvHeadsPerItem { get; init; }
 
@@ -83,7 +113,8 @@ internal unsafe readonly struct AttentionProblem
     /// <summary>
     /// Builds the problem of a validated call. Row strides are in floats; a batch of query (output) rows is
     /// <paramref name="queryLength"/> rows apart, a batch of key (value) rows <paramref name="keyRowsPerBatch"/> rows apart
-    /// (a KV cache's capacity, otherwise the key length). Weights and Half storage are added with <c>with</c>.
+    /// (a KV cache's capacity, otherwise the key length). Weights, Half storage, lengths and the modifiers' buffers
+    /// (ALiBi slopes, sinks, log-sum-exp, dense masks) are added with <c>with</c>; the softcap comes from the options.
     /// </summary>
     public static AttentionProblem Create(float* query, nint queryRowStride, float* key, nint keyRowStride, float* value, nint valueRowStride,
                                           float* output, nint outputRowStride, int batch, int heads, int kvHeads, int queryLength, int keyLength,
@@ -96,6 +127,7 @@ internal unsafe readonly struct AttentionProblem
         Batch = batch, Heads = heads, GroupSize = heads / kvHeads, QueryLength = queryLength, KeyLength = keyLength,
         HeadDim = headDim, ValueDim = valueDim, Scale = scale, IsCausal = options.IsCausal, Normalization = options.Normalization,
         CausalAlignment = options.CausalAlignment, Window = options.Window is { IsUnbounded: false } window ? window : null,
+        SoftCap = options.SoftCap ?? 0f,
     };
 
     public float* QueryHead(int batch, int head) => Query + batch * QueryBatchStride + (nint)head * HeadDim;

@@ -77,7 +77,7 @@ internal static unsafe class ExactRow
         float* o = p.OutputHead(batch, head) + i * p.OutputRowStride;
         var row = new Row(p, batch, head, q);
 
-        // Pass 1: the scores, and their maximum (softmax) or their plain sum.
+        // Pass 1: the scores (modified when the mask modifies them), and their maximum (softmax) or their plain sum.
         double max = double.NegativeInfinity, sum = 0;
         int seen = visible;
         for (int j = 0; j < visible; j++)
@@ -90,6 +90,11 @@ internal static unsafe class ExactRow
             }
 
             double s = row.Score(first + j);
+            if (TMask.ModifiesScores)
+            {
+                s = mask.ModifyScore(s, i, first + j);
+            }
+
             scores[j] = s;
             if (softmax)
             {
@@ -101,18 +106,30 @@ internal static unsafe class ExactRow
             }
         }
 
-        // Pass 2: the unnormalised weights e^(s − max) and their sum, then the weights (a row that sees nothing: zeros).
-        if (softmax && seen == 0)
+        // Pass 2: the unnormalised weights e^(s − μ) and their sum, then the weights (a row that sees nothing: zeros).
+        // μ is the max of the scores and the head's sink, which joins the sum with no value. A score of −∞ (a dense
+        // mask's hidden key) gets weight −0, which pass 3 skips like a key outside the mask, so that 0·∞ cannot leak in.
+        double sink = p.Sinks == null ? double.NegativeInfinity : p.Sinks[head];
+        double mu = Math.Max(max, sink);
+        if (softmax && (seen == 0 || mu == double.NegativeInfinity))
         {
             scores.Clear();
+            sum = sink == double.NegativeInfinity ? 0 : 1;
         }
         else if (softmax)
         {
             for (int j = 0; j < visible; j++)
             {
-                scores[j] = Math.Exp(scores[j] - max);
+                scores[j] = scores[j] == double.NegativeInfinity ? -0.0 : Math.Exp(scores[j] - mu);
                 sum += scores[j];
             }
+
+            sum += sink == double.NegativeInfinity ? 0 : Math.Exp(sink - mu);
+        }
+
+        if (p.LogSumExp != null)
+        {
+            p.LogSumExp[p.LogSumExpIndex(batch, head, i)] = sum == 0 ? float.NegativeInfinity : (float)(mu + Math.Log(sum));
         }
 
         double inverse = sum == 0 ? 0 : 1 / sum;
@@ -129,7 +146,7 @@ internal static unsafe class ExactRow
             acc.Clear();
             for (int j = 0; j < visible; j++)
             {
-                if (TMask.IsRange || mask.IsVisible(i, first + j))
+                if ((TMask.IsRange || mask.IsVisible(i, first + j)) && !(TMask.ModifiesScores && scores[j] == 0 && double.IsNegative(scores[j])))
                 {
                     row.AddValue(first + j, c0, width, scores[j], acc);
                 }
@@ -147,7 +164,7 @@ internal static unsafe class ExactRow
             float* w = p.Weights + i * p.WeightsRowStride;
             for (int j = 0; j < p.KeyLength; j++)
             {
-                w[j] = j >= first && j < keys.End ? (float)scores[j - first] : 0f;
+                w[j] = j >= first && j < keys.End ? (float)scores[j - first] + 0f : 0f;
             }
         }
     }

@@ -18,76 +18,154 @@ internal static unsafe class KernelDispatch
     public const long MaxTileScratch = 1 << 24;
 
     /// <summary>
-    /// Runs a validated call with the mask its options describe: the one place where options become a mask struct, for
-    /// every entry point (single head, BSNH, KV cache). The mask is built in stages, one per feature (per-sequence
-    /// lengths, causal, window), each ANDing its mask onto what the earlier stages built (<see cref="Then{TMask, TNext}"/>),
-    /// so every combination is one generic instantiation and none is written by hand; with no feature it is
-    /// <see cref="NoMask"/>, and a single feature runs as its own struct, not ANDed with NoMask.
-    /// A new built-in mask is one more stage here.
+    /// Runs a validated call with the mask its options and modifiers describe: the one place where they become a mask
+    /// struct, for every entry point (single head, BSNH, KV cache). The mask is built in stages, one per feature, in the
+    /// order of operations: the score modifiers first (softcap, ALiBi, an additive mask, a boolean mask: each modifies
+    /// after the ones before it), then the visibility masks (per-sequence lengths, causal, window). Each stage ANDs its
+    /// struct onto what the earlier stages built (<see cref="Add{TStage, TMask, TNext}"/>), so every combination is one
+    /// generic instantiation and none is written by hand; with no feature it is <see cref="NoMask"/>, and a single
+    /// feature runs as its own struct, not ANDed with NoMask. A new built-in mask or modifier is one more stage here.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     public static void Run(in AttentionProblem problem, AttentionKernel kernel, int maxDegreeOfParallelism)
     {
-        var frame = problem.Frame;
         var run = new MaskRun(kernel, maxDegreeOfParallelism);
-        if (frame.IsRagged)
+        if (problem.SoftCap > 0f)
         {
-            WithCausal(problem, LengthsMask.Create(frame), run);
+            AlibiStage.Next(problem, new SoftCapMask(problem.SoftCap, problem.KeyLength), run);
         }
         else
         {
-            WithCausal(problem, new NoMask(problem.KeyLength), run);
+            AlibiStage.Next(problem, new NoMask(problem.KeyLength), run);
         }
     }
 
     private readonly record struct MaskRun(AttentionKernel Kernel, int Degree);
 
-    private static void WithCausal<TMask>(in AttentionProblem problem, TMask mask, MaskRun run)
-        where TMask : unmanaged, IAttentionMask<TMask>
+    /// <summary>One stage of <see cref="Run(in AttentionProblem, AttentionKernel, int)"/>: adds its feature (when the call has it) to the mask built so far, then runs the next stage.</summary>
+    private interface IStage
     {
-        if (problem.IsCausal)
+        static abstract void Next<TMask>(in AttentionProblem problem, TMask mask, MaskRun run)
+            where TMask : unmanaged, IAttentionMask<TMask>;
+    }
+
+    /// <summary>The mask built so far AND <paramref name="next"/>, then <typeparamref name="TStage"/>; the identity (NoMask) is dropped.</summary>
+    private static void Add<TStage, TMask, TNext>(in AttentionProblem problem, TMask mask, TNext next, MaskRun run)
+        where TStage : IStage
+        where TMask : unmanaged, IAttentionMask<TMask>
+        where TNext : unmanaged, IAttentionMask<TNext>
+    {
+        if (TMask.HidesNothing && !TMask.ModifiesScores)
         {
-            var causal = CausalMask.Create(problem.CausalAlignment, problem.Frame);
-            if (TMask.HidesNothing)
-            {
-                WithWindow(problem, causal, run);
-            }
-            else
-            {
-                WithWindow(problem, Then(mask, causal), run);
-            }
+            TStage.Next(problem, next, run);
         }
         else
         {
-            WithWindow(problem, mask, run);
+            TStage.Next(problem, new And<TMask, TNext>(mask, next), run);
         }
     }
 
-    private static void WithWindow<TMask>(in AttentionProblem problem, TMask mask, MaskRun run)
-        where TMask : unmanaged, IAttentionMask<TMask>
+    private readonly struct AlibiStage : IStage
     {
-        if (problem.Window is AttentionWindow window)
+        public static void Next<TMask>(in AttentionProblem problem, TMask mask, MaskRun run)
+            where TMask : unmanaged, IAttentionMask<TMask>
         {
-            var windowed = WindowMask.Create(window, problem.CausalAlignment, problem.Frame);
-            if (TMask.HidesNothing)
+            if (problem.AlibiSlopes != null)
             {
-                Run(problem, windowed, run.Kernel, run.Degree);
+                Add<AdditiveStage, TMask, AlibiMask>(problem, mask, AlibiMask.Create(problem.AlibiSlopes, problem.Frame), run);
             }
             else
             {
-                Run(problem, Then(mask, windowed), run.Kernel, run.Degree);
+                AdditiveStage.Next(problem, mask, run);
             }
-        }
-        else
-        {
-            Run(problem, mask, run.Kernel, run.Degree);
         }
     }
 
-    /// <summary>The mask built so far AND the next stage's.</summary>
-    private static And<TMask, TNext> Then<TMask, TNext>(TMask mask, TNext next)
-        where TMask : unmanaged, IAttentionMask<TMask>
-        where TNext : unmanaged, IAttentionMask<TNext> => new(mask, next);
+    private readonly struct AdditiveStage : IStage
+    {
+        public static void Next<TMask>(in AttentionProblem problem, TMask mask, MaskRun run)
+            where TMask : unmanaged, IAttentionMask<TMask>
+        {
+            if (problem.AdditiveMask != null)
+            {
+                Add<BooleanStage, TMask, AdditiveMask>(problem, mask, new AdditiveMask(problem.AdditiveMask, problem.DenseMask, problem.KeyLength), run);
+            }
+            else
+            {
+                BooleanStage.Next(problem, mask, run);
+            }
+        }
+    }
+
+    private readonly struct BooleanStage : IStage
+    {
+        public static void Next<TMask>(in AttentionProblem problem, TMask mask, MaskRun run)
+            where TMask : unmanaged, IAttentionMask<TMask>
+        {
+            if (problem.BooleanMask != null)
+            {
+                Add<LengthsStage, TMask, BooleanMask>(problem, mask, new BooleanMask(problem.BooleanMask, problem.DenseMask, problem.KeyLength), run);
+            }
+            else
+            {
+                LengthsStage.Next(problem, mask, run);
+            }
+        }
+    }
+
+    private readonly struct LengthsStage : IStage
+    {
+        public static void Next<TMask>(in AttentionProblem problem, TMask mask, MaskRun run)
+            where TMask : unmanaged, IAttentionMask<TMask>
+        {
+            if (problem.Frame.IsRagged)
+            {
+                Add<CausalStage, TMask, LengthsMask>(problem, mask, LengthsMask.Create(problem.Frame), run);
+            }
+            else
+            {
+                CausalStage.Next(problem, mask, run);
+            }
+        }
+    }
+
+    private readonly struct CausalStage : IStage
+    {
+        public static void Next<TMask>(in AttentionProblem problem, TMask mask, MaskRun run)
+            where TMask : unmanaged, IAttentionMask<TMask>
+        {
+            if (problem.IsCausal)
+            {
+                Add<WindowStage, TMask, CausalMask>(problem, mask, CausalMask.Create(problem.CausalAlignment, problem.Frame), run);
+            }
+            else
+            {
+                WindowStage.Next(problem, mask, run);
+            }
+        }
+    }
+
+    private readonly struct WindowStage : IStage
+    {
+        public static void Next<TMask>(in AttentionProblem problem, TMask mask, MaskRun run)
+            where TMask : unmanaged, IAttentionMask<TMask>
+        {
+            if (problem.Window is AttentionWindow window)
+            {
+                Add<LastStage, TMask, WindowMask>(problem, mask, WindowMask.Create(window, problem.CausalAlignment, problem.Frame), run);
+            }
+            else
+            {
+                LastStage.Next(problem, mask, run);
+            }
+        }
+    }
+
+    private readonly struct LastStage : IStage
+    {
+        public static void Next<TMask>(in AttentionProblem problem, TMask mask, MaskRun run)
+            where TMask : unmanaged, IAttentionMask<TMask> => Run(problem, mask, run.Kernel, run.Degree);
+    }
 
     /// <summary>
     /// Runs a validated call under <paramref name="mask"/> (which replaces <see cref="AttentionProblem.IsCausal"/>): the
@@ -103,6 +181,13 @@ internal static unsafe class KernelDispatch
             if (problem.Batch != 0 && problem.QueryLength != 0 && problem.ValueDim != 0)
             {
                 ClearOutput(problem);
+            }
+
+            if (problem.LogSumExp != null)
+            {
+                // No keys (or no value channels, where the softmax still has a denominator): every row's log-sum-exp is
+                // computed as usual when there are keys, otherwise it is the sink's (or −∞).
+                WriteLogSumExpWithoutOutput(problem, mask);
             }
 
             return;
@@ -152,6 +237,9 @@ internal static unsafe class KernelDispatch
         return new KernelResolution(choice, bits, fallback);
     }
 
+    /// <summary>Why a decode request runs elsewhere when the call has modifiers (a constant: resolving allocates nothing).</summary>
+    public const string ModifiersFallback = "softcap, ALiBi, sinks, a log-sum-exp output or a dense mask: the decode kernel does not apply them yet";
+
     /// <summary>
     /// Rows shorter than two 128-bit vectors (the textbook three-token examples): the wide loops would only set up,
     /// reduce empty accumulators and fall through to their scalar tails, so the 128-bit instantiation runs instead.
@@ -194,12 +282,24 @@ internal static unsafe class KernelDispatch
                                             MaxTileScratch, DecodeAttention.ScratchLength(problem, 1));
             }
 
+            if (problem.HasModifiers)
+            {
+                // The decode kernel does not apply score modifiers, sinks or a log-sum-exp output yet; the exact path
+                // reads Half storage and applies them all.
+                return (KernelChoice.Exact, kernel == AttentionKernel.Auto ? null : ModifiersFallback);
+            }
+
             return (KernelChoice.Decode, kernel is AttentionKernel.Auto or AttentionKernel.Decode ? null : "a Half KV cache step: only the decode kernel reads Half storage");
         }
 
         KernelChoice choice = KernelChoice.RowByRow;
         string? fallback = null;
-        bool decodes = problem.QueryLength <= DecodeAttention.MaxQueryLength;
+        bool decodes = problem.QueryLength <= DecodeAttention.MaxQueryLength && !problem.HasModifiers;
+        if (kernel == AttentionKernel.Decode && problem.HasModifiers)
+        {
+            fallback = ModifiersFallback;
+        }
+
         if (problem.Normalization == AttentionNormalization.Softmax && problem.Weights == null)
         {
             choice = kernel switch
@@ -239,6 +339,33 @@ internal static unsafe class KernelDispatch
         }
 
         return (choice, fallback);
+    }
+
+    /// <summary>
+    /// The log-sum-exp of an empty call: with keys but no value channels, each row through <see cref="ExactRow"/> (which
+    /// writes nothing else then); with no keys, the sink's (or −∞) for every row.
+    /// </summary>
+    private static void WriteLogSumExpWithoutOutput<TMask>(in AttentionProblem problem, TMask mask)
+        where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        for (int b = 0; b < problem.Batch; b++)
+        {
+            for (int h = 0; h < problem.Heads; h++)
+            {
+                TMask bound = mask.ForHead(b, h);
+                for (int i = 0; i < problem.QueryLength; i++)
+                {
+                    if (problem.KeyLength == 0)
+                    {
+                        OnlineSoftmax.WriteEmptyRow(problem, b, h, i);
+                    }
+                    else
+                    {
+                        ExactRow.Compute(problem, bound, b, h, i);
+                    }
+                }
+            }
+        }
     }
 
     /// <summary>Zeros every output row (no keys: every row sees nothing), leaving pitch gaps and other heads' columns alone.</summary>

@@ -42,6 +42,37 @@ internal static unsafe class OnlineSoftmax
     public static float Inverse(float l) => l == 0f ? 0f : 1f / l;
 
     /// <summary>
+    /// Closes a row's state with the head's attention sink (GPT-OSS: a logit that joins the denominator and has no value;
+    /// −∞ for none): with <c>μ = max(m, sink)</c>, the denominator is <c>D = l·e^(m − μ) + e^(sink − μ)</c>, the
+    /// accumulator's factor <c>e^(m − μ) / D</c> (0 when D = 0), and the returned log-sum-exp <c>μ + ln D</c>, the
+    /// natural log of the row's whole softmax denominator (−∞ for a row that sees no key and has no sink). Without a
+    /// sink the factor is <c>1 / l</c>, as <see cref="Inverse"/>. Once per row, so in accurate float.
+    /// </summary>
+    public static float Close(float m, float l, float sink, out float inverse)
+    {
+        float mu = MathF.Max(m, sink);
+        if (mu == float.NegativeInfinity)
+        {
+            inverse = 0f;
+            return float.NegativeInfinity;
+        }
+
+        float alpha = MathF.Exp(m - mu);
+        float denominator = l * alpha + MathF.Exp(sink - mu);
+        inverse = denominator == 0f ? 0f : alpha / denominator;
+        return denominator == 0f ? float.NegativeInfinity : mu + MathF.Log(denominator);
+    }
+
+    /// <summary>The log-sum-exp of row i of head (batch, head) when it sees no key (its output is zeros): the sink, or −∞; written only when the call asked for it.</summary>
+    public static void WriteEmptyRow(in AttentionProblem p, int batch, int head, int i)
+    {
+        if (p.LogSumExp != null)
+        {
+            p.LogSumExp[p.LogSumExpIndex(batch, head, i)] = p.Sinks == null ? float.NegativeInfinity : p.Sinks[head];
+        }
+    }
+
+    /// <summary>
     /// One step for one row (the decode kernel: a lane is a row, its scores a contiguous run): takes the block's
     /// visible scores <c>s[visible.Start..visible.End)</c>, replaces them by <c>p_j</c> and every other score of the
     /// block's <paramref name="count"/> by 0, updates m and l, and returns alpha (1 when nothing was visible, so the

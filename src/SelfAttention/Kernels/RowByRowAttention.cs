@@ -39,6 +39,28 @@ internal static unsafe class RowByRowAttention
     }
 
     /// <summary>
+    /// Softmax of one row with the head's sink in the denominator and its log-sum-exp written when asked
+    /// (<see cref="OnlineSoftmax.Close"/> over the row as one block). Returns the denominator relative to the row's own
+    /// maximum, at least 1 for a row of finite scores, which is what <see cref="ExactRow.NeedsExact"/> tests; a row whose
+    /// scores are all −∞ (a dense mask) with a sink is complete as written (zeros), so it returns 1.
+    /// </summary>
+    private static float SoftmaxWithSink<TV, TOps>(in AttentionProblem p, float* s, int visible, int batch, int head, int i)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        float max = visible == 0 ? float.NegativeInfinity : RowKernels.Max<TV, TOps>(ref Unsafe.AsRef<float>(s), visible);
+        float sum = visible == 0 ? 0f : RowKernels.ExpSubtractSum<TV, TOps>(ref Unsafe.AsRef<float>(s), ref Unsafe.AsRef<float>(s), visible, OnlineSoftmax.Subtrahend(max));
+        float sink = p.Sinks == null ? float.NegativeInfinity : p.Sinks[head];
+        float lse = OnlineSoftmax.Close(max, sum, sink, out float inverse);
+        RowKernels.Scale<TV, TOps>(ref Unsafe.AsRef<float>(s), visible, inverse);
+        if (p.LogSumExp != null)
+        {
+            p.LogSumExp[p.LogSumExpIndex(batch, head, i)] = lse;
+        }
+
+        return max == float.NegativeInfinity && p.Sinks != null ? 1f : sum;
+    }
+
+    /// <summary>
     /// Computes query rows <c>[i0, i0 + RowBlock)</c> (clipped) of head (batch, head) under <paramref name="mask"/>: each
     /// row scores only the keys of its range, <c>[Start, End)</c>, at their own places in the scores (or weights) row.
     /// </summary>
@@ -70,6 +92,12 @@ internal static unsafe class RowByRowAttention
                     continue;
                 }
 
+                if (TMask.ModifiesScores)
+                {
+                    // Softcap, ALiBi, a dense mask: after the overflow test (a dense mask's −∞ is a hidden key, not an overflow).
+                    mask.ModifyRow<TV, TOps>(s, i, first, visible);
+                }
+
                 if (!TMask.IsRange)
                 {
                     // After the overflow test: hidden keys weigh e^(−∞) = 0 under softmax, and add 0 to the plain sum.
@@ -83,7 +111,11 @@ internal static unsafe class RowByRowAttention
                 }
 
                 float rowSum = 1f;
-                if (softmax)
+                if (softmax && (p.Sinks != null || p.LogSumExp != null))
+                {
+                    rowSum = SoftmaxWithSink<TV, TOps>(p, s, visible, batch, head, i);
+                }
+                else if (softmax)
                 {
                     rowSum = RowKernels.Softmax<TV, TOps>(ref Unsafe.AsRef<float>(s), ref Unsafe.AsRef<float>(s), visible);
                 }

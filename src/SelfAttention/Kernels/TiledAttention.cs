@@ -35,7 +35,9 @@ namespace SelfAttention.Kernels;
 /// </para>
 /// Masks (<see cref="IAttentionMask{TSelf}"/>): a query block visits only the key blocks inside the union of its rows'
 /// <see cref="IAttentionMask{TSelf}.Keys"/>, skips a tile the mask calls empty, runs a full tile unmasked, and masks a
-/// partial one (causal: the blocks that cross the diagonal) per element with −∞. The online softmax is
+/// partial one (causal: the blocks that cross the diagonal) per element with −∞. A score modifier
+/// (<see cref="IAttentionMask{TSelf}.ModifiesScores"/>: softcap, ALiBi, dense masks) rewrites each visited tile after
+/// its scores, before the mask; the running max is then folded after it. The online softmax is
 /// <see cref="OnlineSoftmax"/>'s: a row that sees no key keeps m = −∞ and l = 0 and is written as zeros.
 /// </summary>
 internal static unsafe class TiledAttention
@@ -160,6 +162,7 @@ internal static unsafe class TiledAttention
             for (int i = q0; i < q0 + subBlocks * bq && i < p.QueryLength; i++)
             {
                 new Span<float>(p.OutputHead(batch, head) + i * p.OutputRowStride, valueDim).Clear();
+                OnlineSoftmax.WriteEmptyRow(p, batch, head, i);
             }
 
             return;
@@ -239,15 +242,25 @@ internal static unsafe class TiledAttention
                         continue;
                     }
 
+                    // Score modifiers (softcap, ALiBi, a dense mask) change the scores after they are computed, so the max is
+                    // folded after them: by the mask pass of a partial tile, or by its own pass over a full one.
                     bool partial = tile == TileVisibility.Partial;
                     new Span<float>(block.M, bq).CopyTo(new Span<float>(block.MNext, bq));
-                    Scores<TV, TOps>(block.Qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st, partial ? null : block.MNext);
+                    Scores<TV, TOps>(block.Qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st, partial || TMask.ModifiesScores ? null : block.MNext);
+                    if (TMask.ModifiesScores)
+                    {
+                        mask.ModifyTile<TV, TOps>(st, bq, block.First, block.Rows, j0, bk);
+                    }
 
                     int allSee = bk;
                     if (partial)
                     {
                         allSee = TileRanges(mask, block.First, block.Rows, bq, j0, bk, lo, hi);
                         MaskTile<TV, TOps, TMask>(st, bk, mask, block.First, block.Rows, j0, lo, hi, block.MNext);
+                    }
+                    else if (TMask.ModifiesScores)
+                    {
+                        TileMax<TV, TOps>(st, bk, block.MNext);
                     }
 
                     OnlineSoftmax.StepColumns<TV, TOps>(st, bk, bq, block.M, block.MNext, block.L, block.Alpha);
@@ -259,12 +272,13 @@ internal static unsafe class TiledAttention
             {
                 ref readonly BlockState block = ref blocks[b];
                 float* o = p.OutputHead(batch, head) + block.First * p.OutputRowStride;
-                Finish<TV, TOps>(block, valueDim, o, p.OutputRowStride);
+                Finish<TV, TOps>(p, block, batch, head, valueDim, o, p.OutputRowStride);
 
                 // The trailing rows SeenRows cut off see nothing: zeros.
                 for (int r = block.Rows, all = Math.Min(bq, p.QueryLength - block.First); r < all; r++)
                 {
                     new Span<float>(o + r * p.OutputRowStride, valueDim).Clear();
+                    OnlineSoftmax.WriteEmptyRow(p, batch, head, block.First + r);
                 }
 
                 // A row whose float scores left float's range (l < 1, or a non-finite output) is recomputed exactly.
@@ -348,17 +362,34 @@ internal static unsafe class TiledAttention
 
     /// <summary>
     /// Writes one block's rows: <c>o[r][c] = Oᵀ[c][r] / l[r]</c>, a row that saw nothing (l = 0) as zeros. The inverses
-    /// go where alpha was; Oᵀ is scaled in place and transposed out in register blocks.
+    /// go where alpha was; Oᵀ is scaled in place and transposed out in register blocks. With sinks or a log-sum-exp
+    /// output the inverse is <see cref="OnlineSoftmax.Close"/>'s, which adds the head's sink to the denominator.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Finish<TV, TOps>(in BlockState block, int valueDim, float* o, nint outputStride)
+    private static void Finish<TV, TOps>(in AttentionProblem p, in BlockState block, int batch, int head, int valueDim, float* o, nint outputStride)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
         float* l = block.L, inverse = block.Alpha;
-        for (int r = 0; r < bq; r++)
+        if (p.Sinks == null && p.LogSumExp == null)
         {
-            inverse[r] = OnlineSoftmax.Inverse(l[r]);
+            for (int r = 0; r < bq; r++)
+            {
+                inverse[r] = OnlineSoftmax.Inverse(l[r]);
+            }
+        }
+        else
+        {
+            // The sink joins each row's denominator here, once per row; the log-sum-exp is that denominator's log.
+            float sink = p.Sinks == null ? float.NegativeInfinity : p.Sinks[head];
+            for (int r = 0; r < bq; r++)
+            {
+                float lse = OnlineSoftmax.Close(block.M[r], l[r], sink, out inverse[r]);
+                if (p.LogSumExp != null && r < block.Rows)
+                {
+                    p.LogSumExp[p.LogSumExpIndex(batch, head, block.First + r)] = lse;
+                }
+            }
         }
 
         for (int c = 0; c < valueDim; c++)
@@ -597,6 +628,25 @@ internal static unsafe class TiledAttention
     {
         TV max = TOps.MaxNative(TOps.MaxNative(TOps.MaxNative(a0, a1), TOps.MaxNative(a2, a3)), TOps.MaxNative(a4, a5));
         FoldMax<TV, TOps>(rowMax, offset, max);
+    }
+
+    /// <summary><c>rowMax[r] = max(rowMax[r], max_j Sᵀ[j][r])</c> over a modified full tile. st: [keyCount][4·lanes]; rowMax: [4·lanes].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void TileMax<TV, TOps>(float* st, int keyCount, float* rowMax)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count, bq = VectorsPerTile * w;
+        TV m0 = TOps.Load(ref rowMax[0], 0), m1 = TOps.Load(ref rowMax[0], (nuint)w), m2 = TOps.Load(ref rowMax[0], (nuint)(2 * w)), m3 = TOps.Load(ref rowMax[0], (nuint)(3 * w));
+        float* s = st;
+        for (int j = 0; j < keyCount; j++, s += bq)
+        {
+            m0 = TOps.MaxNative(TOps.Load(ref s[0], 0), m0);
+            m1 = TOps.MaxNative(TOps.Load(ref s[0], (nuint)w), m1);
+            m2 = TOps.MaxNative(TOps.Load(ref s[0], (nuint)(2 * w)), m2);
+            m3 = TOps.MaxNative(TOps.Load(ref s[0], (nuint)(3 * w)), m3);
+        }
+
+        Store4<TV, TOps>(rowMax, w, m0, m1, m2, m3);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

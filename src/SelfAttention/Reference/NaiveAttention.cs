@@ -21,7 +21,7 @@ public static class NaiveAttention
                                Span2D<float> output, AttentionOptions options = default)
     {
         float scale = AttentionValidation.ValidateSingleHead(query, key, value, output, default, hasWeights: false, options);
-        ComputeHead(query, key, value, output, default, hasWeights: false, scale, options, query.Height, key.Height);
+        ComputeHead(query, key, value, output, default, hasWeights: false, scale, options, query.Height, key.Height, default);
     }
 
     /// <summary>Computes one head of attention and writes the attention weights too.</summary>
@@ -36,7 +36,7 @@ public static class NaiveAttention
                                Span2D<float> output, Span2D<float> weights, AttentionOptions options = default)
     {
         float scale = AttentionValidation.ValidateSingleHead(query, key, value, output, weights, hasWeights: true, options);
-        ComputeHead(query, key, value, output, weights, hasWeights: true, scale, options, query.Height, key.Height);
+        ComputeHead(query, key, value, output, weights, hasWeights: true, scale, options, query.Height, key.Height, default);
     }
 
     /// <summary>Computes multi-head attention over flat BSNH buffers, one head at a time; see <see cref="AttentionShape"/> for the layout.</summary>
@@ -57,14 +57,14 @@ public static class NaiveAttention
             for (int h = 0; h < shape.Heads; h++)
             {
                 var views = HeadViews.Create(query, key, value, output, shape, b, h, h / groupSize);
-                ComputeHead(views.Query, views.Key, views.Value, views.Output, default, hasWeights: false, sizes.Scale, options, shape.QueryLength, shape.KeyLength);
+                ComputeHead(views.Query, views.Key, views.Value, views.Output, default, hasWeights: false, sizes.Scale, options, shape.QueryLength, shape.KeyLength, default);
             }
         }
     }
 
     /// <summary>
     /// Computes multi-head attention over padded BSNH buffers with per-sequence lengths, one head at a time; the
-    /// semantics of <see cref="Attention.ComputeMultiHeadPadded"/>.
+    /// semantics of <see cref="Attention.ComputeMultiHeadPadded(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>.
     /// </summary>
     /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>.</param>
     /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>.</param>
@@ -88,9 +88,143 @@ public static class NaiveAttention
             for (int h = 0; h < shape.Heads; h++)
             {
                 var views = HeadViews.Create(query, key, value, output, shape, b, h, h / groupSize);
-                ComputeHead(views.Query, views.Key, views.Value, views.Output, default, hasWeights: false, sizes.Scale, options, realQueries, keyLengths[b]);
+                ComputeHead(views.Query, views.Key, views.Value, views.Output, default, hasWeights: false, sizes.Scale, options, realQueries, keyLengths[b], default);
             }
         }
+    }
+
+    /// <summary>One head of attention with <paramref name="modifiers"/>; the semantics of <see cref="Attention.Compute(ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, Span2D{float}, AttentionModifiers, AttentionOptions)"/>.</summary>
+    /// <param name="query">Queries, <c>[queryLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="key">Keys, <c>[keyLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="value">Values, <c>[keyLength, valueDim]</c>; a pitch is allowed.</param>
+    /// <param name="output">Receives the attention output, <c>[queryLength, valueDim]</c>.</param>
+    /// <param name="modifiers">ALiBi slope, sink, log-sum-exp output, boolean or additive mask; empty members are none.</param>
+    /// <param name="options">Scale, softcap, causal mask, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void Compute(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                               Span2D<float> output, AttentionModifiers modifiers, AttentionOptions options = default) =>
+        Compute(query, key, value, output, default, hasWeights: false, modifiers, options);
+
+    /// <summary>One head of attention with <paramref name="modifiers"/>, weights too; the semantics of <see cref="Attention.Compute(ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, Span2D{float}, Span2D{float}, AttentionModifiers, AttentionOptions)"/>.</summary>
+    /// <param name="query">Queries, <c>[queryLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="key">Keys, <c>[keyLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="value">Values, <c>[keyLength, valueDim]</c>; a pitch is allowed.</param>
+    /// <param name="output">Receives the attention output, <c>[queryLength, valueDim]</c>.</param>
+    /// <param name="weights">Receives the normalised weights, <c>[queryLength, keyLength]</c>; masked entries are 0.</param>
+    /// <param name="modifiers">ALiBi slope, sink, log-sum-exp output, boolean or additive mask; empty members are none.</param>
+    /// <param name="options">Scale, softcap, causal mask, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void Compute(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                               Span2D<float> output, Span2D<float> weights, AttentionModifiers modifiers, AttentionOptions options = default) =>
+        Compute(query, key, value, output, weights, hasWeights: true, modifiers, options);
+
+    private static void Compute(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                                Span2D<float> output, Span2D<float> weights, bool hasWeights, AttentionModifiers modifiers, in AttentionOptions options)
+    {
+        float scale = AttentionValidation.ValidateSingleHead(query, key, value, output, weights, hasWeights, options);
+        var layout = ModifierValidation.Validate(modifiers, 1, 1, query.Height, key.Height, options,
+                                                 MemoryExtent.Of(output), MemoryExtent.Of(query), MemoryExtent.Of(key), MemoryExtent.Of(value));
+        if (hasWeights)
+        {
+            AttentionValidation.CheckNoOverlap(MemoryExtent.Of((ReadOnlySpan<float>)modifiers.LogSumExp), MemoryExtent.Of(weights), "modifiers", nameof(weights));
+        }
+
+        ComputeHead(query, key, value, output, weights, hasWeights, scale, options, query.Height, key.Height, new HeadModifiers(modifiers, layout, 0, 0, 1, query.Height));
+    }
+
+    /// <summary>Multi-head attention over flat BSNH buffers with <paramref name="modifiers"/>, one head at a time; the semantics of <see cref="Attention.ComputeMultiHeadModified"/>.</summary>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>.</param>
+    /// <param name="shape">The sizes.</param>
+    /// <param name="modifiers">ALiBi slopes and sinks (<c>[Heads]</c>), log-sum-exp output, boolean or additive mask; empty members are none.</param>
+    /// <param name="options">Scale, softcap, causal mask, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void ComputeMultiHeadModified(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                                Span<float> output, AttentionShape shape, AttentionModifiers modifiers, AttentionOptions options = default) =>
+        RunMultiHeadModified(query, key, value, output, shape, default, default, padded: false, modifiers, options);
+
+    /// <summary>Multi-head attention over padded BSNH buffers with per-sequence lengths and <paramref name="modifiers"/>; the semantics of <see cref="Attention.ComputeMultiHeadPaddedModified"/>.</summary>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>, zeros in padded query rows.</param>
+    /// <param name="shape">The padded sizes.</param>
+    /// <param name="keyLengths"><c>[Batch]</c>: the real keys of each sequence.</param>
+    /// <param name="queryLengths"><c>[Batch]</c>: the real query rows of each sequence; empty: every row is real.</param>
+    /// <param name="modifiers">As for <see cref="ComputeMultiHeadModified"/>.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void ComputeMultiHeadPaddedModified(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                                      Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
+                                                      AttentionModifiers modifiers, AttentionOptions options = default) =>
+        RunMultiHeadModified(query, key, value, output, shape, keyLengths, queryLengths, padded: true, modifiers, options);
+
+    private static void RunMultiHeadModified(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                             Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
+                                             bool padded, AttentionModifiers modifiers, in AttentionOptions options)
+    {
+        var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
+        if (padded)
+        {
+            AttentionValidation.ValidateSequenceLengths(keyLengths, queryLengths, shape);
+        }
+
+        var layout = ModifierValidation.Validate(modifiers, shape.Batch, shape.Heads, shape.QueryLength, shape.KeyLength, options,
+                                                 MemoryExtent.Of((ReadOnlySpan<float>)output), MemoryExtent.Of(query), MemoryExtent.Of(key), MemoryExtent.Of(value));
+        int groupSize = shape.Heads / sizes.KvHeads;
+        for (int b = 0; b < shape.Batch; b++)
+        {
+            int realQueries = padded && !queryLengths.IsEmpty ? queryLengths[b] : shape.QueryLength;
+            int realKeys = padded ? keyLengths[b] : shape.KeyLength;
+            for (int h = 0; h < shape.Heads; h++)
+            {
+                var views = HeadViews.Create(query, key, value, output, shape, b, h, h / groupSize);
+                ComputeHead(views.Query, views.Key, views.Value, views.Output, default, hasWeights: false, sizes.Scale, options, realQueries, realKeys,
+                            new HeadModifiers(modifiers, layout, b, h, shape.Heads, shape.QueryLength));
+            }
+        }
+    }
+
+    /// <summary>
+    /// The modifiers as one head (b, h) sees them: its ALiBi slope and sink (none: 0 and −∞), its rows of the
+    /// log-sum-exp output, and its dense mask's elements.
+    /// </summary>
+    private readonly ref struct HeadModifiers
+    {
+        public readonly bool HasAlibi, HasSink, HasBoolean, HasAdditive;
+        public readonly double Slope;
+        private readonly double _sink;
+        public readonly Span<float> LogSumExp;
+        private readonly ReadOnlySpan<bool> _boolean;
+        private readonly ReadOnlySpan<float> _additive;
+        private readonly long _start, _query, _key;
+
+        public HeadModifiers(AttentionModifiers modifiers, Kernels.Masks.DenseMaskLayout layout, int b, int h, int heads, int queryLength)
+        {
+            HasAlibi = !modifiers.AlibiSlopes.IsEmpty;
+            HasSink = !modifiers.Sinks.IsEmpty;
+            Slope = HasAlibi ? modifiers.AlibiSlopes[h] : 0;
+            _sink = HasSink ? modifiers.Sinks[h] : 0;
+            LogSumExp = modifiers.LogSumExp.IsEmpty ? default : modifiers.LogSumExp.Slice((b * heads + h) * queryLength, queryLength);
+            _boolean = modifiers.BooleanMask;
+            _additive = modifiers.AdditiveMask;
+            HasBoolean = !_boolean.IsEmpty;
+            HasAdditive = !_additive.IsEmpty;
+            _start = (long)b * layout.BatchStride + (long)h * layout.HeadStride;
+            _query = layout.QueryStride;
+            _key = layout.KeyStride;
+        }
+
+        /// <summary>The head's sink, −∞ when there is none (also for <c>default</c>, the call without modifiers).</summary>
+        public double Sink => HasSink ? _sink : double.NegativeInfinity;
+
+        /// <summary>Element (i, j) of this head's boolean mask (true when there is none).</summary>
+        public bool Allows(int i, int j) => !HasBoolean || _boolean[(int)(_start + i * _query + j * _key)];
+
+        /// <summary>Element (i, j) of this head's additive mask (0 when there is none).</summary>
+        public double Bias(int i, int j) => HasAdditive ? _additive[(int)(_start + i * _query + j * _key)] : 0;
     }
 
     /// <summary>
@@ -130,7 +264,7 @@ public static class NaiveAttention
 
     private static void ComputeHead(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
                                     Span2D<float> output, Span2D<float> weights, bool hasWeights, float scale, in AttentionOptions options,
-                                    int realQueries, int realKeys)
+                                    int realQueries, int realKeys, HeadModifiers modifiers)
     {
         int queryLength = output.Height, keyLength = key.Height, headDim = query.Width, valueDim = output.Width;
         var scores = new double[keyLength];
@@ -139,7 +273,7 @@ public static class NaiveAttention
         {
             for (int j = 0; j < keyLength; j++)
             {
-                hidden[j] = !Sees(i, j, realQueries, realKeys, options);
+                hidden[j] = !Sees(i, j, realQueries, realKeys, options) || !modifiers.Allows(i, j);
             }
 
             // Pass 1: scores s_j = (q_i · k_j) · scale, summed in double.
@@ -152,6 +286,27 @@ public static class NaiveAttention
                 }
 
                 scores[j] = dot * scale;
+            }
+
+            // Pass 1b: the score modifiers, in order: softcap s = cap·tanh(s / cap), ALiBi s −= slope·|i + n_k − n_q − j|
+            // (the sequence's own lengths), then the additive mask s += bias[i, j]. A score the bias makes −∞ is hidden.
+            for (int j = 0; j < keyLength; j++)
+            {
+                if (options.SoftCap is float cap)
+                {
+                    scores[j] = cap * Math.Tanh(scores[j] / cap);
+                }
+
+                if (modifiers.HasAlibi)
+                {
+                    scores[j] -= modifiers.Slope * Math.Abs((double)i + realKeys - realQueries - j);
+                }
+
+                if (modifiers.HasAdditive && !hidden[j])
+                {
+                    scores[j] += modifiers.Bias(i, j);
+                    hidden[j] = double.IsNegativeInfinity(scores[j]);
+                }
             }
 
             // Pass 2: the mask (Sees). Masked scores become −∞, so they drop out of the softmax; the sum normalisation skips them.
@@ -173,11 +328,24 @@ public static class NaiveAttention
                     max = Math.Max(max, scores[j]);
                 }
 
+                // The sink (GPT-OSS) joins the max and the denominator, with no value.
+                max = Math.Max(max, modifiers.Sink);
                 for (int j = 0; j < keyLength; j++)
                 {
                     // A row with every key masked has max = −∞; its weights are 0, not exp(−∞ − −∞) = NaN.
                     scores[j] = hidden[j] ? 0 : Math.Exp(scores[j] - max);
                     sum += scores[j];
+                }
+
+                if (modifiers.HasSink)
+                {
+                    sum += Math.Exp(modifiers.Sink - max);
+                }
+
+                // The log-sum-exp: ln of the whole denominator, max included; −∞ for a row with no key and no sink.
+                if (!modifiers.LogSumExp.IsEmpty)
+                {
+                    modifiers.LogSumExp[i] = sum == 0 ? float.NegativeInfinity : (float)(max + Math.Log(sum));
                 }
             }
             else

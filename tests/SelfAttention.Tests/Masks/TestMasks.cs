@@ -51,7 +51,22 @@ internal readonly struct WindowTestMask : IAttentionMask<WindowTestMask>
 
         return last + _offset + _right < j0 || i0 + _offset - _left > (long)j0 + keys - 1 ? TileVisibility.Empty : TileVisibility.Partial;
     }
+
+    public static bool ModifiesScores => false;
+
+    public double ModifyScore(double score, int i, int j) => score;
+
+    public unsafe void ModifyTile<TV, TOps>(float* st, int bq, int i0, int rows, int j0, int keyCount)
+        where TV : struct where TOps : struct, SelfAttention.Kernels.IFloatVector<TV>
+    {
+    }
+
+    public unsafe void ModifyRow<TV, TOps>(float* s, int i, int j0, int count)
+        where TV : struct where TOps : struct, SelfAttention.Kernels.IFloatVector<TV>
+    {
+    }
 }
+
 
 /// <summary>
 /// A mask that is not a range: row i sees nothing when <c>i % 5 == 2</c>, otherwise key j when <c>(i + 2j) % 3 ≠ 0</c>.
@@ -78,4 +93,19 @@ internal readonly struct StripeTestMask : IAttentionMask<StripeTestMask>
     public KeyRange Keys(int i) => i % 5 == 2 ? default : new KeyRange(0, _keyLength);
 
     public TileVisibility Classify(int i0, int rows, int j0, int keys) => TileVisibility.Partial;
+
+    public static bool ModifiesScores => false;
+
+    public double ModifyScore(double score, int i, int j) => score;
+
+    public unsafe void ModifyTile<TV, TOps>(float* st, int bq, int i0, int rows, int j0, int keyCount)
+        where TV : struct where TOps : struct, SelfAttention.Kernels.IFloatVector<TV>
+    {
+    }
+
+    public unsafe void ModifyRow<TV, TOps>(float* s, int i, int j0, int count)
+        where TV : struct where TOps : struct, SelfAttention.Kernels.IFloatVector<TV>
+    {
+    }
 }
+

@@ -3,7 +3,8 @@ namespace SelfAttention.Kernels.Masks;
 /// <summary>
 /// The intersection of two masks: row i sees key j when both do. Key ranges intersect, a tile is empty when either
 /// says empty and full when both say full, and the static facts combine (a range AND a range is a range), so any
-/// chain <c>And&lt;A, And&lt;B, C&gt;&gt;</c> runs in the same kernels as its parts.
+/// chain <c>And&lt;A, And&lt;B, C&gt;&gt;</c> runs in the same kernels as its parts. Score modifiers chain: A modifies
+/// first, then B (<see cref="ModifyScore"/>).
 /// </summary>
 internal readonly struct And<TA, TB> : IAttentionMask<And<TA, TB>>
     where TA : unmanaged, IAttentionMask<TA>
@@ -46,5 +47,46 @@ internal readonly struct And<TA, TB> : IAttentionMask<And<TA, TB>>
 
         TileVisibility b = _b.Classify(i0, rows, j0, keys);
         return b == TileVisibility.Empty ? b : a == TileVisibility.Full && b == TileVisibility.Full ? a : TileVisibility.Partial;
+    }
+
+    public static bool ModifiesScores => TA.ModifiesScores || TB.ModifiesScores;
+
+    // A's modification, then B's: the stages are ANDed in the order of operations (softcap, then ALiBi, then bias).
+    public double ModifyScore(double score, int i, int j)
+    {
+        if (TA.ModifiesScores)
+        {
+            score = _a.ModifyScore(score, i, j);
+        }
+
+        return TB.ModifiesScores ? _b.ModifyScore(score, i, j) : score;
+    }
+
+    public unsafe void ModifyTile<TV, TOps>(float* st, int bq, int i0, int rows, int j0, int keyCount)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        if (TA.ModifiesScores)
+        {
+            _a.ModifyTile<TV, TOps>(st, bq, i0, rows, j0, keyCount);
+        }
+
+        if (TB.ModifiesScores)
+        {
+            _b.ModifyTile<TV, TOps>(st, bq, i0, rows, j0, keyCount);
+        }
+    }
+
+    public unsafe void ModifyRow<TV, TOps>(float* s, int i, int j0, int count)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        if (TA.ModifiesScores)
+        {
+            _a.ModifyRow<TV, TOps>(s, i, j0, count);
+        }
+
+        if (TB.ModifiesScores)
+        {
+            _b.ModifyRow<TV, TOps>(s, i, j0, count);
+        }
     }
 }

@@ -27,15 +27,20 @@ namespace SelfAttention.Kernels.Masks;
 /// Masks compose: <see cref="And{TA, TB}"/> intersects two, so causal AND window AND lengths needs no kernel of its own.
 /// </para>
 /// <para>
-/// Where score modifiers go (not yet here; no kernel applies one): a modifier is a member of this same interface, a
-/// static <c>ModifiesScores</c> flag and a per-element <c>ModifyScore(score, i, j)</c>, applied to the scaled score
-/// before the mask (scale → softcap → bias → mask → normalise), with <see cref="And{TA, TB}"/> applying A's then B's,
-/// so that a chain of modifiers is one type argument too. The kernels then take the modified path only when the flag is
-/// set: the tiled kernel treats every tile as partial for the max fold, the others modify their scores row in place.
+/// Score modifiers are members of this same interface: a static <see cref="ModifiesScores"/> flag and a per-element
+/// modification of the scaled score, applied before the mask (scale → softcap → ALiBi/bias → mask → normalise), with
+/// <see cref="And{TA, TB}"/> applying A's then B's, so that a chain of modifiers is one type argument too. A modifier
+/// answers the element rule three ways, which must agree: <see cref="ModifyScore"/> in double (the exact row),
+/// <see cref="ModifyTile"/> over the tiled kernel's transposed score tile (lanes are query rows) and
+/// <see cref="ModifyRow"/> over one row of scores (lanes are keys), the last two vectorised where the modifier can be.
+/// The kernels take the modified path only when the flag is set (a JIT-time constant): the tiled kernel then folds the
+/// running max after modifying instead of while computing the scores, the others modify their scores row in place.
+/// A modifier that hides keys does it by giving them −∞ (an additive or boolean mask), which the online softmax
+/// weighs 0; masks that are not modifiers implement the three members as the identity.
 /// </para>
 /// </summary>
 /// <typeparam name="TSelf">The implementing struct.</typeparam>
-internal interface IAttentionMask<TSelf> where TSelf : unmanaged, IAttentionMask<TSelf>
+internal unsafe interface IAttentionMask<TSelf> where TSelf : unmanaged, IAttentionMask<TSelf>
 {
     /// <summary>True when the mask hides nothing: kernels drop every mask step (a JIT-time constant).</summary>
     static abstract bool HidesNothing { get; }
@@ -57,6 +62,24 @@ internal interface IAttentionMask<TSelf> where TSelf : unmanaged, IAttentionMask
 
     /// <summary>Whether the tile rows <c>[i0, i0 + rows)</c> × keys <c>[j0, j0 + keys)</c> is fully visible, partly visible or empty.</summary>
     TileVisibility Classify(int i0, int rows, int j0, int keys);
+
+    /// <summary>True when the mask modifies scores (<see cref="ModifyScore"/>); false: the three members are the identity and kernels never call them (a JIT-time constant).</summary>
+    static abstract bool ModifiesScores { get; }
+
+    /// <summary>The scaled score of row <paramref name="i"/> and key <paramref name="j"/>, modified: the rule, in double.</summary>
+    double ModifyScore(double score, int i, int j);
+
+    /// <summary>
+    /// <see cref="ModifyScore"/> in float over a transposed tile: <c>st[j·bq + r]</c>, score of row <c>i0 + r</c> and key
+    /// <c>j0 + j</c>, for <c>j &lt; keyCount</c> and <c>r &lt; rows</c> (lanes <c>rows ≤ r &lt; bq</c> may be modified too,
+    /// so long as nothing outside the head is read for them). st: [keyCount][bq], bq a multiple of the lane count.
+    /// </summary>
+    void ModifyTile<TV, TOps>(float* st, int bq, int i0, int rows, int j0, int keyCount)
+        where TV : struct where TOps : struct, IFloatVector<TV>;
+
+    /// <summary><see cref="ModifyScore"/> in float over one row: <c>s[j]</c>, score of row <paramref name="i"/> and key <c>j0 + j</c>, for <c>j &lt; count</c>.</summary>
+    void ModifyRow<TV, TOps>(float* s, int i, int j0, int count)
+        where TV : struct where TOps : struct, IFloatVector<TV>;
 }
 
 /// <summary>What a mask says about one tile (a block of query rows × a block of keys); see <see cref="IAttentionMask{TSelf}.Classify"/>.</summary>

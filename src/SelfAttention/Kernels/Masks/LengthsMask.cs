@@ -43,4 +43,18 @@ internal readonly struct LengthsMask : IAttentionMask<LengthsMask>
 
         return (long)i0 + rows <= _queryLength && (long)j0 + keys <= _keyLength ? TileVisibility.Full : TileVisibility.Partial;
     }
+
+    public static bool ModifiesScores => false;
+
+    public double ModifyScore(double score, int i, int j) => score;
+
+    public unsafe void ModifyTile<TV, TOps>(float* st, int bq, int i0, int rows, int j0, int keyCount)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+    }
+
+    public unsafe void ModifyRow<TV, TOps>(float* s, int i, int j0, int count)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+    }
 }

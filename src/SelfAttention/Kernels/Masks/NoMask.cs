@@ -20,4 +20,18 @@ internal readonly struct NoMask : IAttentionMask<NoMask>
     public KeyRange Keys(int i) => new(0, _keyLength);
 
     public TileVisibility Classify(int i0, int rows, int j0, int keys) => TileVisibility.Full;
+
+    public static bool ModifiesScores => false;
+
+    public double ModifyScore(double score, int i, int j) => score;
+
+    public unsafe void ModifyTile<TV, TOps>(float* st, int bq, int i0, int rows, int j0, int keyCount)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+    }
+
+    public unsafe void ModifyRow<TV, TOps>(float* s, int i, int j0, int count)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+    }
 }

@@ -63,4 +63,18 @@ internal readonly struct WindowMask : IAttentionMask<WindowMask>
         bool full = lastKey < _keyLength && (_right < 0 || lastKey - i0 <= _offset + _right) && (_left < 0 || j0 - lastRow >= _offset - _left);
         return full ? TileVisibility.Full : TileVisibility.Partial;
     }
+
+    public static bool ModifiesScores => false;
+
+    public double ModifyScore(double score, int i, int j) => score;
+
+    public unsafe void ModifyTile<TV, TOps>(float* st, int bq, int i0, int rows, int j0, int keyCount)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+    }
+
+    public unsafe void ModifyRow<TV, TOps>(float* s, int i, int j0, int count)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+    }
 }
