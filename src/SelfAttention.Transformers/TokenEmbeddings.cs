@@ -81,11 +81,11 @@ public sealed class TokenEmbeddings
     }
 
     // Every check of Forward, before anything is written; shared with the reference (NaiveTokenEmbeddings).
-    internal void Validate(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> tokenTypeIds, ReadOnlySpan<int> sequenceOffsets, long outputLength)
+    internal void Validate(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> tokenTypeIds, ReadOnlySpan<int> sequenceOffsets, long outputLength, string outputName = "output")
     {
         TransformerValidation.CheckSequenceOffsets(sequenceOffsets, tokenIds.Length, nameof(sequenceOffsets));
         long expected = AttentionValidation.Product(nameof(tokenIds), "totalTokens · d", Array.MaxLength, tokenIds.Length, ModelDim);
-        if (outputLength != expected) ThrowHelper.ThrowSizeMismatch("output", "output.Length (totalTokens · d)", expected, outputLength);
+        if (outputLength != expected) ThrowHelper.ThrowSizeMismatch(outputName, $"{outputName}.Length (totalTokens · d)", expected, outputLength);
         if (!tokenTypeIds.IsEmpty && tokenTypeIds.Length != tokenIds.Length)
         {
             ThrowHelper.ThrowSizeMismatch(nameof(tokenTypeIds), "tokenTypeIds.Length (totalTokens, or 0 for all 0)", tokenIds.Length, tokenTypeIds.Length);

@@ -84,7 +84,7 @@ public static unsafe class Attention
     /// <param name="keyLengths"><c>[Batch]</c>: the real keys of each sequence, each in <c>[0, shape.KeyLength]</c>.</param>
     /// <param name="queryLengths"><c>[Batch]</c>: the real query rows of each sequence, each in <c>[0, shape.QueryLength]</c>; empty: every row is real.</param>
     /// <param name="options">Scale, causal mask and alignment, window, normalisation and threads.</param>
-    /// <exception cref="ArgumentException">As for <see cref="ComputeMultiHead"/>,
+    /// <exception cref="ArgumentException">As for <see cref="ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, AttentionOptions)"/>,
     /// or a lengths span does not have <c>shape.Batch</c> entries, or a length is negative or past the shape's; nothing has been written.</exception>
     public static void ComputeMultiHeadPadded(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                               Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
@@ -164,11 +164,11 @@ public static unsafe class Attention
     /// <param name="modifiers">ALiBi slopes and sinks (<c>[Heads]</c>), log-sum-exp output (<c>[Batch, Heads, QueryLength]</c>), boolean or additive mask; empty members are none.</param>
     /// <param name="options">Scale, softcap, causal mask, window, normalisation and threads.</param>
     /// <exception cref="ArgumentException">As for the overload without modifiers, or a modifier is invalid (parameter <c>modifiers</c>); nothing has been written.</exception>
-    public static void ComputeMultiHeadModified(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+    public static void ComputeMultiHead(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                                 Span<float> output, AttentionShape shape, AttentionModifiers modifiers, AttentionOptions options = default) =>
         RunMultiHeadModified(query, key, value, output, shape, default, default, padded: false, modifiers, options);
 
-    /// <summary>Computes multi-head attention over padded BSNH buffers with per-sequence lengths (as <see cref="ComputeMultiHeadPadded"/>) with <paramref name="modifiers"/>.</summary>
+    /// <summary>Computes multi-head attention over padded BSNH buffers with per-sequence lengths (as <see cref="ComputeMultiHeadPadded(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>) with <paramref name="modifiers"/>.</summary>
     /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>, row-major.</param>
     /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>, row-major; rows past a sequence's key length are never read.</param>
     /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>, row-major; rows past a sequence's key length are never read.</param>
@@ -176,10 +176,10 @@ public static unsafe class Attention
     /// <param name="shape">The padded sizes.</param>
     /// <param name="keyLengths"><c>[Batch]</c>: the real keys of each sequence, each in <c>[0, shape.KeyLength]</c>.</param>
     /// <param name="queryLengths"><c>[Batch]</c>: the real query rows of each sequence; empty: every row is real.</param>
-    /// <param name="modifiers">As for <see cref="ComputeMultiHeadModified"/>; ALiBi uses each sequence's own lengths, padded rows' log-sum-exp is the sink's (or −∞).</param>
+    /// <param name="modifiers">As for <see cref="ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, AttentionModifiers, AttentionOptions)"/>; ALiBi uses each sequence's own lengths, padded rows' log-sum-exp is the sink's (or −∞).</param>
     /// <param name="options">Scale, softcap, causal mask and alignment, window, normalisation and threads.</param>
     /// <exception cref="ArgumentException">As for the overload without modifiers, or a modifier is invalid (parameter <c>modifiers</c>); nothing has been written.</exception>
-    public static void ComputeMultiHeadPaddedModified(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+    public static void ComputeMultiHeadPadded(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                                       Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
                                                       AttentionModifiers modifiers, AttentionOptions options = default) =>
         RunMultiHeadModified(query, key, value, output, shape, keyLengths, queryLengths, padded: true, modifiers, options);
@@ -219,7 +219,7 @@ public static unsafe class Attention
     }
 
     /// <summary>
-    /// <see cref="ComputeMultiHead"/> under an internal mask (which replaces <see cref="AttentionOptions.IsCausal"/>):
+    /// <see cref="ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, AttentionOptions)"/> under an internal mask (which replaces <see cref="AttentionOptions.IsCausal"/>):
     /// the hook through which tests run masks that have no public option yet, through the same validation and kernels.
     /// </summary>
     internal static void ComputeMultiHead<TMask>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,

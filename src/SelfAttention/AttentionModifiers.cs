@@ -5,7 +5,7 @@ namespace SelfAttention;
 /// <see cref="AttentionOptions"/> (a record struct, which cannot hold a span): ALiBi slopes and attention sinks per head,
 /// a log-sum-exp output, and a dense boolean or additive mask. Pass one to the overloads of
 /// <see cref="Attention.Compute(CommunityToolkit.HighPerformance.ReadOnlySpan2D{float}, CommunityToolkit.HighPerformance.ReadOnlySpan2D{float}, CommunityToolkit.HighPerformance.ReadOnlySpan2D{float}, CommunityToolkit.HighPerformance.Span2D{float}, AttentionModifiers, AttentionOptions)"/>,
-/// <see cref="Attention.ComputeMultiHeadModified"/> and <see cref="Attention.ComputeMultiHeadPaddedModified"/>
+/// <see cref="Attention.ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, AttentionModifiers, AttentionOptions)"/> and <see cref="Attention.ComputeMultiHeadPadded(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionModifiers, AttentionOptions)"/>
 /// (and the same overloads of <see cref="Reference.NaiveAttention"/>). Every member is optional: an empty span means
 /// "none", so <c>default</c> changes nothing. A one-head call has one head and one sequence.
 /// <para>
@@ -19,7 +19,7 @@ namespace SelfAttention;
 /// Span&lt;float&gt; slopes = stackalloc float[8];
 /// for (int h = 0; h &lt; 8; h++) slopes[h] = MathF.Pow(2, -8f * (h + 1) / 8);
 /// float[] lse = new float[batch * 8 * queryLength];
-/// Attention.ComputeMultiHeadModified(q, k, v, output, shape, new AttentionModifiers { AlibiSlopes = slopes, LogSumExp = lse });
+/// Attention.ComputeMultiHead(q, k, v, output, shape, new AttentionModifiers { AlibiSlopes = slopes, LogSumExp = lse });
 /// </code>
 /// </example>
 /// </summary>

@@ -176,13 +176,13 @@ public static class AttentionWarmup
             {
                 var options = new AttentionOptions { Kernel = kernel };
                 Attention.ComputeMultiHead(_query, _key, _value, _output, shape, softCap with { Kernel = kernel });
-                Attention.ComputeMultiHeadModified(_query, _key, _value, _output, shape, alibi, options);
-                Attention.ComputeMultiHeadModified(_query, _key, _value, _output, shape, alibi, options with { IsCausal = true });
-                Attention.ComputeMultiHeadModified(_query, _key, _value, _output, shape, new AttentionModifiers { AdditiveMask = _additive }, options);
-                Attention.ComputeMultiHeadModified(_query, _key, _value, _output, shape, new AttentionModifiers { BooleanMask = _allowed }, options);
-                Attention.ComputeMultiHeadModified(_query, _key, _value, _output, shape, sinks, options);
-                Attention.ComputeMultiHeadModified(_query, _key, _value, _output, shape, sinks, softCap with { Kernel = kernel, IsCausal = true, Window = new AttentionWindow(16, 0) });
-                Attention.ComputeMultiHeadModified(_query, _key, _value, _output, shape, new AttentionModifiers { AlibiSlopes = _slopes, LogSumExp = _logSumExp }, softCap with { Kernel = kernel });
+                Attention.ComputeMultiHead(_query, _key, _value, _output, shape, alibi, options);
+                Attention.ComputeMultiHead(_query, _key, _value, _output, shape, alibi, options with { IsCausal = true });
+                Attention.ComputeMultiHead(_query, _key, _value, _output, shape, new AttentionModifiers { AdditiveMask = _additive }, options);
+                Attention.ComputeMultiHead(_query, _key, _value, _output, shape, new AttentionModifiers { BooleanMask = _allowed }, options);
+                Attention.ComputeMultiHead(_query, _key, _value, _output, shape, sinks, options);
+                Attention.ComputeMultiHead(_query, _key, _value, _output, shape, sinks, softCap with { Kernel = kernel, IsCausal = true, Window = new AttentionWindow(16, 0) });
+                Attention.ComputeMultiHead(_query, _key, _value, _output, shape, new AttentionModifiers { AlibiSlopes = _slopes, LogSumExp = _logSumExp }, softCap with { Kernel = kernel });
             }
 
             Attention.ComputeMultiHead(_decodeQuery, _decodeKey, _decodeValue, _decodeOutput, decode, softCap);

@@ -2,7 +2,7 @@ namespace SelfAttention.Comparison.Implementations;
 
 /// <summary>
 /// One way to compute multi-head attention over BSNH buffers, with the signature of
-/// <see cref="Attention.ComputeMultiHead"/>. The BenchmarkDotNet class and the quick harness both take every
+/// <see cref="Attention.ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, AttentionOptions)"/>. The BenchmarkDotNet class and the quick harness both take every
 /// implementation from an <see cref="ImplementationRegistry"/>, so a new kernel is timed by adding one line there.
 /// </summary>
 public abstract class AttentionImplementation

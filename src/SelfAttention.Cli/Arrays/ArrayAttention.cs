@@ -30,7 +30,7 @@ internal static class ArrayAttention
     }
 
     /// <summary>
-    /// The output of a padded batch: <see cref="Attention.ComputeMultiHeadPadded"/> with the per-sequence key and query
+    /// The output of a padded batch: <see cref="Attention.ComputeMultiHeadPadded(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/> with the per-sequence key and query
     /// lengths (the library checks their count and range; a refusal becomes a <see cref="UsageException"/>). No weights.
     /// </summary>
     public static float[] ComputePadded(string command, ArrayInputs inputs, AttentionOptions options, int[] keyLengths, int[]? queryLengths, out float[]? weights)

@@ -17,7 +17,7 @@ public static class NaiveTransformerEncoder
     {
         // The fast encoder's constructor and embedding checks validate the same way.
         var encoder = new TransformerEncoder(weights);
-        encoder.Embeddings.Validate(tokenIds, tokenTypeIds, sequenceOffsets, hidden.Length);
+        encoder.Embeddings.Validate(tokenIds, tokenTypeIds, sequenceOffsets, hidden.Length, nameof(hidden));
         int d = encoder.ModelDim, rows = tokenIds.Length;
         EmbeddingWeights e = weights.Embeddings;
         int[] offsets = sequenceOffsets.ToArray();

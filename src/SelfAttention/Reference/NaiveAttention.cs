@@ -132,7 +132,7 @@ public static class NaiveAttention
         ComputeHead(query, key, value, output, weights, hasWeights, scale, options, query.Height, key.Height, new HeadModifiers(modifiers, layout, 0, 0, 1, query.Height));
     }
 
-    /// <summary>Multi-head attention over flat BSNH buffers with <paramref name="modifiers"/>, one head at a time; the semantics of <see cref="Attention.ComputeMultiHeadModified"/>.</summary>
+    /// <summary>Multi-head attention over flat BSNH buffers with <paramref name="modifiers"/>, one head at a time; the semantics of <see cref="Attention.ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, AttentionOptions)"/>.</summary>
     /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>.</param>
     /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>.</param>
     /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>.</param>
@@ -141,11 +141,11 @@ public static class NaiveAttention
     /// <param name="modifiers">ALiBi slopes and sinks (<c>[Heads]</c>), log-sum-exp output, boolean or additive mask; empty members are none.</param>
     /// <param name="options">Scale, softcap, causal mask, window and normalisation.</param>
     /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
-    public static void ComputeMultiHeadModified(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+    public static void ComputeMultiHead(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                                 Span<float> output, AttentionShape shape, AttentionModifiers modifiers, AttentionOptions options = default) =>
         RunMultiHeadModified(query, key, value, output, shape, default, default, padded: false, modifiers, options);
 
-    /// <summary>Multi-head attention over padded BSNH buffers with per-sequence lengths and <paramref name="modifiers"/>; the semantics of <see cref="Attention.ComputeMultiHeadPaddedModified"/>.</summary>
+    /// <summary>Multi-head attention over padded BSNH buffers with per-sequence lengths and <paramref name="modifiers"/>; the semantics of <see cref="Attention.ComputeMultiHeadPadded(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>.</summary>
     /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>.</param>
     /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>.</param>
     /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>.</param>
@@ -153,10 +153,10 @@ public static class NaiveAttention
     /// <param name="shape">The padded sizes.</param>
     /// <param name="keyLengths"><c>[Batch]</c>: the real keys of each sequence.</param>
     /// <param name="queryLengths"><c>[Batch]</c>: the real query rows of each sequence; empty: every row is real.</param>
-    /// <param name="modifiers">As for <see cref="ComputeMultiHeadModified"/>.</param>
+    /// <param name="modifiers">As for <see cref="ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, AttentionModifiers, AttentionOptions)"/>.</param>
     /// <param name="options">Scale, softcap, causal mask and alignment, window and normalisation.</param>
     /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
-    public static void ComputeMultiHeadPaddedModified(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+    public static void ComputeMultiHeadPadded(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                                       Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
                                                       AttentionModifiers modifiers, AttentionOptions options = default) =>
         RunMultiHeadModified(query, key, value, output, shape, keyLengths, queryLengths, padded: true, modifiers, options);

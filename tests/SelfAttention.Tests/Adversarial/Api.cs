@@ -18,6 +18,20 @@ internal static class Api
     public const string NaiveComputeMultiHead = "SelfAttention.Reference.NaiveAttention.ComputeMultiHead(" + MultiHead + ")";
     private const string Padded = "ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, AttentionShape, ReadOnlySpan<Int32>, ReadOnlySpan<Int32>, AttentionOptions";
     public const string AttentionComputeMultiHeadPadded = "SelfAttention.Attention.ComputeMultiHeadPadded(" + Padded + ")";
+    private const string MultiHeadModified = "ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, AttentionShape, AttentionModifiers, AttentionOptions";
+    private const string PaddedModified = "ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, AttentionShape, ReadOnlySpan<Int32>, ReadOnlySpan<Int32>, AttentionModifiers, AttentionOptions";
+    public const string AttentionComputeModified = "SelfAttention.Attention.Compute(" + SingleHead + ", AttentionModifiers, AttentionOptions)";
+    public const string AttentionComputeWeightsModified = "SelfAttention.Attention.Compute(" + SingleHead + ", Span2D<Single>, AttentionModifiers, AttentionOptions)";
+    public const string AttentionComputeMultiHeadModified = "SelfAttention.Attention.ComputeMultiHead(" + MultiHeadModified + ")";
+    public const string AttentionComputeMultiHeadPaddedModified = "SelfAttention.Attention.ComputeMultiHeadPadded(" + PaddedModified + ")";
+    public const string NaiveComputeModified = "SelfAttention.Reference.NaiveAttention.Compute(" + SingleHead + ", AttentionModifiers, AttentionOptions)";
+    public const string NaiveComputeWeightsModified = "SelfAttention.Reference.NaiveAttention.Compute(" + SingleHead + ", Span2D<Single>, AttentionModifiers, AttentionOptions)";
+    public const string NaiveComputeMultiHeadModified = "SelfAttention.Reference.NaiveAttention.ComputeMultiHead(" + MultiHeadModified + ")";
+    public const string NaiveComputeMultiHeadPaddedModified = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPadded(" + PaddedModified + ")";
+    public const string MaskStridesCtor = "SelfAttention.AttentionMaskStrides(Int64, Int64, Int64, Int64)";
+    public const string MaskStridesShared = "SelfAttention.AttentionMaskStrides.Shared(Int32)";
+    public const string MaskStridesBroadcast = "SelfAttention.AttentionMaskStrides.Broadcast(Boolean, Int32, Int32, Int32)";
+    public const string NaiveTransformerEncoderForward = "SelfAttention.Transformers.Reference.NaiveTransformerEncoder.Forward(EncoderWeights, ReadOnlySpan<Int32>, ReadOnlySpan<Int32>, ReadOnlySpan<Int32>, Span<Double>)";
     public const string NaiveComputeMultiHeadPadded = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPadded(" + Padded + ")";
     public const string AttentionWindowCtor = "SelfAttention.AttentionWindow(Int32, Int32)";
 

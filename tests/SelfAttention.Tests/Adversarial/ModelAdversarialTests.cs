@@ -60,9 +60,11 @@ public class ModelAdversarialTests
             Case("offsets decreasing", "sequenceOffsets", ["2", "1"], [1, 2, 3], [], [0, 2, 1, 3], 24);
             Case("offsets not ending at the token count", "sequenceOffsets", ["3", "2"], [1, 2, 3], [], [0, 2], 24);
             Case("a single offset", "sequenceOffsets", ["1"], [], [], [0], 0);
-            Case("output one short", "output", ["16", "15"], [1, 2], [], [0, 2], 15);
+            Case("output one short", stack ? "hidden" : "output", ["16", "15"], [1, 2], [], [0, 2], 15);
         }
 
+        table.Add("NaiveTransformerEncoder: an id past the vocabulary", () => new BadCall { Target = Api.NaiveTransformerEncoderForward, Parameter = "tokenIds", Quotes = ["8"], Call = () => NaiveTransformerEncoder.Forward(weights, [1, 8], [], [0, 2], new double[16]) });
+        table.Add("NaiveTransformerEncoder: hidden one short", () => new BadCall { Target = Api.NaiveTransformerEncoderForward, Parameter = "hidden", Quotes = ["16", "15"], Call = () => NaiveTransformerEncoder.Forward(weights, [1, 2], [], [0, 2], new double[15]) });
         table.Add("TransformerEncoder.Forward: degree -2", () => { float[] h = S(16); return new BadCall { Target = Api.TransformerEncoderForward, Parameter = "maxDegreeOfParallelism", Quotes = ["-2"], Watched = [h], Call = () => encoder.Forward([1, 2], [], [0, 2], h, -2) }; });
         table.Add("TransformerEncoder.Forward: layer count past the stack", () => { float[] h = S(16); return new BadCall { Target = Api.TransformerEncoderForwardLayers, Parameter = "layerCount", Quotes = ["3"], Watched = [h], Call = () => encoder.Forward([1, 2], [], [0, 2], h, 3, 1) }; });
         table.Add("TransformerEncoder.Forward: layer count negative", () => { float[] h = S(16); return new BadCall { Target = Api.TransformerEncoderForwardLayers, Parameter = "layerCount", Quotes = ["-1"], Watched = [h], Call = () => encoder.Forward([1, 2], [], [0, 2], h, -1, 1) }; });

@@ -33,6 +33,9 @@ public class PublicSurfaceTests
         [Api.NaiveGelu] = "every double is valid: NaiveActivationsTests.SpecialValues",
         [Api.NaiveGeluTanh] = "every double is valid: NaiveActivationsTests.SpecialValues",
         [Api.NaiveSilu] = "every double is valid: NaiveActivationsTests.SpecialValues",
+        [Api.MaskStridesCtor] = "plain data; the strides are validated where the modifiers are used (ModifierAdversarialTests: a negative stride, strides past the mask)",
+        [Api.MaskStridesShared] = "plain data, validated at use (ModifierAdversarialTests)",
+        [Api.MaskStridesBroadcast] = "plain data, validated at use (ModifierAdversarialTests: strides past the mask)",
         [Api.EmbeddingWeightsCtor] = "plain data; TokenEmbeddings' constructor checks every table (ModelAdversarialTests)",
         [Api.EncoderWeightsCtor] = "plain data; TransformerEncoder's constructor checks it (ModelAdversarialTests)",
         [Api.SafeTensorCtor] = "plain data; SafeTensors.Write checks shape against values (ModelAdversarialTests)",
@@ -56,6 +59,7 @@ public class PublicSurfaceTests
         RandomAdversarialTests.Table,
         TransformersAdversarialTests.Table,
         ModelAdversarialTests.Table,
+        ModifierAdversarialTests.Table,
     ];
 
     [Fact]

@@ -138,16 +138,16 @@ public class ModifierTests
         };
         if (inputs.KeyLengths is null)
         {
-            if (reference) NaiveAttention.ComputeMultiHeadModified(inputs.Q, inputs.K, inputs.V, output, inputs.Shape, modifiers, options);
-            else Attention.ComputeMultiHeadModified(inputs.Q, inputs.K, inputs.V, output, inputs.Shape, modifiers, options);
+            if (reference) NaiveAttention.ComputeMultiHead(inputs.Q, inputs.K, inputs.V, output, inputs.Shape, modifiers, options);
+            else Attention.ComputeMultiHead(inputs.Q, inputs.K, inputs.V, output, inputs.Shape, modifiers, options);
         }
         else if (reference)
         {
-            NaiveAttention.ComputeMultiHeadPaddedModified(inputs.Q, inputs.K, inputs.V, output, inputs.Shape, inputs.KeyLengths, inputs.QueryLengths, modifiers, options);
+            NaiveAttention.ComputeMultiHeadPadded(inputs.Q, inputs.K, inputs.V, output, inputs.Shape, inputs.KeyLengths, inputs.QueryLengths, modifiers, options);
         }
         else
         {
-            Attention.ComputeMultiHeadPaddedModified(inputs.Q, inputs.K, inputs.V, output, inputs.Shape, inputs.KeyLengths, inputs.QueryLengths, modifiers, options);
+            Attention.ComputeMultiHeadPadded(inputs.Q, inputs.K, inputs.V, output, inputs.Shape, inputs.KeyLengths, inputs.QueryLengths, modifiers, options);
         }
 
         return (output, lse);

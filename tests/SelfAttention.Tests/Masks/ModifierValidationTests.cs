@@ -44,8 +44,8 @@ public class ModifierValidationTests
             "strides past the mask" => new AttentionModifiers { AdditiveMask = additive, MaskStrides = AttentionMaskStrides.Broadcast(perBatch: true, Heads, Nq, Nk) },
             _ => throw new ArgumentOutOfRangeException(nameof(fault)),
         };
-        if (reference) NaiveAttention.ComputeMultiHeadModified(q, k, v, output, s_shape, modifiers, options);
-        else Attention.ComputeMultiHeadModified(q, k, v, output, s_shape, modifiers, options);
+        if (reference) NaiveAttention.ComputeMultiHead(q, k, v, output, s_shape, modifiers, options);
+        else Attention.ComputeMultiHead(q, k, v, output, s_shape, modifiers, options);
     }
 
     [Theory]
@@ -91,7 +91,7 @@ public class ModifierValidationTests
         Assert.Equal(new AttentionMaskStrides(0, 0, Nk, 1), AttentionMaskStrides.Broadcast(perBatch: false, 1, Nq, Nk));
         Assert.Equal(new AttentionMaskStrides(Nq * Nk, 0, Nk, 1), AttentionMaskStrides.Broadcast(perBatch: true, 1, Nq, Nk));
         float[] q = new float[Batch * Nq * Heads * D], k = new float[Batch * Nk * Heads * D], v = new float[Batch * Nk * Heads * D], o = new float[q.Length];
-        Attention.ComputeMultiHeadModified(q, k, v, o, s_shape, new AttentionModifiers { BooleanMask = new bool[Heads * Nq * Nk], MaskStrides = AttentionMaskStrides.Broadcast(false, Heads, Nq, Nk) });
+        Attention.ComputeMultiHead(q, k, v, o, s_shape, new AttentionModifiers { BooleanMask = new bool[Heads * Nq * Nk], MaskStrides = AttentionMaskStrides.Broadcast(false, Heads, Nq, Nk) });
         Assert.All(o, x => Assert.Equal(0f, x)); // every key hidden: zeros
     }
 }

@@ -61,10 +61,10 @@ public class ModifierWarmupTests
             var options = new AttentionOptions { Kernel = kernel };
             var softCap = options with { SoftCap = modified ? 20f : null };
             Attention.ComputeMultiHead(q, k, v, o, shape, softCap);
-            Attention.ComputeMultiHeadModified(q, k, v, o, shape, new AttentionModifiers { AlibiSlopes = modified ? slopes : default }, options);
-            Attention.ComputeMultiHeadModified(q, k, v, o, shape, new AttentionModifiers { AdditiveMask = modified ? additive : default }, options);
-            Attention.ComputeMultiHeadModified(q, k, v, o, shape, new AttentionModifiers { BooleanMask = modified ? allowed : default }, options);
-            Attention.ComputeMultiHeadModified(q, k, v, o, shape, new AttentionModifiers { Sinks = modified ? sinks : default, LogSumExp = modified ? lse : default }, options);
+            Attention.ComputeMultiHead(q, k, v, o, shape, new AttentionModifiers { AlibiSlopes = modified ? slopes : default }, options);
+            Attention.ComputeMultiHead(q, k, v, o, shape, new AttentionModifiers { AdditiveMask = modified ? additive : default }, options);
+            Attention.ComputeMultiHead(q, k, v, o, shape, new AttentionModifiers { BooleanMask = modified ? allowed : default }, options);
+            Attention.ComputeMultiHead(q, k, v, o, shape, new AttentionModifiers { Sinks = modified ? sinks : default, LogSumExp = modified ? lse : default }, options);
         }
 
         Attention.ComputeMultiHead(dq, k, v, dout, decode, new AttentionOptions { SoftCap = modified ? 20f : null });
