@@ -40,7 +40,7 @@ public class KvCacheAdversarialTests
             ("headDim -1", "headDim", 8, 1, -1, 0, 1, KvCacheStorage.Single, ["-1"]),
             ("valueDim -1", "valueDim", 8, 1, 4, -1, 1, KvCacheStorage.Single, ["-1"]),
             ("batch 0", "batch", 8, 1, 4, 0, 0, KvCacheStorage.Single, ["1", "0"]),
-            ("storage 2", "storage", 8, 1, 4, 0, 1, (KvCacheStorage)2, ["2"]),
+            ("storage 4", "storage", 8, 1, 4, 0, 1, (KvCacheStorage)4, ["4"]),
             ("storage -1", "storage", 8, 1, 4, 0, 1, (KvCacheStorage)(-1), ["-1"]),
             ("kvHeads·headDim = 2^32", "headDim", 1, 1 << 16, 1 << 16, 0, 1, KvCacheStorage.Single, [ArrayLimit, "4294967296"]),
             ("kvHeads·valueDim = 2^32", "valueDim", 1, 1 << 16, 1, 1 << 16, 1, KvCacheStorage.Half, [ArrayLimit, "4294967296"]),
