@@ -8,7 +8,8 @@ namespace SelfAttention.Benchmarks.Commands;
 /// float and Half storage, alternating in one process after a warm-up of more than a second; medians. Reported: µs per
 /// step for the attention (<see cref="KvCache.Attend"/>) and for a whole layer step (model 4096 = 32 × 128, projections
 /// included), GB/s of cache read by the attention, and bytes allocated per step. The streaming-read control is measured
-/// in the same run.
+/// in the same run. Then the decode table of <see cref="DecodeComparison"/>: per layout and storage, against a
+/// plain read of the same bytes in the same rounds, on one and two threads.
 /// </summary>
 public static class CacheComparison
 {
@@ -68,6 +69,7 @@ public static class CacheComparison
         }
 
         output.WriteLine("GB/s: bytes of cached K and V read per step / time (float 4 bytes, Half 2 bytes per element).");
-        return 0;
+        output.WriteLine();
+        return DecodeComparison.Run(output);
     }
 }

@@ -26,13 +26,24 @@ internal unsafe readonly struct AttentionProblem
     public float* Weights { get; init; }
 
     /// <summary>
-    /// When set (a Half KV cache), keys and values are read from these instead of <see cref="Key"/> and <see cref="Value"/>,
-    /// with the same strides in elements. Only the decode kernel reads them.
+    /// The element type of the keys and values: <see cref="KvCacheStorage.Single"/> (read from <see cref="Key"/> and
+    /// <see cref="Value"/>) except for a low-precision KV cache, whose keys and values are read from
+    /// <see cref="KeyStored"/> and <see cref="ValueStored"/> instead, with the same strides in elements (Int8 also
+    /// through <see cref="KeyScales"/> and <see cref="ValueScales"/>; see <see cref="Widen"/>).
     /// </summary>
-    public Half* KeyHalf { get; init; }
+    public KvCacheStorage Storage { get; init; }
 
-    /// <inheritdoc cref="KeyHalf"/>
-    public Half* ValueHalf { get; init; }
+    /// <inheritdoc cref="Storage"/>
+    public void* KeyStored { get; init; }
+
+    /// <inheritdoc cref="Storage"/>
+    public void* ValueStored { get; init; }
+
+    /// <summary>Int8 storage: one float per <see cref="Widen.Int8Block"/> values of a head's row, <c>[rows][kvHeads·blocks]</c>.</summary>
+    public float* KeyScales { get; init; }
+
+    /// <inheritdoc cref="KeyScales"/>
+    public float* ValueScales { get; init; }
     public nint WeightsRowStride { get; init; }
     public nint QueryRowStride { get; init; }
     public nint KeyRowStride { get; init; }
@@ -113,8 +124,8 @@ internal unsafe readonly struct AttentionProblem
     /// <summary>
     /// Builds the problem of a validated call. Row strides are in floats; a batch of query (output) rows is
     /// <paramref name="queryLength"/> rows apart, a batch of key (value) rows <paramref name="keyRowsPerBatch"/> rows apart
-    /// (a KV cache's capacity, otherwise the key length). Weights, Half storage, lengths and the modifiers' buffers
-    /// (ALiBi slopes, sinks, log-sum-exp, dense masks) are added with <c>with</c>; the softcap comes from the options.
+    /// (a KV cache's capacity, otherwise the key length). Weights, low-precision storage, lengths and the modifiers'
+    /// buffers (ALiBi slopes, sinks, log-sum-exp, dense masks) are added with <c>with</c>; the softcap comes from the options.
     /// </summary>
     public static AttentionProblem Create(float* query, nint queryRowStride, float* key, nint keyRowStride, float* value, nint valueRowStride,
                                           float* output, nint outputRowStride, int batch, int heads, int kvHeads, int queryLength, int keyLength,
@@ -131,10 +142,6 @@ internal unsafe readonly struct AttentionProblem
     };
 
     public float* QueryHead(int batch, int head) => Query + batch * QueryBatchStride + (nint)head * HeadDim;
-
-    public Half* KeyHeadHalf(int batch, int head) => KeyHalf + batch * KeyBatchStride + (nint)(head / GroupSize) * HeadDim;
-
-    public Half* ValueHeadHalf(int batch, int head) => ValueHalf + batch * ValueBatchStride + (nint)(head / GroupSize) * ValueDim;
 
     public float* KeyHead(int batch, int head) => Key + batch * KeyBatchStride + (nint)(head / GroupSize) * HeadDim;
 

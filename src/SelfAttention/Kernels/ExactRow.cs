@@ -169,11 +169,13 @@ internal static unsafe class ExactRow
         }
     }
 
-    /// <summary>One query row and its head's keys and values, float or Half, read in double.</summary>
+    /// <summary>One query row and its head's keys and values, float or a low-precision cache's, read in double.</summary>
     private readonly struct Row
     {
         private readonly float* _q, _k, _v;
-        private readonly Half* _kHalf, _vHalf;
+        private readonly AttentionProblem _problem;
+        private readonly bool _stored;
+        private readonly int _batch, _kvHead;
         private readonly nint _keyStride, _valueStride;
         private readonly int _headDim;
         private readonly double _scale;
@@ -181,10 +183,12 @@ internal static unsafe class ExactRow
         public Row(in AttentionProblem p, int batch, int head, float* q)
         {
             _q = q;
-            _kHalf = p.KeyHalf == null ? null : p.KeyHeadHalf(batch, head);
-            _vHalf = p.ValueHalf == null ? null : p.ValueHeadHalf(batch, head);
-            _k = _kHalf == null ? p.KeyHead(batch, head) : null;
-            _v = _vHalf == null ? p.ValueHead(batch, head) : null;
+            _problem = p;
+            _stored = p.Storage != KvCacheStorage.Single;
+            _batch = batch;
+            _kvHead = head / p.GroupSize;
+            _k = !_stored ? p.KeyHead(batch, head) : null;
+            _v = !_stored ? p.ValueHead(batch, head) : null;
             _keyStride = p.KeyRowStride;
             _valueStride = p.ValueRowStride;
             _headDim = p.HeadDim;
@@ -195,7 +199,7 @@ internal static unsafe class ExactRow
         public double Score(int j)
         {
             double dot = 0;
-            if (_kHalf == null)
+            if (!_stored)
             {
                 float* k = _k + j * _keyStride;
                 int c = 0;
@@ -217,10 +221,9 @@ internal static unsafe class ExactRow
             }
             else
             {
-                Half* k = _kHalf + j * _keyStride;
                 for (int c = 0; c < _headDim; c++)
                 {
-                    dot += (double)_q[c] * (double)k[c];
+                    dot += (double)_q[c] * SelfAttention.Kernels.Widen.Element(_problem, key: true, _batch, _kvHead, j, c);
                 }
             }
 
@@ -231,7 +234,7 @@ internal static unsafe class ExactRow
         public void AddValue(int j, int c0, int width, double weight, Span<double> acc)
         {
             int c = 0;
-            if (_vHalf == null)
+            if (!_stored)
             {
                 float* v = _v + j * _valueStride + c0;
                 if (Vector256.IsHardwareAccelerated)
@@ -252,10 +255,9 @@ internal static unsafe class ExactRow
                 return;
             }
 
-            Half* h = _vHalf + j * _valueStride + c0;
             for (; c < width; c++)
             {
-                acc[c] += weight * (double)h[c];
+                acc[c] += weight * SelfAttention.Kernels.Widen.Element(_problem, key: false, _batch, _kvHead, j, c0 + c);
             }
         }
 

@@ -266,30 +266,30 @@ internal static unsafe class KernelDispatch
     /// </remarks>
     private static (KernelChoice Choice, string? Fallback) Choose(in AttentionProblem problem, AttentionKernel kernel, int lanes)
     {
-        // First, for every storage: the exact path reads Half keys and values too.
+        // First, for every storage: the exact path reads low-precision keys and values too.
         if ((double)problem.Scale * problem.HeadDim > ExactScaleBound)
         {
             return (KernelChoice.Exact, kernel == AttentionKernel.Auto ? null : "scale·headDim above 2¹¹⁰: every row is computed exactly");
         }
 
         bool decodeFits = DecodeAttention.ScratchLength(problem, 1) <= MaxTileScratch;
-        if (problem.KeyHalf != null)
+        if (problem.Storage != KvCacheStorage.Single)
         {
-            // Half keys and values (a KV cache) are read by the decode kernel only; the cache sends nothing else here.
+            // Low-precision keys and values (a KV cache) are read by the decode kernel only; the cache sends nothing else here.
             if (!decodeFits)
             {
-                ThrowHelper.ThrowUnservable("query", "a Half KV cache step (decode scratch of GroupSize·queryLength·(ValueDim + 66) floats)",
+                ThrowHelper.ThrowUnservable("query", "a low-precision KV cache step (decode scratch of GroupSize·queryLength·(ValueDim + 66) floats)",
                                             MaxTileScratch, DecodeAttention.ScratchLength(problem, 1));
             }
 
             if (problem.HasModifiers)
             {
                 // The decode kernel does not apply score modifiers, sinks or a log-sum-exp output yet; the exact path
-                // reads Half storage and applies them all.
+                // reads low-precision storage and applies them all.
                 return (KernelChoice.Exact, kernel == AttentionKernel.Auto ? null : ModifiersFallback);
             }
 
-            return (KernelChoice.Decode, kernel is AttentionKernel.Auto or AttentionKernel.Decode ? null : "a Half KV cache step: only the decode kernel reads Half storage");
+            return (KernelChoice.Decode, kernel is AttentionKernel.Auto or AttentionKernel.Decode ? null : "a low-precision KV cache step: only the decode kernel reads low-precision storage");
         }
 
         KernelChoice choice = KernelChoice.RowByRow;
@@ -318,7 +318,7 @@ internal static unsafe class KernelDispatch
 
         if (kernel == AttentionKernel.Decode && !decodes && fallback == null)
         {
-            fallback = "more query rows than the decode kernel takes (DecodeAttention.MaxQueryLength = 4)";
+            fallback = "more query rows than the decode kernel takes (DecodeAttention.MaxQueryLength = 8)";
         }
 
         bool fits = choice switch

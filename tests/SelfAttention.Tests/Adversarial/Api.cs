@@ -53,6 +53,9 @@ internal static class Api
     public const string KvCacheClear = "SelfAttention.KvCache.Clear()";
     public const string KvCacheTruncate = "SelfAttention.KvCache.Truncate(Int32)";
     public const string KvCacheAppend = "SelfAttention.KvCache.Append(ReadOnlySpan<Single>, ReadOnlySpan<Single>, Int32)";
+    public const string KvCacheAppendSequence = "SelfAttention.KvCache.Append(Int32, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Int32)";
+    public const string KvCacheTruncateSequence = "SelfAttention.KvCache.Truncate(Int32, Int32)";
+    public const string KvCacheSequenceLength = "SelfAttention.KvCache.SequenceLength(Int32)";
     public const string KvCacheAttend = "SelfAttention.KvCache.Attend(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, AttentionOptions)";
 
     public const string LayerCtor = "SelfAttention.MultiHeadAttention(Int32, Int32, Int32, Int32, Int32, Boolean)";

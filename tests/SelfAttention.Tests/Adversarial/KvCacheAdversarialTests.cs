@@ -40,7 +40,7 @@ public class KvCacheAdversarialTests
             ("headDim -1", "headDim", 8, 1, -1, 0, 1, KvCacheStorage.Single, ["-1"]),
             ("valueDim -1", "valueDim", 8, 1, 4, -1, 1, KvCacheStorage.Single, ["-1"]),
             ("batch 0", "batch", 8, 1, 4, 0, 0, KvCacheStorage.Single, ["1", "0"]),
-            ("storage 2", "storage", 8, 1, 4, 0, 1, (KvCacheStorage)2, ["2"]),
+            ("storage 4", "storage", 8, 1, 4, 0, 1, (KvCacheStorage)4, ["4"]),
             ("storage -1", "storage", 8, 1, 4, 0, 1, (KvCacheStorage)(-1), ["-1"]),
             ("kvHeads·headDim = 2^32", "headDim", 1, 1 << 16, 1 << 16, 0, 1, KvCacheStorage.Single, [ArrayLimit, "4294967296"]),
             ("kvHeads·valueDim = 2^32", "valueDim", 1, 1 << 16, 1, 1 << 16, 1, KvCacheStorage.Half, [ArrayLimit, "4294967296"]),
@@ -118,6 +118,31 @@ public class KvCacheAdversarialTests
             {
                 Attend($"options: {name}", "options", q1, o1, 4, 1, options);
             }
+        }
+
+        // Per-sequence members: a bad index or count is rejected naming it, and no sequence changes.
+        foreach (var storage in new[] { KvCacheStorage.Single, KvCacheStorage.Int8 })
+        {
+            void Sequence(string name, string target, string parameter, string[] quotes, Action<KvCache> call, Type? exception = null) =>
+                table.Add($"sequence {target.Split('(')[0].Split('.')[^1]} ({storage}): {name}", () =>
+                {
+                    var cache = Cache(storage);
+                    return new BadCall
+                    {
+                        Target = target, Parameter = parameter, Quotes = quotes, ExceptionType = exception ?? typeof(ArgumentException),
+                        Call = () => call(cache), AssertUnchanged = () => AssertCacheIntact(cache),
+                    };
+                });
+
+            Sequence("batchIndex 2", Api.KvCacheAppendSequence, "batchIndex", ["1", "2"], c => c.Append(2, new float[8], new float[12], 1), typeof(ArgumentOutOfRangeException));
+            Sequence("batchIndex int.MinValue", Api.KvCacheAppendSequence, "batchIndex", ["-2147483648"], c => c.Append(int.MinValue, new float[8], new float[12], 1), typeof(ArgumentOutOfRangeException));
+            Sequence("tokenCount past the sequence's capacity", Api.KvCacheAppendSequence, "tokenCount", ["5", "6"], c => c.Append(1, new float[48], new float[72], 6));
+            Sequence("tokenCount -1", Api.KvCacheAppendSequence, "tokenCount", ["-1"], c => c.Append(0, [], [], -1), typeof(ArgumentOutOfRangeException));
+            Sequence("keys for two sequences", Api.KvCacheAppendSequence, "keys", ["8", "16"], c => c.Append(0, new float[16], new float[12], 1));
+            Sequence("values one short", Api.KvCacheAppendSequence, "values", ["12", "11"], c => c.Append(0, new float[8], new float[11], 1));
+            Sequence("batchIndex -1", Api.KvCacheTruncateSequence, "batchIndex", ["-1"], c => c.Truncate(-1, 0), typeof(ArgumentOutOfRangeException));
+            Sequence("length past the sequence's", Api.KvCacheTruncateSequence, "length", ["3", "4"], c => c.Truncate(0, 4), typeof(ArgumentOutOfRangeException));
+            Sequence("batchIndex 2", Api.KvCacheSequenceLength, "batchIndex", ["1", "2"], c => c.SequenceLength(2), typeof(ArgumentOutOfRangeException));
         }
 
         return table;

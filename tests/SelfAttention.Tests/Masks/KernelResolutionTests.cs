@@ -74,7 +74,7 @@ public unsafe class KernelResolutionTests
     [InlineData(AttentionKernel.Tiled, AttentionNormalization.Softmax, true, 64, "weights")]
     [InlineData(AttentionKernel.Decode, AttentionNormalization.Sum, false, 1, "sum normalisation")]
     [InlineData(AttentionKernel.Decode, AttentionNormalization.Softmax, true, 1, "weights")]
-    [InlineData(AttentionKernel.Decode, AttentionNormalization.Softmax, false, 5, "query rows")]
+    [InlineData(AttentionKernel.Decode, AttentionNormalization.Softmax, false, 9, "query rows")]
     public void AKernelThatCannotServeTheCall_IsReportedWithTheReason(AttentionKernel kernel, AttentionNormalization normalization, bool weights, int nq, string reason)
     {
         var resolution = Resolve(new AttentionShape(1, nq, 70, 1, 16), new AttentionOptions { Kernel = kernel, Normalization = normalization }, weights);

@@ -129,6 +129,6 @@ public class RedValidationTests
         var o = new float[2, 4];
         Assert.Equal("options", Assert.ThrowsAny<ArgumentException>(() => Attention.Compute(q, q, q, o, new AttentionOptions { Normalization = (AttentionNormalization)7 })).ParamName);
         Assert.Equal("options", Assert.ThrowsAny<ArgumentException>(() => Attention.Compute(q, q, q, o, new AttentionOptions { Kernel = (AttentionKernel)(-1) })).ParamName);
-        Assert.Equal("storage", Assert.ThrowsAny<ArgumentException>(() => new KvCache(4, 1, 4, storage: (KvCacheStorage)2)).ParamName);
+        Assert.Equal("storage", Assert.ThrowsAny<ArgumentException>(() => new KvCache(4, 1, 4, storage: (KvCacheStorage)4)).ParamName);
     }
 }

@@ -1,0 +1,282 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace SelfAttention.Kernels;
+
+/// <summary>
+/// Widening of a low-precision KV cache's rows to float, at the widest accelerated vector width, for the decode
+/// kernel's per-block tiles (a few rows of one head, L1-resident) and the prefill's prefix.
+/// <para>
+/// .NET 10 has no Half or BFloat16 conversion instruction in <c>System.Runtime.Intrinsics</c> (no F16C, no
+/// AVX-512 FP16), and <c>TensorPrimitives.ConvertToSingle(ReadOnlySpan&lt;Half&gt;, …)</c> widens in software too, with
+/// a call and set-up per span; a 128-element row per call was what made the Half cache slower than float. So each
+/// format is widened here with integer vector operations, the same at every width:
+/// <list type="bullet">
+/// <item>Half: put the 16 bits in the top of a 32-bit lane (<c>w = h &lt;&lt; 16</c>); an arithmetic shift right by 3 and
+/// a mask leave sign, 5 exponent and 10 mantissa bits where a float has them; multiplying by 2¹¹² rebias the
+/// exponent, exactly, for normals, subnormals and zero; exponent 31 (∞, NaN) instead gets a float exponent of 255.</item>
+/// <item>BFloat16: the top half of a float, so <c>w = h &lt;&lt; 16</c> is the float.</item>
+/// <item>Int8: sign-extended, converted and multiplied by the block's scale (one float per <see cref="Int8Block"/>
+/// values of a head's row).</item>
+/// </list>
+/// </para>
+/// </summary>
+internal static unsafe class Widen
+{
+    /// <summary>Values of a head's row that share one Int8 scale.</summary>
+    public const int Int8Block = 32;
+
+    /// <summary>Scales per head row of <paramref name="width"/> values (the last block may be short).</summary>
+    public static int Int8Blocks(int width) => (width + Int8Block - 1) / Int8Block;
+
+    /// <summary>2¹¹²: moves a Half exponent (bias 15) to a float one (bias 127).</summary>
+    private const float HalfRebias = 5.192296858534828e33f;
+
+    /// <summary>destination[c] = (float)source[c] for c &lt; count, source Half as raw bits.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Half(ushort* source, int count, float* destination)
+    {
+        int c = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; c + 16 <= count; c += 16)
+            {
+                Half512(Vector256.Load(source + c)).Store(destination + c);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 8 <= count; c += 8)
+            {
+                Half256(Vector128.Load(source + c)).Store(destination + c);
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            for (; c + 4 <= count; c += 4)
+            {
+                Half128(Vector64.Load(source + c)).Store(destination + c);
+            }
+        }
+
+        for (; c < count; c++)
+        {
+            destination[c] = HalfScalar(source[c]);
+        }
+    }
+
+    /// <summary>One Half (raw bits) to float, by the same bit steps as the vector paths.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float HalfScalar(ushort h)
+    {
+        uint w = (uint)h << 16;
+        uint e = (uint)((int)w >> 3) & 0x8FFFE000u;
+        return (w & 0x7C000000u) == 0x7C000000u ? BitConverter.UInt32BitsToSingle(e | 0x7F800000u) : BitConverter.UInt32BitsToSingle(e) * HalfRebias;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Half512(Vector256<ushort> h)
+    {
+        Vector512<uint> w = Vector512.WidenLower(h.ToVector512Unsafe()) << 16;
+        Vector512<uint> e = (w.AsInt32() >> 3).AsUInt32() & Vector512.Create(0x8FFFE000u);
+        Vector512<uint> exponent = w & Vector512.Create(0x7C000000u);
+        return Vector512.ConditionalSelect(Vector512.Equals(exponent, Vector512.Create(0x7C000000u)).AsSingle(),
+                                           (e | Vector512.Create(0x7F800000u)).AsSingle(), e.AsSingle() * Vector512.Create(HalfRebias));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Half256(Vector128<ushort> h)
+    {
+        Vector256<uint> w = Vector256.WidenLower(h.ToVector256Unsafe()) << 16;
+        Vector256<uint> e = (w.AsInt32() >> 3).AsUInt32() & Vector256.Create(0x8FFFE000u);
+        Vector256<uint> exponent = w & Vector256.Create(0x7C000000u);
+        return Vector256.ConditionalSelect(Vector256.Equals(exponent, Vector256.Create(0x7C000000u)).AsSingle(),
+                                           (e | Vector256.Create(0x7F800000u)).AsSingle(), e.AsSingle() * Vector256.Create(HalfRebias));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Half128(Vector64<ushort> h)
+    {
+        Vector128<uint> w = Vector128.WidenLower(h.ToVector128Unsafe()) << 16;
+        Vector128<uint> e = (w.AsInt32() >> 3).AsUInt32() & Vector128.Create(0x8FFFE000u);
+        Vector128<uint> exponent = w & Vector128.Create(0x7C000000u);
+        return Vector128.ConditionalSelect(Vector128.Equals(exponent, Vector128.Create(0x7C000000u)).AsSingle(),
+                                           (e | Vector128.Create(0x7F800000u)).AsSingle(), e.AsSingle() * Vector128.Create(HalfRebias));
+    }
+
+    /// <summary>destination[c] = (float)source[c] for c &lt; count, source BFloat16 as raw bits (the top half of a float).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void BFloat16(ushort* source, int count, float* destination)
+    {
+        int c = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; c + 16 <= count; c += 16)
+            {
+                (Vector512.WidenLower(Vector256.Load(source + c).ToVector512Unsafe()) << 16).AsSingle().Store(destination + c);
+            }
+        }
+
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; c + 8 <= count; c += 8)
+            {
+                (Vector256.WidenLower(Vector128.Load(source + c).ToVector256Unsafe()) << 16).AsSingle().Store(destination + c);
+            }
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            for (; c + 4 <= count; c += 4)
+            {
+                (Vector128.WidenLower(Vector64.Load(source + c).ToVector128Unsafe()) << 16).AsSingle().Store(destination + c);
+            }
+        }
+
+        for (; c < count; c++)
+        {
+            destination[c] = BitConverter.UInt32BitsToSingle((uint)source[c] << 16);
+        }
+    }
+
+    /// <summary>
+    /// destination[c] = source[c] · scales[c / <see cref="Int8Block"/>] for c &lt; count: one head's row (or a prefix
+    /// of whole blocks of it) and its scales.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Int8(sbyte* source, float* scales, int count, float* destination)
+    {
+        int c = 0;
+        for (; c + Int8Block <= count; c += Int8Block)
+        {
+            Int8FullBlock(source + c, scales[c / Int8Block], destination + c);
+        }
+
+        if (c < count)
+        {
+            float scale = scales[c / Int8Block];
+            for (; c < count; c++)
+            {
+                destination[c] = source[c] * scale;
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Int8FullBlock(sbyte* source, float scale, float* destination)
+    {
+        if (Vector512.IsHardwareAccelerated)
+        {
+            Vector512<short> s = Vector512.WidenLower(Vector256.Load(source).ToVector512Unsafe());
+            Vector512<float> f = Vector512.Create(scale);
+            (Vector512.ConvertToSingle(Vector512.WidenLower(s)) * f).Store(destination);
+            (Vector512.ConvertToSingle(Vector512.WidenUpper(s)) * f).Store(destination + 16);
+        }
+        else if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<sbyte> b = Vector256.Load(source);
+            Vector256<short> lo = Vector256.WidenLower(b), hi = Vector256.WidenUpper(b);
+            Vector256<float> f = Vector256.Create(scale);
+            (Vector256.ConvertToSingle(Vector256.WidenLower(lo)) * f).Store(destination);
+            (Vector256.ConvertToSingle(Vector256.WidenUpper(lo)) * f).Store(destination + 8);
+            (Vector256.ConvertToSingle(Vector256.WidenLower(hi)) * f).Store(destination + 16);
+            (Vector256.ConvertToSingle(Vector256.WidenUpper(hi)) * f).Store(destination + 24);
+        }
+        else if (Vector128.IsHardwareAccelerated)
+        {
+            Vector128<float> f = Vector128.Create(scale);
+            for (int half = 0; half < 2; half++)
+            {
+                Vector128<sbyte> b = Vector128.Load(source + 16 * half);
+                Vector128<short> lo = Vector128.WidenLower(b), hi = Vector128.WidenUpper(b);
+                float* d = destination + 16 * half;
+                (Vector128.ConvertToSingle(Vector128.WidenLower(lo)) * f).Store(d);
+                (Vector128.ConvertToSingle(Vector128.WidenUpper(lo)) * f).Store(d + 4);
+                (Vector128.ConvertToSingle(Vector128.WidenLower(hi)) * f).Store(d + 8);
+                (Vector128.ConvertToSingle(Vector128.WidenUpper(hi)) * f).Store(d + 12);
+            }
+        }
+        else
+        {
+            for (int c = 0; c < Int8Block; c++)
+            {
+                destination[c] = source[c] * scale;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Widens <paramref name="rows"/> rows of one kv head of a low-precision problem's keys (<paramref name="key"/>) or
+    /// values: rows <c>[j, j + rows)</c> of batch entry <paramref name="batch"/>, kv head <paramref name="kvHead"/>,
+    /// into <c>destination[r][0..width)</c>, width the head dim (keys) or value dim (values).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Rows(in AttentionProblem p, bool key, int batch, int kvHead, int j, int rows, float* destination)
+    {
+        int width = key ? p.HeadDim : p.ValueDim;
+        nint rowStride = key ? p.KeyRowStride : p.ValueRowStride;
+        nint element = (key ? p.KeyBatchStride : p.ValueBatchStride) * batch + j * rowStride + (nint)kvHead * width;
+        void* stored = key ? p.KeyStored : p.ValueStored;
+        switch (p.Storage)
+        {
+            case KvCacheStorage.Half:
+                for (int r = 0; r < rows; r++)
+                {
+                    Half((ushort*)stored + element + r * rowStride, width, destination + r * width);
+                }
+
+                break;
+            case KvCacheStorage.BFloat16:
+                for (int r = 0; r < rows; r++)
+                {
+                    BFloat16((ushort*)stored + element + r * rowStride, width, destination + r * width);
+                }
+
+                break;
+            default:
+                float* scales = ScalesOf(p, key, batch, kvHead, j);
+                nint scaleStride = ScaleRowStride(p, key);
+                for (int r = 0; r < rows; r++)
+                {
+                    Int8((sbyte*)stored + element + r * rowStride, scales + r * scaleStride, width, destination + r * width);
+                }
+
+                break;
+        }
+    }
+
+    /// <summary>Scales per stored row of an Int8 problem: <c>kvHeads · Int8Blocks(width)</c>.</summary>
+    public static nint ScaleRowStride(in AttentionProblem p, bool key)
+    {
+        int width = key ? p.HeadDim : p.ValueDim;
+        nint rowStride = key ? p.KeyRowStride : p.ValueRowStride;
+        return rowStride / width * Int8Blocks(width);
+    }
+
+    /// <summary>The first scale of row j, kv head <paramref name="kvHead"/>, of batch entry <paramref name="batch"/>.</summary>
+    public static float* ScalesOf(in AttentionProblem p, bool key, int batch, int kvHead, int j)
+    {
+        int width = key ? p.HeadDim : p.ValueDim;
+        nint rowStride = key ? p.KeyRowStride : p.ValueRowStride;
+        nint rowsPerBatch = (key ? p.KeyBatchStride : p.ValueBatchStride) / rowStride;
+        return (key ? p.KeyScales : p.ValueScales) + (batch * rowsPerBatch + j) * ScaleRowStride(p, key) + (nint)kvHead * Int8Blocks(width);
+    }
+
+    /// <summary>
+    /// One stored element as float (the exact path, which reads a few rows): key (or value) row j of batch entry
+    /// <paramref name="batch"/>, kv head <paramref name="kvHead"/>, channel c.
+    /// </summary>
+    public static float Element(in AttentionProblem p, bool key, int batch, int kvHead, int j, int c)
+    {
+        int width = key ? p.HeadDim : p.ValueDim;
+        nint rowStride = key ? p.KeyRowStride : p.ValueRowStride;
+        nint element = (key ? p.KeyBatchStride : p.ValueBatchStride) * batch + j * rowStride + (nint)kvHead * width + c;
+        void* stored = key ? p.KeyStored : p.ValueStored;
+        return p.Storage switch
+        {
+            KvCacheStorage.Half => HalfScalar(((ushort*)stored)[element]),
+            KvCacheStorage.BFloat16 => BitConverter.UInt32BitsToSingle((uint)((ushort*)stored)[element] << 16),
+            _ => ((sbyte*)stored)[element] * ScalesOf(p, key, batch, kvHead, j)[c / Int8Block],
+        };
+    }
+}
