@@ -88,7 +88,35 @@ public sealed class CommandLineApp
             return ExitCodes.Usage;
         }
 
+        if (result.Action is not CommandLineAction { ClearsParseErrors: true } && OptionTakenAsArgument(result) is { } stray)
+        {
+            CliText.WriteLine(error, $"{CommandPath(result.CommandResult)[(Name.Length + 1)..]}: unknown option {CliText.Echo(stray)}{Suggestion(stray, result.CommandResult)}; "
+                                     + $"see '{CommandPath(result.CommandResult)} --help' (an argument that starts with '-' goes after --).");
+            return ExitCodes.Usage;
+        }
+
         return result.Invoke(invocation);
+    }
+
+    // A command with a variadic argument (embed's sentences) takes an unknown option as one of its values; before a
+    // "--" such a token is a mistyped option, not an argument.
+    private static string? OptionTakenAsArgument(ParseResult result)
+    {
+        foreach (Token token in result.Tokens)
+        {
+            if (token.Type == TokenType.DoubleDash)
+            {
+                return null;
+            }
+
+            if (token.Type == TokenType.Argument && LooksLikeOption(token.Value) && result.CommandResult.Command.Arguments.Count > 0
+                && result.CommandResult.Children.OfType<ArgumentResult>().Any(a => a.Tokens.Contains(token)))
+            {
+                return token.Value;
+            }
+        }
+
+        return null;
     }
 
     // "help" and "help COMMAND …" read as "--help" and "COMMAND --help".

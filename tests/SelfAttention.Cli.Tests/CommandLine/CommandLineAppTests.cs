@@ -84,7 +84,7 @@ public class CommandLineAppTests
     [Fact]
     public void TheSuggestDirectiveCompletesCommandsOptionsAndValues()
     {
-        Assert.Equal(["completion", "heatmap", "run", "walkthrough"], Lines(Tool.Run("[suggest:0]", "")).Where(l => !l.StartsWith('-')).Order(StringComparer.Ordinal));
+        Assert.Equal(["completion", "embed", "heatmap", "run", "walkthrough"], Lines(Tool.Run("[suggest:0]", "")).Where(l => !l.StartsWith('-')).Order(StringComparer.Ordinal));
         Assert.Equal(["--normalization"], Lines(Tool.Run("[suggest:10]", "run --norm")));
         Assert.Equal(["softmax", "sum"], Lines(Tool.Run("[suggest:20]", "run --normalization ")));
         Assert.Equal(["bash", "zsh"], Lines(Tool.Run("[suggest:11]", "completion ")).Where(l => !l.StartsWith('-')));

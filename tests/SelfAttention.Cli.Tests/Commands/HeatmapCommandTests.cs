@@ -23,6 +23,34 @@ public class HeatmapCommandTests
         }
     }
 
+    [Fact]
+    public void ModelDrawsTheLearnedAttentionOfALayerWithWordPieceLabels()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("minilm.svg");
+        var result = Tool.Run("heatmap", "--model", "--sentence", "The cat sat on the mat.", "--layer", "5", "--out", path);
+        Assert.True(result.ExitCode == 0, result.ToString());
+        Assert.Contains("12 panels, 9 × 9", result.Output);
+        string[] texts = Texts(path);
+        foreach (string expected in new[] { "head 0", "head 11", "[CLS]", "[SEP]", "cat", "all-MiniLM-L6-v2, layer 5 of 6" })
+        {
+            Assert.Contains(texts, t => t.Contains(expected, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void ModelRefusesWhatItFixesItself()
+    {
+        using var folder = new TempFolder();
+        string path = folder.File("x.svg");
+        Tool.AssertUsageError(Tool.Run("heatmap", "--model", "--out", path), "--model needs --sentence");
+        Tool.AssertUsageError(Tool.Run("heatmap", "--model", "--sentence", "a b", "--layer", "6", "--out", path), "--layer 6 is out of range", "0 to 5");
+        Tool.AssertUsageError(Tool.Run("heatmap", "--model", "--sentence", "a b", "--causal", "--out", path), "do not apply to --model");
+        Tool.AssertUsageError(Tool.Run("heatmap", "--sentence", "a b", "--layer", "1", "--out", path), "--layer applies to --model only");
+        Tool.AssertUsageError(Tool.Run("heatmap", "--model", folder.File("nothing"), "--sentence", "a b", "--out", path), "no such file or folder");
+        Assert.Empty(folder.Files());
+    }
+
     [Theory]
     [InlineData(1, 2)]
     [InlineData(2, 2)]
