@@ -32,14 +32,18 @@ for field in '<license type="expression">MIT</license>' '<readme>README.md</read
 done
 echo "library package: README, LICENSE, XML docs, symbols, license expression, repository, dependencies present"
 
-# The tool package: the tool, the library, the command-line layer and their packages; no benchmark code.
+# The tool package: the tool, the library, the command-line layer, the transformer layer, their packages and the
+# default model (all-MiniLM-L6-v2's model.onnx and vocab.txt); no benchmark code and no ONNX Runtime.
 tool="$packages/SelfAttention.Cli.$version.nupkg"
 tool_listing="$(unzip -Z1 "$tool")"
 echo "tool package files:"
 sed 's/^/  /' <<<"$tool_listing"
-if grep -iE "comparison|benchmark|openblas|onnx|mathnet" <<<"$tool_listing"; then
-    echo "the tool package carries benchmark code (above)"; exit 1
+if grep -iE "comparison|benchmark|openblas|onnxruntime|mathnet" <<<"$tool_listing"; then
+    echo "the tool package carries benchmark code or ONNX Runtime (above)"; exit 1
 fi
+for entry in tools/net10.0/any/models/all-MiniLM-L6-v2/model.onnx tools/net10.0/any/models/all-MiniLM-L6-v2/vocab.txt tools/net10.0/any/SelfAttention.Transformers.dll; do
+    grep -qx "$entry" <<<"$tool_listing" || { echo "missing in the tool package: $entry"; exit 1; }
+done
 if unzip -p "$tool" tools/net10.0/any/SelfAttention.Cli.dll | grep -qa "SelfAttention.Comparison"; then
     echo "SelfAttention.Cli.dll references the benchmark harness"; exit 1
 fi
@@ -85,6 +89,7 @@ dotnet tool install SelfAttention.Cli --version "$version" --add-source "$packag
 "$work/tools/selfattention" --version
 "$work/tools/selfattention" walkthrough --example 1 | sed -n '1,3p;/^Step 3/,/^Step 4/p'
 "$work/tools/selfattention" heatmap --example 3 --out "$work/example3.svg"
+"$work/tools/selfattention" embed "A man is playing a guitar." "Someone plays the guitar." | tail -n 4
 "$work/tools/selfattention" completion bash | grep -q "complete -o default -F _selfattention_complete selfattention"
 grep -q '<svg' "$work/example3.svg"
 echo "package smoke test: OK"

@@ -29,6 +29,7 @@ app.Add(Simple("exp", "the fused float exp against TensorPrimitives.Exp, and its
 app.Add(Simple("gemm", "the projection GEMM against OpenBLAS cblas_sgemm", "gemm", GemmComparison.Run));
 app.Add(Simple("layer", "a MultiHeadAttention forward pass at BERT-base", "layer", LayerComparison.Run));
 app.Add(Simple("linear", "Linear (weights packed once, fused bias and GELU) against the per-call GEMM, MiniLM sizes", "linear", LinearComparison.Run));
+app.Add(Simple("model", "all-MiniLM-L6-v2 sentence embeddings against ONNX Runtime on the same model, whole pass", "model", ModelComparison.Run));
 app.Add(Simple("cache", "a decode step against a 4096-token KvCache, float and Half", "cache", CacheComparison.Run));
 app.Add(ColdStartCommand());
 app.Add(ColdStartChildCommand());

@@ -1,0 +1,185 @@
+using System.Diagnostics;
+using Microsoft.ML.OnnxRuntime;
+using SelfAttention.Transformers;
+
+namespace SelfAttention.Benchmarks.Commands;
+
+/// <summary>
+/// The <c>model</c> command: all-MiniLM-L6-v2 sentence embeddings, ours (<see cref="SentenceEmbedder"/>: the batch
+/// packed, no padding) against ONNX Runtime on the same model.onnx (the batch padded to its longest sentence, as ONNX
+/// Runtime needs), the whole pass for both: tokenization with the same tokenizer, the encoder, mean pooling and L2
+/// normalisation. Both are checked first on every batch (hidden states and embeddings). Then alternating rounds after
+/// a warm-up, medians, one thread each (ONNX Runtime with intra-op threads 1, spinning off), and two threads at
+/// 8 × 128 for both.
+/// </summary>
+public static class ModelComparison
+{
+    public static int Run(TextWriter output)
+    {
+        string folder = Path.Combine(AppContext.BaseDirectory, "models", "all-MiniLM-L6-v2");
+        SentenceEmbedder embedder = SentenceEmbedder.Load(folder);
+        BertWordPieceTokenizer tokenizer = embedder.Tokenizer;
+        string[] words = WholeWords(tokenizer);
+        var rng = new Random(20261202);
+        var batches = new (string Name, string[] Sentences)[]
+        {
+            ("1 x 16 tokens", [Sentence(rng, words, 16)]),
+            ("1 x 128 tokens", [Sentence(rng, words, 128)]),
+            ("8 x 128 tokens", [.. Enumerable.Range(0, 8).Select(_ => Sentence(rng, words, 128))]),
+            ("8 sentences of 3-66 tokens", [.. new[] { 3, 66, 12, 7, 40, 5, 25, 18 }.Select(n => Sentence(rng, words, n))]),
+        };
+
+        using var one = new OnnxPeer(Path.Combine(folder, "model.onnx"), tokenizer, threads: 1);
+        using var two = new OnnxPeer(Path.Combine(folder, "model.onnx"), tokenizer, threads: 2);
+        output.WriteLine("all-MiniLM-L6-v2 sentence embeddings, whole pass (tokenize, encode, mean-pool, normalise); ours packed, ONNX Runtime padded");
+        output.WriteLine($"{"batch",-28} {"threads",7} {"ours us",10} {"ORT us",10} {"ORT/ours",9} {"max |dh|",10} {"min cos",10} {"ours B/call",12}");
+        foreach ((string name, string[] sentences) in batches)
+        {
+            foreach (int threads in name.StartsWith("8 x", StringComparison.Ordinal) ? new[] { 1, 2 } : [1])
+            {
+                OnnxPeer peer = threads == 1 ? one : two;
+                int d = embedder.Dimension;
+                var ours = new float[sentences.Length * d];
+                var theirs = new float[sentences.Length * d];
+                Action runOurs = () => embedder.Embed(sentences, ours, threads);
+                Action runTheirs = () => peer.Embed(sentences, theirs);
+                runOurs();
+                runTheirs();
+                (double hidden, double cosine) = Compare(embedder, peer, sentences, ours, theirs);
+                if (hidden > 1e-4 || cosine < 0.9999)
+                {
+                    output.WriteLine($"{name}: ours and ONNX Runtime differ (hidden {hidden:G3}, cosine {cosine:R}); not timed");
+                    return 1;
+                }
+
+                var warm = Stopwatch.StartNew();
+                while (warm.Elapsed.TotalSeconds < 2)
+                {
+                    runOurs();
+                    runTheirs();
+                }
+
+                long before = GC.GetTotalAllocatedBytes(precise: true);
+                runOurs();
+                long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
+                var oursTimes = new List<double>();
+                var theirTimes = new List<double>();
+                for (int round = 0; round < 15; round++)
+                {
+                    oursTimes.Add(GemmComparison.Time(runOurs));
+                    theirTimes.Add(GemmComparison.Time(runTheirs));
+                }
+
+                double o = GemmComparison.Median(oursTimes), t = GemmComparison.Median(theirTimes);
+                output.WriteLine($"{name,-28} {threads,7} {o,10:0} {t,10:0} {t / o,8:0.00}x {hidden,10:0.0e+0} {cosine,10:0.0000000} {bytes,12}");
+            }
+        }
+
+        output.WriteLine("ORT/ours: ONNX Runtime's time / ours (above 1: we are faster). max |dh|: the largest difference of a real token's last");
+        output.WriteLine("hidden state; min cos: the smallest cosine between the two embeddings of a sentence. B/call: bytes allocated per call, process-wide.");
+        return 0;
+    }
+
+    // Our last hidden state against ONNX Runtime's on the real tokens, and the embeddings' cosines.
+    private static (double Hidden, double Cosine) Compare(SentenceEmbedder embedder, OnnxPeer peer, string[] sentences, float[] ours, float[] theirs)
+    {
+        int d = embedder.Dimension;
+        double worst = 0, cosine = 1;
+        foreach (string sentence in sentences)
+        {
+            var ids = new int[embedder.MaxTokens];
+            int n = embedder.Tokenizer.Encode(sentence, ids);
+            var hidden = new float[n * d];
+            embedder.Encoder.Forward(ids.AsSpan(0, n), [], [0, n], hidden);
+            float[] reference = peer.Hidden([sentence], out _);
+            for (int i = 0; i < hidden.Length; i++)
+            {
+                worst = Math.Max(worst, Math.Abs(hidden[i] - reference[i]));
+            }
+        }
+
+        for (int s = 0; s < sentences.Length; s++)
+        {
+            cosine = Math.Min(cosine, System.Numerics.Tensors.TensorPrimitives.CosineSimilarity(ours.AsSpan(s * d, d), theirs.AsSpan(s * d, d)));
+        }
+
+        return (worst, cosine);
+    }
+
+    // Vocabulary entries that are whole lower-case words, so that a sentence of n − 2 of them is n tokens.
+    private static string[] WholeWords(BertWordPieceTokenizer tokenizer) =>
+        [.. Enumerable.Range(2000, 20000).Select(tokenizer.TokenOf).Where(t => t.Length >= 3 && t.All(char.IsAsciiLetterLower))];
+
+    private static string Sentence(Random rng, string[] words, int tokens) =>
+        string.Join(' ', Enumerable.Range(0, tokens - 2).Select(_ => words[rng.Next(words.Length)]));
+
+    /// <summary>ONNX Runtime on model.onnx with the same tokenizer: padded int64 inputs, then mean pooling over the mask and L2 normalisation.</summary>
+    private sealed class OnnxPeer : IDisposable
+    {
+        private readonly InferenceSession _session;
+        private readonly BertWordPieceTokenizer _tokenizer;
+        private readonly int[] _ids = new int[512];
+
+        public OnnxPeer(string path, BertWordPieceTokenizer tokenizer, int threads)
+        {
+            using var options = new SessionOptions { IntraOpNumThreads = threads, InterOpNumThreads = 1, GraphOptimizationLevel = GraphOptimizationLevel.ORT_ENABLE_ALL };
+            options.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
+            _session = new InferenceSession(path, options);
+            _tokenizer = tokenizer;
+        }
+
+        public float[] Hidden(string[] sentences, out int[] lengths)
+        {
+            lengths = new int[sentences.Length];
+            int[][] encoded = new int[sentences.Length][];
+            for (int s = 0; s < sentences.Length; s++)
+            {
+                lengths[s] = _tokenizer.Encode(sentences[s], _ids);
+                encoded[s] = _ids[..lengths[s]];
+            }
+
+            int batch = sentences.Length, max = lengths.Max();
+            var ids = new long[batch * max];
+            var mask = new long[batch * max];
+            var types = new long[batch * max];
+            for (int s = 0; s < batch; s++)
+            {
+                for (int t = 0; t < lengths[s]; t++)
+                {
+                    ids[s * max + t] = encoded[s][t];
+                    mask[s * max + t] = 1;
+                }
+            }
+
+            long[] shape = [batch, max];
+            using OrtValue idsValue = OrtValue.CreateTensorValueFromMemory(ids, shape);
+            using OrtValue maskValue = OrtValue.CreateTensorValueFromMemory(mask, shape);
+            using OrtValue typesValue = OrtValue.CreateTensorValueFromMemory(types, shape);
+            using var run = new RunOptions();
+            using IDisposableReadOnlyCollection<OrtValue> results = _session.Run(run, ["input_ids", "attention_mask", "token_type_ids"],
+                                                                                  [idsValue, maskValue, typesValue], ["last_hidden_state"]);
+            return results[0].GetTensorDataAsSpan<float>().ToArray();
+        }
+
+        public void Embed(string[] sentences, float[] embeddings)
+        {
+            float[] hidden = Hidden(sentences, out int[] lengths);
+            int d = embeddings.Length / sentences.Length, max = lengths.Max();
+            Array.Clear(embeddings);
+            for (int s = 0; s < sentences.Length; s++)
+            {
+                Span<float> row = embeddings.AsSpan(s * d, d);
+                for (int t = 0; t < lengths[s]; t++)
+                {
+                    System.Numerics.Tensors.TensorPrimitives.Add(row, hidden.AsSpan((s * max + t) * d, d), row);
+                }
+
+                System.Numerics.Tensors.TensorPrimitives.Multiply(row, 1f / lengths[s], row);
+                float norm = System.Numerics.Tensors.TensorPrimitives.Norm(row);
+                System.Numerics.Tensors.TensorPrimitives.Divide(row, Math.Max(norm, 1e-12f), row);
+            }
+        }
+
+        public void Dispose() => _session.Dispose();
+    }
+}
