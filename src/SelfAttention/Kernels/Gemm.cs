@@ -99,7 +99,7 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// One panel of C for one K block: <c>C[m × cols] += A[m × kc]·Bp[kc × panel]</c>, a: the block's first column of
-    /// A (row stride <paramref name="lda"/>), c: the panel's first column of C. Six-row tiles, then single rows; an edge
+    /// A (row stride <paramref name="lda"/>), c: the panel's first column of C. Six-row tiles, then pairs, then a single row; an edge
     /// panel (cols &lt; panel) runs on a zero-padded copy of its rows in <paramref name="edge"/> ([RowsPerTile][panel]),
     /// copied back, so nothing past the panel's columns is written. Shared by the per-call and the packed GEMM.
     /// </summary>
@@ -137,20 +137,35 @@ internal static unsafe class Gemm
             }
         }
 
-        for (; i < m; i++)
+        // The last one to five rows: pairs, then a single row. A single row has four accumulators, one per vector of
+        // the panel, each waiting on its own previous FMA, so it runs at about half the FMA rate; a pair has eight.
+        for (; i < m; )
         {
+            int rows = m - i >= 2 ? 2 : 1;
             float* tile = c + i * ldc;
+            nint tileStride = ldc;
             if (cols < panel)
             {
-                CopyRows(tile, ldc, edge, panel, 1, cols, panel);
+                CopyRows(tile, ldc, edge, panel, rows, cols, panel);
                 tile = edge;
+                tileStride = panel;
             }
 
-            Tile1<TV, TOps>(a + i * lda, bp, kc, panel, tile);
+            if (rows == 2)
+            {
+                Tile2<TV, TOps>(a + i * lda, lda, bp, kc, panel, tile, tileStride);
+            }
+            else
+            {
+                Tile1<TV, TOps>(a + i * lda, bp, kc, panel, tile);
+            }
+
             if (cols < panel)
             {
-                CopyRows(edge, panel, c + i * ldc, ldc, 1, cols, cols);
+                CopyRows(edge, panel, c + i * ldc, ldc, rows, cols, cols);
             }
+
+            i += rows;
         }
     }
 
@@ -284,6 +299,30 @@ internal static unsafe class Gemm
         TOps.Store(x00, ref c0[0], 0); TOps.Store(x01, ref c0[0], w1); TOps.Store(x10, ref c1[0], 0); TOps.Store(x11, ref c1[0], w1);
         TOps.Store(x20, ref c2[0], 0); TOps.Store(x21, ref c2[0], w1); TOps.Store(x30, ref c3[0], 0); TOps.Store(x31, ref c3[0], w1);
         TOps.Store(x40, ref c4[0], 0); TOps.Store(x41, ref c4[0], w1); TOps.Store(x50, ref c5[0], 0); TOps.Store(x51, ref c5[0], w1);
+    }
+
+    // Two rows: C[2 × 4·lanes] += A[2 × kc]·Bp[kc × 4·lanes], eight accumulators (fourteen registers with B and the
+    // broadcast, so 16-register ISAs hold it too). Each element accumulates in the order Tile1 and Tile6 use.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Tile2<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        nuint w1 = (nuint)TOps.Count, w2 = 2 * w1, w3 = 3 * w1;
+        float* a0 = a, a1 = a + lda, c0 = c, c1 = c + ldc;
+        TV x00 = TOps.Load(ref c0[0], 0), x01 = TOps.Load(ref c0[0], w1), x02 = TOps.Load(ref c0[0], w2), x03 = TOps.Load(ref c0[0], w3);
+        TV x10 = TOps.Load(ref c1[0], 0), x11 = TOps.Load(ref c1[0], w1), x12 = TOps.Load(ref c1[0], w2), x13 = TOps.Load(ref c1[0], w3);
+        float* bk = bp;
+        for (int kk = 0; kk < kc; kk++, bk += panel)
+        {
+            TV b0 = TOps.Load(ref bk[0], 0), b1 = TOps.Load(ref bk[0], w1), b2 = TOps.Load(ref bk[0], w2), b3 = TOps.Load(ref bk[0], w3);
+            TV s = TOps.Create(a0[kk]);
+            x00 = TOps.MultiplyAdd(s, b0, x00); x01 = TOps.MultiplyAdd(s, b1, x01); x02 = TOps.MultiplyAdd(s, b2, x02); x03 = TOps.MultiplyAdd(s, b3, x03);
+            s = TOps.Create(a1[kk]);
+            x10 = TOps.MultiplyAdd(s, b0, x10); x11 = TOps.MultiplyAdd(s, b1, x11); x12 = TOps.MultiplyAdd(s, b2, x12); x13 = TOps.MultiplyAdd(s, b3, x13);
+        }
+
+        TOps.Store(x00, ref c0[0], 0); TOps.Store(x01, ref c0[0], w1); TOps.Store(x02, ref c0[0], w2); TOps.Store(x03, ref c0[0], w3);
+        TOps.Store(x10, ref c1[0], 0); TOps.Store(x11, ref c1[0], w1); TOps.Store(x12, ref c1[0], w2); TOps.Store(x13, ref c1[0], w3);
     }
 
     // One row: C[1 × 4·lanes] += A[1 × kc]·Bp[kc × 4·lanes].

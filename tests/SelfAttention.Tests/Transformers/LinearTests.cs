@@ -32,7 +32,7 @@ public class LinearTests
         var rng = new Random(inFeatures * 1000 + outFeatures);
         float[] weights = TestInputs.Uniform(rng, inFeatures * outFeatures, 1f / MathF.Sqrt(inFeatures));
         float[] bias = TestInputs.Uniform(rng, outFeatures, 0.5f);
-        foreach (int rows in new[] { 1, 5, 6, 7, 13 })
+        foreach (int rows in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 13, 16 })
         {
             float[] x = TestInputs.Uniform(rng, rows * inFeatures, 2f);
             var linear = new double[rows * outFeatures];
@@ -118,6 +118,26 @@ public class LinearTests
         for (int t = 0; t < 8; t++)
         {
             Assert.Equal(alone[t], together[t]);
+        }
+    }
+
+    [Fact]
+    public void EveryRowIsTheProductOfThatRowAlone_WhicheverTileItLandsIn()
+    {
+        // Six-row tiles, pairs and single rows accumulate each element in the same order, so a row's result does not
+        // depend on how many rows come with it (what lets packed sequences equal each sequence run alone).
+        var rng = new Random(17);
+        float[] weights = TestInputs.Uniform(rng, 300 * 517, 0.1f), bias = TestInputs.Uniform(rng, 517, 1f);
+        var layer = new Linear(weights, bias, 300, 517, activation: LinearActivation.Gelu);
+        foreach (int rows in new[] { 2, 3, 4, 5, 8, 11, 16 })
+        {
+            float[] x = TestInputs.Uniform(rng, rows * 300, 1f), all = new float[rows * 517], one = new float[517];
+            layer.Forward(x, all);
+            for (int r = 0; r < rows; r++)
+            {
+                layer.Forward(x.AsSpan(r * 300, 300), one);
+                Assert.True(one.AsSpan().SequenceEqual(all.AsSpan(r * 517, 517)), $"{rows} rows: row {r} differs from the row alone ({SimdWidth.Name}).");
+            }
         }
     }
 }
