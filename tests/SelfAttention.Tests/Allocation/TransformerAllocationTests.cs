@@ -81,12 +81,13 @@ public class TransformerAllocationTests
     private static void PackedEncoderAndSentenceEmbedderScenario()
     {
         SentenceEmbedder embedder = SentenceEmbedder.Load(Transformers.MiniLm.MiniLmModel.Folder);
-        string[] sentences = ["Hello world!", "A man is playing a guitar on the street while people walk past.", "", "x y z"];
+        // Few calls per window (a window still fails at one byte per call): at the scalar width one pass takes a while.
+        string[] sentences = ["Hello world!", "A man plays a guitar.", "", "x y z"];
         var embeddings = new float[sentences.Length * embedder.Dimension];
-        AllocationAssert.SteadyStateAllocatesNothing(() => embedder.Embed(sentences, embeddings), "SentenceEmbedder, 4 sentences of 2–16 tokens");
-        AllocationAssert.SteadyStateAllocatesNothing(() => embedder.Embed(sentences, embeddings, 2), "SentenceEmbedder, 4 sentences, two threads");
+        AllocationAssert.SteadyStateAllocatesNothing(() => embedder.Embed(sentences, embeddings), "SentenceEmbedder, 4 sentences of 2–8 tokens", calls: 10);
+        AllocationAssert.SteadyStateAllocatesNothing(() => embedder.Embed(sentences, embeddings, 2), "SentenceEmbedder, 4 sentences, two threads", calls: 10);
         int[] ids = [101, 7592, 2088, 999, 102, 101, 2023, 102];
         var hidden = new float[ids.Length * embedder.Dimension];
-        AllocationAssert.SteadyStateAllocatesNothing(() => embedder.Encoder.Forward(ids, [], [0, 5, 8], hidden), "TransformerEncoder, packed 5 + 3 tokens");
+        AllocationAssert.SteadyStateAllocatesNothing(() => embedder.Encoder.Forward(ids, [], [0, 5, 8], hidden), "TransformerEncoder, packed 5 + 3 tokens", calls: 10);
     }
 }
