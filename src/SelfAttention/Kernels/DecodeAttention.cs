@@ -17,17 +17,23 @@ namespace SelfAttention.Kernels;
 /// </para>
 /// <para>
 /// The lanes of one kv head (its <c>GroupSize</c> query heads times the query rows: grouped-query and multi-query
-/// attention, speculative decoding) all read the same key and value rows, so they are served together, two lanes per
-/// inlined kernel: each loaded key (value) vector feeds both lanes' FMAs, and eight rows of one kv head are read
-/// side by side (eight sequential runs for the hardware prefetchers), then stay in L1 for the head's other lane
-/// pairs. Before, every lane ran its own eight-row kernel, one load per FMA plus the reductions, which left
-/// grouped-query decode compute-bound at well under half a plain read; with one lane per kv head (multi-head
-/// attention) the one-lane eight-row kernels run as before. Software prefetch does not help (measured: 5–12 % slower).
+/// attention, speculative decoding) all read the same key and value rows, so they are served together, four lanes
+/// per kernel where there are four (then two, then one): scores four lanes × two key rows (eight accumulators, two key
+/// vectors, the query vectors as FMA operands), values four lanes × two vectors of accumulators held in registers
+/// across the eight rows of a group, so each loaded key or value vector feeds four FMAs. With one lane per kv head
+/// (multi-head attention) the one-lane kernels stream eight rows side by side, each query vector feeding eight FMAs.
+/// Software prefetch does not help (measured: 5–12 % slower).
 /// </para>
 /// <para>
-/// Low-precision storage (<see cref="KvCacheStorage"/>): each kv head's piece of eight rows is widened into an L1
-/// tile (<see cref="Widen.Rows"/>) right before the kernels that read it, once for all of the head's lanes; memory
-/// sees only the stored bytes, and no buffer of the whole cache is ever made.
+/// Storage (<see cref="KvCacheStorage"/>): every kernel is generic over an <see cref="IStoredFormat"/> and widens
+/// Half, BFloat16 and Int8 in registers as it loads (<see cref="Widen.HalfVector{TV}"/>, <see cref="Widen.BFloat16Vector{TV}"/>,
+/// <see cref="Widen.Int8Vector{TV}"/> times the block scale): memory sees only the stored bytes, and nothing is
+/// widened into a buffer, not even an L1 tile.
+/// </para>
+/// <para>
+/// Score modifiers (softcap, ALiBi, dense masks: <see cref="Masks.IAttentionMask{TSelf}.ModifiesScores"/>) rewrite each
+/// lane's block of scores after the overflow test and before its online-softmax step; sinks join each row's
+/// denominator and the log-sum-exp is written when the row closes (<see cref="OnlineSoftmax.Close"/>).
 /// </para>
 /// <para>
 /// Masks (<see cref="Masks.IAttentionMask{TSelf}"/>): the chunk reads only the key blocks inside the union of its lanes'
@@ -37,8 +43,7 @@ namespace SelfAttention.Kernels;
 /// </para>
 /// <para>
 /// Scratch per work item (floats): scores <c>[lanes][KeyBlock]</c>, accumulators <c>[lanes][valueDim]</c>, then m and l
-/// <c>[lanes]</c> each, with <c>lanes = kvHeadsInChunk · groupSize · queryLength</c>, then for low-precision storage
-/// one widened tile <c>[8][max(headDim, valueDim)]</c>.
+/// <c>[lanes]</c> each, with <c>lanes = kvHeadsInChunk · groupSize · queryLength</c>.
 /// </para>
 /// </summary>
 internal static unsafe class DecodeAttention
@@ -53,7 +58,7 @@ internal static unsafe class DecodeAttention
     /// <summary>Keys per online-softmax step.</summary>
     public const int KeyBlock = 64;
 
-    /// <summary>Key rows read side by side (and widened together) per kv head.</summary>
+    /// <summary>Key rows per kernel call per kv head (read side by side).</summary>
     private const int RowGroup = 8;
 
     /// <summary>Kv heads per work item: enough for long contiguous runs, few enough to share the heads among threads.</summary>

@@ -5,8 +5,8 @@ using System.Runtime.Intrinsics.X86;
 namespace SelfAttention.Kernels;
 
 /// <summary>
-/// Widening of a low-precision KV cache's rows to float, at the widest accelerated vector width, for the decode
-/// kernel's per-block tiles (a few rows of one head, L1-resident) and the prefill's prefix.
+/// Widening of a low-precision KV cache's values to float: one vector at a time in registers for the decode kernels
+/// (through <see cref="IStoredFormat"/>), and whole runs, at the widest accelerated vector width, for the prefill's prefix.
 /// <para>
 /// .NET 10 has no Half or BFloat16 conversion instruction in <c>System.Runtime.Intrinsics</c> (no F16C, no
 /// AVX-512 FP16), and <c>TensorPrimitives.ConvertToSingle(ReadOnlySpan&lt;Half&gt;, …)</c> widens in software too, with
@@ -288,46 +288,6 @@ internal static unsafe class Widen
             {
                 destination[c] = source[c] * scale;
             }
-        }
-    }
-
-    /// <summary>
-    /// Widens <paramref name="rows"/> rows of one kv head of a low-precision problem's keys (<paramref name="key"/>) or
-    /// values: rows <c>[j, j + rows)</c> of batch entry <paramref name="batch"/>, kv head <paramref name="kvHead"/>,
-    /// into <c>destination[r][0..width)</c>, width the head dim (keys) or value dim (values).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Rows(in AttentionProblem p, bool key, int batch, int kvHead, int j, int rows, float* destination)
-    {
-        int width = key ? p.HeadDim : p.ValueDim;
-        nint rowStride = key ? p.KeyRowStride : p.ValueRowStride;
-        nint element = (key ? p.KeyBatchStride : p.ValueBatchStride) * batch + j * rowStride + (nint)kvHead * width;
-        void* stored = key ? p.KeyStored : p.ValueStored;
-        switch (p.Storage)
-        {
-            case KvCacheStorage.Half:
-                for (int r = 0; r < rows; r++)
-                {
-                    Half((ushort*)stored + element + r * rowStride, width, destination + r * width);
-                }
-
-                break;
-            case KvCacheStorage.BFloat16:
-                for (int r = 0; r < rows; r++)
-                {
-                    BFloat16((ushort*)stored + element + r * rowStride, width, destination + r * width);
-                }
-
-                break;
-            default:
-                float* scales = ScalesOf(p, key, batch, kvHead, j);
-                nint scaleStride = ScaleRowStride(p, key);
-                for (int r = 0; r < rows; r++)
-                {
-                    Int8((sbyte*)stored + element + r * rowStride, scales + r * scaleStride, width, destination + r * width);
-                }
-
-                break;
         }
     }
 
