@@ -17,17 +17,23 @@ namespace SelfAttention.Kernels;
 /// </para>
 /// <para>
 /// The lanes of one kv head (its <c>GroupSize</c> query heads times the query rows: grouped-query and multi-query
-/// attention, speculative decoding) all read the same key and value rows, so they are served together, two lanes per
-/// inlined kernel: each loaded key (value) vector feeds both lanes' FMAs, and eight rows of one kv head are read
-/// side by side (eight sequential runs for the hardware prefetchers), then stay in L1 for the head's other lane
-/// pairs. Before, every lane ran its own eight-row kernel, one load per FMA plus the reductions, which left
-/// grouped-query decode compute-bound at well under half a plain read; with one lane per kv head (multi-head
-/// attention) the one-lane eight-row kernels run as before. Software prefetch does not help (measured: 5–12 % slower).
+/// attention, speculative decoding) all read the same key and value rows, so they are served together, four lanes
+/// per kernel where there are four (then two, then one): scores four lanes × two key rows (eight accumulators, two key
+/// vectors, the query vectors as FMA operands), values four lanes × two vectors of accumulators held in registers
+/// across the eight rows of a group, so each loaded key or value vector feeds four FMAs. With one lane per kv head
+/// (multi-head attention) the one-lane kernels stream eight rows side by side, each query vector feeding eight FMAs.
+/// Software prefetch does not help (measured: 5–12 % slower).
 /// </para>
 /// <para>
-/// Low-precision storage (<see cref="KvCacheStorage"/>): each kv head's piece of eight rows is widened into an L1
-/// tile (<see cref="Widen.Rows"/>) right before the kernels that read it, once for all of the head's lanes; memory
-/// sees only the stored bytes, and no buffer of the whole cache is ever made.
+/// Storage (<see cref="KvCacheStorage"/>): every kernel is generic over an <see cref="IStoredFormat"/> and widens
+/// Half, BFloat16 and Int8 in registers as it loads (<see cref="Widen.HalfVector{TV}"/>, <see cref="Widen.BFloat16Vector{TV}"/>,
+/// <see cref="Widen.Int8Vector{TV}"/> times the block scale): memory sees only the stored bytes, and nothing is
+/// widened into a buffer, not even an L1 tile.
+/// </para>
+/// <para>
+/// Score modifiers (softcap, ALiBi, dense masks: <see cref="Masks.IAttentionMask{TSelf}.ModifiesScores"/>) rewrite each
+/// lane's block of scores after the overflow test and before its online-softmax step; sinks join each row's
+/// denominator and the log-sum-exp is written when the row closes (<see cref="OnlineSoftmax.Close"/>).
 /// </para>
 /// <para>
 /// Masks (<see cref="Masks.IAttentionMask{TSelf}"/>): the chunk reads only the key blocks inside the union of its lanes'
@@ -37,8 +43,7 @@ namespace SelfAttention.Kernels;
 /// </para>
 /// <para>
 /// Scratch per work item (floats): scores <c>[lanes][KeyBlock]</c>, accumulators <c>[lanes][valueDim]</c>, then m and l
-/// <c>[lanes]</c> each, with <c>lanes = kvHeadsInChunk · groupSize · queryLength</c>, then for low-precision storage
-/// one widened tile <c>[8][max(headDim, valueDim)]</c>.
+/// <c>[lanes]</c> each, with <c>lanes = kvHeadsInChunk · groupSize · queryLength</c>.
 /// </para>
 /// </summary>
 internal static unsafe class DecodeAttention
@@ -53,7 +58,7 @@ internal static unsafe class DecodeAttention
     /// <summary>Keys per online-softmax step.</summary>
     public const int KeyBlock = 64;
 
-    /// <summary>Key rows read side by side (and widened together) per kv head.</summary>
+    /// <summary>Key rows per kernel call per kv head (read side by side).</summary>
     private const int RowGroup = 8;
 
     /// <summary>Kv heads per work item: enough for long contiguous runs, few enough to share the heads among threads.</summary>
@@ -64,21 +69,73 @@ internal static unsafe class DecodeAttention
     public static long ScratchLength(in AttentionProblem p, int kvHeadsPerItem)
     {
         long lanes = (long)kvHeadsPerItem * p.GroupSize * p.QueryLength;
-        long widened = p.Storage == KvCacheStorage.Single ? 0 : (long)RowGroup * Math.Max(p.HeadDim, p.ValueDim);
-        return lanes * (KeyBlock + (long)p.ValueDim + 2) + widened;
+        return lanes * (KeyBlock + (long)p.ValueDim + 2);
     }
 
     /// <summary>Computes every query row of the query heads that read kv heads <c>[firstKvHead, firstKvHead + kvHeadCount)</c>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RunChunk<TV, TOps, TMask>(in AttentionProblem p, TMask mask, int batch, int firstKvHead, int kvHeadCount, Span<float> scratchSpan)
         where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        switch (p.Storage)
+        {
+            case KvCacheStorage.Half:
+                RunChunk<TV, TOps, TMask, HalfFormat>(p, mask, batch, firstKvHead, kvHeadCount, scratchSpan);
+                break;
+            case KvCacheStorage.BFloat16:
+                RunChunk<TV, TOps, TMask, BFloat16Format>(p, mask, batch, firstKvHead, kvHeadCount, scratchSpan);
+                break;
+            case KvCacheStorage.Int8:
+                RunChunk<TV, TOps, TMask, Int8Format>(p, mask, batch, firstKvHead, kvHeadCount, scratchSpan);
+                break;
+            default:
+                RunChunk<TV, TOps, TMask, SingleFormat>(p, mask, batch, firstKvHead, kvHeadCount, scratchSpan);
+                break;
+        }
+    }
+
+    /// <summary>One kv head's stored rows: the first row's bytes, the row stride in bytes, and (Int8) the first row's scales and the scale row stride.</summary>
+    private readonly struct Rows
+    {
+        public readonly byte* First;
+        public readonly nint Stride;
+        public readonly float* Scales;
+        public readonly nint ScaleStride;
+
+        public Rows(byte* first, nint stride, float* scales, nint scaleStride)
+        {
+            First = first;
+            Stride = stride;
+            Scales = scales;
+            ScaleStride = scaleStride;
+        }
+
+        /// <summary>Row j (relative to the first).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Rows At(int j) => new(First + j * Stride, Stride, Scales + j * ScaleStride, ScaleStride);
+    }
+
+    /// <summary>Kv head <paramref name="kvHead"/>'s keys (or values) of batch entry <paramref name="batch"/>, from row 0.</summary>
+    private static Rows HeadRows<TF>(in AttentionProblem p, bool key, int batch, int kvHead)
+        where TF : struct, IStoredFormat
+    {
+        int width = key ? p.HeadDim : p.ValueDim;
+        nint rowStride = key ? p.KeyRowStride : p.ValueRowStride;
+        nint element = (key ? p.KeyBatchStride : p.ValueBatchStride) * batch + (nint)kvHead * width;
+        byte* origin = typeof(TF) == typeof(SingleFormat) ? (byte*)(key ? p.Key : p.Value) : (byte*)(key ? p.KeyStored : p.ValueStored);
+        float* scales = typeof(TF) == typeof(Int8Format) ? Widen.ScalesOf(p, key, batch, kvHead, 0) : null;
+        nint scaleStride = typeof(TF) == typeof(Int8Format) ? Widen.ScaleRowStride(p, key) : 0;
+        return new Rows(origin + element * TF.ElementSize, rowStride * TF.ElementSize, scales, scaleStride);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void RunChunk<TV, TOps, TMask, TF>(in AttentionProblem p, TMask mask, int batch, int firstKvHead, int kvHeadCount, Span<float> scratchSpan)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask> where TF : struct, IStoredFormat
     {
         int queryLength = p.QueryLength, keyLength = p.KeyLength, headDim = p.HeadDim, valueDim = p.ValueDim, group = p.GroupSize;
         int lanesPerKvHead = group * queryLength, lanes = kvHeadCount * lanesPerKvHead;
         int firstHead = firstKvHead * group;
         Debug.Assert(scratchSpan.Length >= ScratchLength(p, kvHeadCount), "scratch shorter than ScratchLength");
         Debug.Assert(queryLength is > 0 and <= MaxQueryLength && firstKvHead + kvHeadCount <= p.Heads / group, "chunk outside the problem");
-        bool stored = p.Storage != KvCacheStorage.Single;
         bool wholeVectors = headDim % TOps.Count == 0;
         fixed (float* scratch = scratchSpan)
         {
@@ -86,14 +143,15 @@ internal static unsafe class DecodeAttention
             float* acc = scores + lanes * KeyBlock;          // [lanes][valueDim]
             float* m = acc + lanes * valueDim;               // [lanes]
             float* l = m + lanes;                            // [lanes]
-            float* tile = l + lanes;                         // low-precision storage: [8][headDim or valueDim], one head's piece of eight rows
             new Span<float>(acc, lanes * valueDim).Clear();
             new Span<float>(m, lanes).Fill(float.NegativeInfinity);
             new Span<float>(l, lanes).Clear();
 
             // Lane (g, t, i) = (g·group + t)·queryLength + i: kv head firstKvHead + g, query head firstHead + g·group + t, query row i.
-            float* k = stored ? null : p.KeyHead(batch, firstHead);
-            float* v = stored ? null : p.ValueHead(batch, firstHead);
+            // Kv heads of a chunk are adjacent in a row, so head g's rows are head 0's moved by g·width elements.
+            Rows keys0 = HeadRows<TF>(p, key: true, batch, firstKvHead), values0 = HeadRows<TF>(p, key: false, batch, firstKvHead);
+            nint keyHeadBytes = (nint)headDim * TF.ElementSize, valueHeadBytes = (nint)valueDim * TF.ElementSize;
+            int keyHeadScales = Widen.Int8Blocks(headDim), valueHeadScales = Widen.Int8Blocks(valueDim);
 
             // Keys any lane sees: the union of the lanes' ranges, from a multiple of KeyBlock.
             int keyStart = 0, keyEnd = keyLength;
@@ -124,31 +182,34 @@ internal static unsafe class DecodeAttention
                     int rowsNow = Math.Min(RowGroup, bk - jj);
                     for (int g = 0; g < kvHeadCount; g++)
                     {
-                        float* kj = k + (j0 + jj) * p.KeyRowStride + g * headDim;
-                        nint kStride = p.KeyRowStride;
-                        if (stored)
-                        {
-                            Widen.Rows(p, key: true, batch, firstKvHead + g, j0 + jj, rowsNow, tile);
-                            kj = tile;
-                            kStride = headDim;
-                        }
-
+                        Rows k = keys0.At(j0 + jj);
+                        k = new Rows(k.First + g * keyHeadBytes, k.Stride, k.Scales + g * keyHeadScales, k.ScaleStride);
                         int lane0 = g * lanesPerKvHead, laneEnd = lane0 + lanesPerKvHead;
                         int lane = lane0;
                         if (rowsNow == RowGroup && wholeVectors)
                         {
+                            for (; lane + 4 <= laneEnd; lane += 4)
+                            {
+                                float* s0 = scores + lane * KeyBlock + jj;
+                                float* q0 = LaneQuery(p, batch, firstHead, lane, queryLength), q1 = LaneQuery(p, batch, firstHead, lane + 1, queryLength);
+                                float* q2 = LaneQuery(p, batch, firstHead, lane + 2, queryLength), q3 = LaneQuery(p, batch, firstHead, lane + 3, queryLength);
+                                for (int r = 0; r < RowGroup; r += 2)
+                                {
+                                    ScoresFourLanesTwoRows<TV, TOps, TF>(q0, q1, q2, q3, k.At(r), headDim, p.Scale, s0 + r);
+                                }
+                            }
+
                             for (; lane + 2 <= laneEnd; lane += 2)
                             {
-                                ref float q0 = ref *LaneQuery(p, batch, firstHead, lane, queryLength);
-                                ref float q1 = ref *LaneQuery(p, batch, firstHead, lane + 1, queryLength);
-                                float* s0 = scores + lane * KeyBlock + jj, s1 = s0 + KeyBlock;
-                                ScoresTwoLanesFourRows<TV, TOps>(ref q0, ref q1, ref kj[0], kStride, headDim, p.Scale, ref s0[0], ref s1[0]);
-                                ScoresTwoLanesFourRows<TV, TOps>(ref q0, ref q1, ref kj[4 * kStride], kStride, headDim, p.Scale, ref s0[4], ref s1[4]);
+                                float* q0 = LaneQuery(p, batch, firstHead, lane, queryLength), q1 = LaneQuery(p, batch, firstHead, lane + 1, queryLength);
+                                float* s0 = scores + lane * KeyBlock + jj;
+                                ScoresTwoLanesFourRows<TV, TOps, TF>(q0, q1, k, headDim, p.Scale, s0);
+                                ScoresTwoLanesFourRows<TV, TOps, TF>(q0, q1, k.At(4), headDim, p.Scale, s0 + 4);
                             }
 
                             if (lane < laneEnd)
                             {
-                                RowKernels.ScoresEightRows<TV, TOps>(ref *LaneQuery(p, batch, firstHead, lane, queryLength), ref kj[0], kStride, headDim, p.Scale, ref scores[lane * KeyBlock + jj]);
+                                ScoresEightRows<TV, TOps, TF>(LaneQuery(p, batch, firstHead, lane, queryLength), k, headDim, p.Scale, scores + lane * KeyBlock + jj);
                             }
 
                             continue;
@@ -156,7 +217,11 @@ internal static unsafe class DecodeAttention
 
                         for (; lane < laneEnd; lane++)
                         {
-                            RowKernels.Scores<TV, TOps>(ref *LaneQuery(p, batch, firstHead, lane, queryLength), ref kj[0], kStride, rowsNow, headDim, p.Scale, ref scores[lane * KeyBlock + jj]);
+                            float* q = LaneQuery(p, batch, firstHead, lane, queryLength);
+                            for (int r = 0; r < rowsNow; r++)
+                            {
+                                scores[lane * KeyBlock + jj + r] = Dot<TV, TOps, TF>(q, k.At(r), headDim) * p.Scale;
+                            }
                         }
                     }
                 }
@@ -164,7 +229,9 @@ internal static unsafe class DecodeAttention
                 // Online softmax per lane over this block: a lane sees the keys of its range (a causal lane a prefix).
                 for (int lane = 0; lane < lanes; lane++)
                 {
-                    KeyRange visible = LaneKeys(mask, batch, firstHead, lane, queryLength).Within(j0, bk);
+                    TMask headMask = mask.ForHead(batch, firstHead + lane / queryLength);
+                    int i = lane % queryLength;
+                    KeyRange visible = headMask.Keys(i).Within(j0, bk);
                     float* s = scores + lane * KeyBlock;
                     if (!RowKernels.AllFinite<TV, TOps>(ref s[visible.Start], visible.Count))
                     {
@@ -172,10 +239,16 @@ internal static unsafe class DecodeAttention
                         l[lane] = float.NaN;
                     }
 
+                    if (TMask.ModifiesScores && visible.Count > 0)
+                    {
+                        // Softcap, ALiBi, a dense mask: after the overflow test (a dense mask's −∞ is a hidden key, not an overflow).
+                        headMask.ModifyRow<TV, TOps>(s + visible.Start, i, j0 + visible.Start, visible.Count);
+                    }
+
                     if (!TMask.IsRange)
                     {
                         // After the overflow test, so that a masked −∞ is not taken for an overflow.
-                        MaskScores(mask.ForHead(batch, firstHead + lane / queryLength), lane % queryLength, j0, s, visible);
+                        MaskScores(headMask, i, j0, s, visible);
                     }
 
                     float alpha = OnlineSoftmax.StepRow<TV, TOps>(s, bk, visible, ref m[lane], ref l[lane]);
@@ -192,59 +265,79 @@ internal static unsafe class DecodeAttention
                     int rowsNow = Math.Min(RowGroup, bk - jj);
                     for (int g = 0; g < kvHeadCount; g++)
                     {
-                        float* vj = v + (j0 + jj) * p.ValueRowStride + g * valueDim;
-                        nint vStride = p.ValueRowStride;
-                        if (stored)
-                        {
-                            Widen.Rows(p, key: false, batch, firstKvHead + g, j0 + jj, rowsNow, tile);
-                            vj = tile;
-                            vStride = valueDim;
-                        }
-
+                        Rows v = values0.At(j0 + jj);
+                        v = new Rows(v.First + g * valueHeadBytes, v.Stride, v.Scales + g * valueHeadScales, v.ScaleStride);
                         int lane0 = g * lanesPerKvHead, laneEnd = lane0 + lanesPerKvHead;
                         int lane = lane0;
-                        if (lanesPerKvHead >= 2 && rowsNow == RowGroup)
+                        if (rowsNow == RowGroup)
                         {
-                            for (; lane + 2 <= laneEnd; lane += 2)
+                            for (; lane + 4 <= laneEnd; lane += 4)
                             {
-                                KeyRange seen0 = Seen(mask, batch, firstHead, lane, queryLength, j0 + jj, RowGroup);
-                                KeyRange seen1 = Seen(mask, batch, firstHead, lane + 1, queryLength, j0 + jj, RowGroup);
-                                float* w0 = scores + lane * KeyBlock + jj, w1 = w0 + KeyBlock;
-                                if (TMask.IsRange && seen0.Count == RowGroup && seen1.Count == RowGroup)
+                                if (TMask.IsRange && SeesAll(mask, batch, firstHead, lane, 4, queryLength, j0 + jj))
                                 {
-                                    MultiplyAddTwoLanesFourRows<TV, TOps>(ref vj[0], vStride, ref w0[0], ref w1[0], ref acc[lane * valueDim], ref acc[(lane + 1) * valueDim], valueDim);
-                                    MultiplyAddTwoLanesFourRows<TV, TOps>(ref vj[4 * vStride], vStride, ref w0[4], ref w1[4], ref acc[lane * valueDim], ref acc[(lane + 1) * valueDim], valueDim);
+                                    float* w0 = scores + lane * KeyBlock + jj;
+                                    float* a0 = acc + lane * valueDim;
+                                    ValuesFourLanesEightRows<TV, TOps, TF>(v, w0, a0, valueDim);
                                     continue;
                                 }
 
-                                AddSeenRows<TV, TOps, TMask>(mask, batch, firstHead, lane, queryLength, j0 + jj, seen0, vj, vStride, w0, acc + lane * valueDim, valueDim);
-                                AddSeenRows<TV, TOps, TMask>(mask, batch, firstHead, lane + 1, queryLength, j0 + jj, seen1, vj, vStride, w1, acc + (lane + 1) * valueDim, valueDim);
+                                for (int t = 0; t < 4; t++)
+                                {
+                                    AddSeenRows<TV, TOps, TMask, TF>(mask, batch, firstHead, lane + t, queryLength, j0 + jj, RowGroup, v, scores + (lane + t) * KeyBlock + jj, acc + (lane + t) * valueDim, valueDim);
+                                }
+                            }
+
+                            for (; lane + 2 <= laneEnd; lane += 2)
+                            {
+                                float* w0 = scores + lane * KeyBlock + jj;
+                                if (TMask.IsRange && SeesAll(mask, batch, firstHead, lane, 2, queryLength, j0 + jj))
+                                {
+                                    ValuesTwoLanesFourRows<TV, TOps, TF>(v, w0, w0 + KeyBlock, acc + lane * valueDim, acc + (lane + 1) * valueDim, valueDim);
+                                    ValuesTwoLanesFourRows<TV, TOps, TF>(v.At(4), w0 + 4, w0 + KeyBlock + 4, acc + lane * valueDim, acc + (lane + 1) * valueDim, valueDim);
+                                    continue;
+                                }
+
+                                AddSeenRows<TV, TOps, TMask, TF>(mask, batch, firstHead, lane, queryLength, j0 + jj, RowGroup, v, w0, acc + lane * valueDim, valueDim);
+                                AddSeenRows<TV, TOps, TMask, TF>(mask, batch, firstHead, lane + 1, queryLength, j0 + jj, RowGroup, v, w0 + KeyBlock, acc + (lane + 1) * valueDim, valueDim);
+                            }
+
+                            if (lane < laneEnd && TMask.IsRange && SeesAll(mask, batch, firstHead, lane, 1, queryLength, j0 + jj))
+                            {
+                                ValuesEightRows<TV, TOps, TF>(v, scores + lane * KeyBlock + jj, acc + lane * valueDim, valueDim);
+                                lane++;
                             }
                         }
 
                         for (; lane < laneEnd; lane++)
                         {
-                            float* weights = scores + lane * KeyBlock + jj;
-                            KeyRange seen = Seen(mask, batch, firstHead, lane, queryLength, j0 + jj, rowsNow);
-                            if (TMask.IsRange && seen.Count == RowGroup)
-                            {
-                                RowKernels.MultiplyAddEightRows<TV, TOps>(ref vj[0], vStride, ref weights[0], ref acc[lane * valueDim], valueDim);
-                                continue;
-                            }
-
-                            AddSeenRows<TV, TOps, TMask>(mask, batch, firstHead, lane, queryLength, j0 + jj, seen, vj, vStride, weights, acc + lane * valueDim, valueDim);
+                            AddSeenRows<TV, TOps, TMask, TF>(mask, batch, firstHead, lane, queryLength, j0 + jj, rowsNow, v, scores + lane * KeyBlock + jj, acc + lane * valueDim, valueDim);
                         }
                     }
                 }
             }
 
-            // Output row = acc / l; a lane that saw no key (l = 0) is zero, and one whose float scores left float's
-            // range (l < 1, or a non-finite output) is recomputed exactly.
+            // Output row = acc / l (with the head's sink in the denominator, and the row's log-sum-exp written, when the
+            // call has them); a lane that saw no key (l = 0) is zero, and one whose float scores left float's range
+            // (l < 1, or a non-finite output) is recomputed exactly.
+            bool closes = p.Sinks != null || p.LogSumExp != null;
             for (int lane = 0; lane < lanes; lane++)
             {
                 int i = lane % queryLength, head = firstHead + lane / queryLength;
                 float* o = p.OutputHead(batch, head) + i * p.OutputRowStride;
-                float inverse = OnlineSoftmax.Inverse(l[lane]);
+                float inverse;
+                if (closes)
+                {
+                    float lse = OnlineSoftmax.Close(m[lane], l[lane], p.Sinks == null ? float.NegativeInfinity : p.Sinks[head], out inverse);
+                    if (p.LogSumExp != null)
+                    {
+                        p.LogSumExp[p.LogSumExpIndex(batch, head, i)] = lse;
+                    }
+                }
+                else
+                {
+                    inverse = OnlineSoftmax.Inverse(l[lane]);
+                }
+
                 float* a = acc + lane * valueDim;
                 for (int c = 0; c < valueDim; c++)
                 {
@@ -265,89 +358,318 @@ internal static unsafe class DecodeAttention
     private static float* LaneQuery(in AttentionProblem p, int batch, int firstHead, int lane, int queryLength) =>
         p.QueryHead(batch, firstHead + lane / queryLength) + lane % queryLength * p.QueryRowStride;
 
-    /// <summary>The rows of <c>[j, j + rows)</c> (relative to j) that the lane's range holds; all of them when the mask hides nothing.</summary>
+    /// <summary>Whether lanes <c>[lane, lane + count)</c> all see every key of <c>[j, j + 8)</c> (a range mask).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static KeyRange Seen<TMask>(in TMask mask, int batch, int firstHead, int lane, int queryLength, int j, int rows)
-        where TMask : unmanaged, IAttentionMask<TMask> =>
-        TMask.HidesNothing ? new KeyRange(0, rows) : LaneKeys(mask, batch, firstHead, lane, queryLength).Within(j, rows);
+    private static bool SeesAll<TMask>(in TMask mask, int batch, int firstHead, int lane, int count, int queryLength, int j)
+        where TMask : unmanaged, IAttentionMask<TMask>
+    {
+        if (TMask.HidesNothing)
+        {
+            return true;
+        }
+
+        for (int t = lane; t < lane + count; t++)
+        {
+            if (LaneKeys(mask, batch, firstHead, t, queryLength).Within(j, RowGroup).Count != RowGroup)
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary><c>Σ_c q[c]·k[c]</c> over one stored key row (the tails: fewer than eight rows, or a head dim that is not whole vectors).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static float Dot<TV, TOps, TF>(float* q, Rows k, int headDim)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TF : struct, IStoredFormat
+    {
+        nuint c = 0, n = (nuint)headDim, w = (nuint)TOps.Count;
+        TV a = TOps.Zero;
+        for (; c + w <= n; c += w)
+        {
+            a = TOps.MultiplyAdd(TOps.Load(ref q[0], c), TF.Load<TV, TOps>(k.First, k.Scales, c), a);
+        }
+
+        float sum = TOps.Sum(a);
+        for (; c < n; c++)
+        {
+            sum = ScalarOps.MultiplyAdd(q[c], TF.Load<float, ScalarOps>(k.First, k.Scales, c), sum);
+        }
+
+        return sum;
+    }
 
     /// <summary>
-    /// <c>s0[r] = (q0 · k_r) · scale</c> and <c>s1[r] = (q1 · k_r) · scale</c> for the four keys <c>k_r = k + r·keyStride</c>:
-    /// two lanes of one kv head, so each loaded key vector feeds two FMAs (eight accumulators, four key vectors and
-    /// one query vector: 13 registers). q0, q1: [headDim]; k: [4, headDim]; s0, s1: [4]. <paramref name="headDim"/> is
-    /// a multiple of the vector width. Compiled optimised from the first call, not inlined: inlined into the long
-    /// chunk loop, the JIT left it and the value kernel as calls with tier-0 bodies at first.
+    /// <c>s[r] = (q · k_r) · scale</c> for the eight stored key rows of <paramref name="k"/>: one lane (multi-head
+    /// attention), each loaded query vector feeding eight FMAs and eight rows streamed side by side. headDim is whole vectors.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScoresTwoLanesFourRows<TV, TOps>(ref float q0, ref float q1, ref float k, nint keyStride, int headDim, float scale, ref float s0, ref float s1)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    private static void ScoresEightRows<TV, TOps, TF>(float* q, Rows k, int headDim, float scale, float* s)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TF : struct, IStoredFormat
     {
         Debug.Assert(headDim % TOps.Count == 0);
         nuint n = (nuint)headDim, w = (nuint)TOps.Count;
-        ref float k1 = ref Unsafe.Add(ref k, keyStride);
-        ref float k2 = ref Unsafe.Add(ref k1, keyStride);
-        ref float k3 = ref Unsafe.Add(ref k2, keyStride);
+        byte* k0 = k.First;
+        nint st = k.Stride, ss = k.ScaleStride;
+        float* c0 = k.Scales;
+        TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero, a4 = TOps.Zero, a5 = TOps.Zero, a6 = TOps.Zero, a7 = TOps.Zero;
+        for (nuint c = 0; c < n; c += w)
+        {
+            TV qv = TOps.Load(ref q[0], c);
+            a0 = TOps.MultiplyAdd(qv, TF.Load<TV, TOps>(k0, c0, c), a0);
+            a1 = TOps.MultiplyAdd(qv, TF.Load<TV, TOps>(k0 + st, c0 + ss, c), a1);
+            a2 = TOps.MultiplyAdd(qv, TF.Load<TV, TOps>(k0 + 2 * st, c0 + 2 * ss, c), a2);
+            a3 = TOps.MultiplyAdd(qv, TF.Load<TV, TOps>(k0 + 3 * st, c0 + 3 * ss, c), a3);
+            a4 = TOps.MultiplyAdd(qv, TF.Load<TV, TOps>(k0 + 4 * st, c0 + 4 * ss, c), a4);
+            a5 = TOps.MultiplyAdd(qv, TF.Load<TV, TOps>(k0 + 5 * st, c0 + 5 * ss, c), a5);
+            a6 = TOps.MultiplyAdd(qv, TF.Load<TV, TOps>(k0 + 6 * st, c0 + 6 * ss, c), a6);
+            a7 = TOps.MultiplyAdd(qv, TF.Load<TV, TOps>(k0 + 7 * st, c0 + 7 * ss, c), a7);
+        }
+
+        TOps.StoreSums(a0, a1, a2, a3, scale, ref s[0]);
+        TOps.StoreSums(a4, a5, a6, a7, scale, ref s[4]);
+    }
+
+    /// <summary>
+    /// <c>s0[r] = (q0 · k_r) · scale</c> and <c>s1[r] = (q1 · k_r) · scale</c>, with s1 = s0 + <see cref="KeyBlock"/>,
+    /// for four stored key rows: two lanes of one kv head, each loaded (widened) key vector feeding two FMAs.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScoresTwoLanesFourRows<TV, TOps, TF>(float* q0, float* q1, Rows k, int headDim, float scale, float* s0)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TF : struct, IStoredFormat
+    {
+        Debug.Assert(headDim % TOps.Count == 0);
+        nuint n = (nuint)headDim, w = (nuint)TOps.Count;
+        byte* k0 = k.First;
+        nint st = k.Stride, ss = k.ScaleStride;
+        float* c0 = k.Scales;
         TV a0 = TOps.Zero, a1 = TOps.Zero, a2 = TOps.Zero, a3 = TOps.Zero, b0 = TOps.Zero, b1 = TOps.Zero, b2 = TOps.Zero, b3 = TOps.Zero;
         for (nuint c = 0; c < n; c += w)
         {
-            TV x0 = TOps.Load(ref k, c), x1 = TOps.Load(ref k1, c), x2 = TOps.Load(ref k2, c), x3 = TOps.Load(ref k3, c);
-            TV qa = TOps.Load(ref q0, c);
+            TV x0 = TF.Load<TV, TOps>(k0, c0, c), x1 = TF.Load<TV, TOps>(k0 + st, c0 + ss, c);
+            TV x2 = TF.Load<TV, TOps>(k0 + 2 * st, c0 + 2 * ss, c), x3 = TF.Load<TV, TOps>(k0 + 3 * st, c0 + 3 * ss, c);
+            TV qa = TOps.Load(ref q0[0], c);
             a0 = TOps.MultiplyAdd(qa, x0, a0);
             a1 = TOps.MultiplyAdd(qa, x1, a1);
             a2 = TOps.MultiplyAdd(qa, x2, a2);
             a3 = TOps.MultiplyAdd(qa, x3, a3);
-            TV qb = TOps.Load(ref q1, c);
+            TV qb = TOps.Load(ref q1[0], c);
             b0 = TOps.MultiplyAdd(qb, x0, b0);
             b1 = TOps.MultiplyAdd(qb, x1, b1);
             b2 = TOps.MultiplyAdd(qb, x2, b2);
             b3 = TOps.MultiplyAdd(qb, x3, b3);
         }
 
-        TOps.StoreSums(a0, a1, a2, a3, scale, ref s0);
-        TOps.StoreSums(b0, b1, b2, b3, scale, ref s1);
+        TOps.StoreSums(a0, a1, a2, a3, scale, ref s0[0]);
+        TOps.StoreSums(b0, b1, b2, b3, scale, ref s0[KeyBlock]);
     }
 
     /// <summary>
-    /// <c>acc0[c] += Σ_{r &lt; 4} w0[r]·x_r[c]</c> and <c>acc1[c] += Σ_{r &lt; 4} w1[r]·x_r[c]</c> over four rows of x,
-    /// <paramref name="stride"/> floats apart: two lanes of one kv head, so each loaded value vector feeds two FMAs.
-    /// w0, w1: [4]; acc0, acc1: [length]. Compiled optimised from the first call, like <see cref="ScoresTwoLanesFourRows{TV, TOps}"/>.
+    /// <c>s_t[r] = (q_t · k_r) · scale</c> for four lanes t (lane t's scores at <c>s0 + t·KeyBlock</c>) and two stored key
+    /// rows r: each loaded (widened) key vector feeds four FMAs, eight accumulators and two key vectors in registers,
+    /// the query vectors read as FMA operands. The lanes of one kv head in grouped-query attention.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MultiplyAddTwoLanesFourRows<TV, TOps>(ref float x, nint stride, ref float w0, ref float w1, ref float acc0, ref float acc1, int length)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    private static void ScoresFourLanesTwoRows<TV, TOps, TF>(float* q0, float* q1, float* q2, float* q3, Rows k, int headDim, float scale, float* s0)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TF : struct, IStoredFormat
     {
-        nuint i = 0, n = (nuint)length, w = (nuint)TOps.Count;
-        ref float x1 = ref Unsafe.Add(ref x, stride);
-        ref float x2 = ref Unsafe.Add(ref x1, stride);
-        ref float x3 = ref Unsafe.Add(ref x2, stride);
-        TV f0 = TOps.Create(w0), f1 = TOps.Create(Unsafe.Add(ref w0, 1)), f2 = TOps.Create(Unsafe.Add(ref w0, 2)), f3 = TOps.Create(Unsafe.Add(ref w0, 3));
-        TV g0 = TOps.Create(w1), g1 = TOps.Create(Unsafe.Add(ref w1, 1)), g2 = TOps.Create(Unsafe.Add(ref w1, 2)), g3 = TOps.Create(Unsafe.Add(ref w1, 3));
-        for (; i + w <= n; i += w)
+        Debug.Assert(headDim % TOps.Count == 0);
+        nuint n = (nuint)headDim, w = (nuint)TOps.Count;
+        byte* k0 = k.First, k1 = k0 + k.Stride;
+        float* c0 = k.Scales, c1 = c0 + k.ScaleStride;
+        TV a0 = TOps.Zero, a1 = TOps.Zero, b0 = TOps.Zero, b1 = TOps.Zero, d0 = TOps.Zero, d1 = TOps.Zero, e0 = TOps.Zero, e1 = TOps.Zero;
+        for (nuint c = 0; c < n; c += w)
         {
-            TV v0 = TOps.Load(ref x, i), v1 = TOps.Load(ref x1, i), v2 = TOps.Load(ref x2, i), v3 = TOps.Load(ref x3, i);
-            TV a = TOps.MultiplyAdd(f0, v0, TOps.Load(ref acc0, i));
-            TV b = TOps.MultiplyAdd(g0, v0, TOps.Load(ref acc1, i));
-            a = TOps.MultiplyAdd(f1, v1, a);
-            b = TOps.MultiplyAdd(g1, v1, b);
-            a = TOps.MultiplyAdd(f2, v2, a);
-            b = TOps.MultiplyAdd(g2, v2, b);
-            TOps.Store(TOps.MultiplyAdd(f3, v3, a), ref acc0, i);
-            TOps.Store(TOps.MultiplyAdd(g3, v3, b), ref acc1, i);
+            TV x0 = TF.Load<TV, TOps>(k0, c0, c), x1 = TF.Load<TV, TOps>(k1, c1, c);
+            TV qa = TOps.Load(ref q0[0], c);
+            a0 = TOps.MultiplyAdd(qa, x0, a0);
+            a1 = TOps.MultiplyAdd(qa, x1, a1);
+            TV qb = TOps.Load(ref q1[0], c);
+            b0 = TOps.MultiplyAdd(qb, x0, b0);
+            b1 = TOps.MultiplyAdd(qb, x1, b1);
+            TV qc = TOps.Load(ref q2[0], c);
+            d0 = TOps.MultiplyAdd(qc, x0, d0);
+            d1 = TOps.MultiplyAdd(qc, x1, d1);
+            TV qd = TOps.Load(ref q3[0], c);
+            e0 = TOps.MultiplyAdd(qd, x0, e0);
+            e1 = TOps.MultiplyAdd(qd, x1, e1);
         }
 
-        float a0 = w0, a1 = Unsafe.Add(ref w0, 1), a2 = Unsafe.Add(ref w0, 2), a3 = Unsafe.Add(ref w0, 3);
-        float b0 = w1, b1 = Unsafe.Add(ref w1, 1), b2 = Unsafe.Add(ref w1, 2), b3 = Unsafe.Add(ref w1, 3);
-        for (; i < n; i++)
+        float* sums = stackalloc float[8];
+        TOps.StoreSums(a0, a1, b0, b1, scale, ref sums[0]);
+        TOps.StoreSums(d0, d1, e0, e1, scale, ref sums[4]);
+        s0[0] = sums[0];
+        s0[1] = sums[1];
+        s0[KeyBlock] = sums[2];
+        s0[KeyBlock + 1] = sums[3];
+        s0[2 * KeyBlock] = sums[4];
+        s0[2 * KeyBlock + 1] = sums[5];
+        s0[3 * KeyBlock] = sums[6];
+        s0[3 * KeyBlock + 1] = sums[7];
+    }
+
+    /// <summary><c>acc[c] += Σ_{r &lt; 8} wt[r]·v_r[c]</c> over eight stored value rows: one lane, one load and store of the accumulator per vector for eight rows, two FMA chains.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ValuesEightRows<TV, TOps, TF>(Rows v, float* wt, float* acc, int valueDim)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TF : struct, IStoredFormat
+    {
+        nuint c = 0, n = (nuint)valueDim, w = (nuint)TOps.Count;
+        byte* x0 = v.First;
+        nint st = v.Stride, ss = v.ScaleStride;
+        float* c0 = v.Scales;
+        TV f0 = TOps.Create(wt[0]), f1 = TOps.Create(wt[1]), f2 = TOps.Create(wt[2]), f3 = TOps.Create(wt[3]);
+        TV f4 = TOps.Create(wt[4]), f5 = TOps.Create(wt[5]), f6 = TOps.Create(wt[6]), f7 = TOps.Create(wt[7]);
+        for (; c + w <= n; c += w)
         {
-            float v0 = Unsafe.Add(ref x, i), v1 = Unsafe.Add(ref x1, i), v2 = Unsafe.Add(ref x2, i), v3 = Unsafe.Add(ref x3, i);
-            float a = ScalarOps.MultiplyAdd(a0, v0, Unsafe.Add(ref acc0, i));
-            float b = ScalarOps.MultiplyAdd(b0, v0, Unsafe.Add(ref acc1, i));
-            a = ScalarOps.MultiplyAdd(a1, v1, a);
-            b = ScalarOps.MultiplyAdd(b1, v1, b);
-            a = ScalarOps.MultiplyAdd(a2, v2, a);
-            b = ScalarOps.MultiplyAdd(b2, v2, b);
-            Unsafe.Add(ref acc0, i) = ScalarOps.MultiplyAdd(a3, v3, a);
-            Unsafe.Add(ref acc1, i) = ScalarOps.MultiplyAdd(b3, v3, b);
+            TV even = TOps.MultiplyAdd(f0, TF.Load<TV, TOps>(x0, c0, c), TOps.Load(ref acc[0], c));
+            TV odd = TOps.Multiply(f1, TF.Load<TV, TOps>(x0 + st, c0 + ss, c));
+            even = TOps.MultiplyAdd(f2, TF.Load<TV, TOps>(x0 + 2 * st, c0 + 2 * ss, c), even);
+            odd = TOps.MultiplyAdd(f3, TF.Load<TV, TOps>(x0 + 3 * st, c0 + 3 * ss, c), odd);
+            even = TOps.MultiplyAdd(f4, TF.Load<TV, TOps>(x0 + 4 * st, c0 + 4 * ss, c), even);
+            odd = TOps.MultiplyAdd(f5, TF.Load<TV, TOps>(x0 + 5 * st, c0 + 5 * ss, c), odd);
+            even = TOps.MultiplyAdd(f6, TF.Load<TV, TOps>(x0 + 6 * st, c0 + 6 * ss, c), even);
+            odd = TOps.MultiplyAdd(f7, TF.Load<TV, TOps>(x0 + 7 * st, c0 + 7 * ss, c), odd);
+            TOps.Store(TOps.Add(even, odd), ref acc[0], c);
+        }
+
+        for (; c < n; c++)
+        {
+            float sum = acc[c];
+            for (int r = 0; r < RowGroup; r++)
+            {
+                sum = ScalarOps.MultiplyAdd(wt[r], TF.Load<float, ScalarOps>(x0 + r * st, c0 + r * ss, c), sum);
+            }
+
+            acc[c] = sum;
+        }
+    }
+
+    /// <summary><c>acc0[c] += Σ_{r &lt; 4} w0[r]·v_r[c]</c> and the same for lane 1: two lanes, each loaded (widened) value vector feeding two FMAs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ValuesTwoLanesFourRows<TV, TOps, TF>(Rows v, float* w0, float* w1, float* acc0, float* acc1, int valueDim)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TF : struct, IStoredFormat
+    {
+        nuint c = 0, n = (nuint)valueDim, w = (nuint)TOps.Count;
+        byte* x0 = v.First;
+        nint st = v.Stride, ss = v.ScaleStride;
+        float* c0 = v.Scales;
+        TV f0 = TOps.Create(w0[0]), f1 = TOps.Create(w0[1]), f2 = TOps.Create(w0[2]), f3 = TOps.Create(w0[3]);
+        TV g0 = TOps.Create(w1[0]), g1 = TOps.Create(w1[1]), g2 = TOps.Create(w1[2]), g3 = TOps.Create(w1[3]);
+        for (; c + w <= n; c += w)
+        {
+            TV v0 = TF.Load<TV, TOps>(x0, c0, c), v1 = TF.Load<TV, TOps>(x0 + st, c0 + ss, c);
+            TV a = TOps.MultiplyAdd(f0, v0, TOps.Load(ref acc0[0], c));
+            TV b = TOps.MultiplyAdd(g0, v0, TOps.Load(ref acc1[0], c));
+            a = TOps.MultiplyAdd(f1, v1, a);
+            b = TOps.MultiplyAdd(g1, v1, b);
+            TV v2 = TF.Load<TV, TOps>(x0 + 2 * st, c0 + 2 * ss, c), v3 = TF.Load<TV, TOps>(x0 + 3 * st, c0 + 3 * ss, c);
+            a = TOps.MultiplyAdd(f2, v2, a);
+            b = TOps.MultiplyAdd(g2, v2, b);
+            TOps.Store(TOps.MultiplyAdd(f3, v3, a), ref acc0[0], c);
+            TOps.Store(TOps.MultiplyAdd(g3, v3, b), ref acc1[0], c);
+        }
+
+        for (; c < n; c++)
+        {
+            float a = acc0[c], b = acc1[c];
+            for (int r = 0; r < 4; r++)
+            {
+                float x = TF.Load<float, ScalarOps>(x0 + r * st, c0 + r * ss, c);
+                a = ScalarOps.MultiplyAdd(w0[r], x, a);
+                b = ScalarOps.MultiplyAdd(w1[r], x, b);
+            }
+
+            acc0[c] = a;
+            acc1[c] = b;
+        }
+    }
+
+    /// <summary>
+    /// <c>acc_t[c] += Σ_{r &lt; 8} w_t[r]·v_r[c]</c> for four lanes t (weights at <c>w0 + t·KeyBlock</c>, accumulators at
+    /// <c>acc0 + t·valueDim</c>) over eight stored value rows: two columns of vectors of the four lanes' accumulators
+    /// stay in registers (eight) across the eight rows, each loaded (widened) value vector feeds four FMAs, and each
+    /// accumulator is loaded and stored once per eight rows. The weights are broadcast from memory as they are used.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ValuesFourLanesEightRows<TV, TOps, TF>(Rows v, float* w0, float* acc0, int valueDim)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TF : struct, IStoredFormat
+    {
+        nuint c = 0, n = (nuint)valueDim, w = (nuint)TOps.Count;
+        byte* x0 = v.First;
+        nint st = v.Stride, ss = v.ScaleStride;
+        float* c0 = v.Scales;
+        float* w1 = w0 + KeyBlock, w2 = w1 + KeyBlock, w3 = w2 + KeyBlock;
+        float* acc1 = acc0 + valueDim, acc2 = acc1 + valueDim, acc3 = acc2 + valueDim;
+        for (; c + 2 * w <= n; c += 2 * w)
+        {
+            TV a0 = TOps.Load(ref acc0[0], c), a1 = TOps.Load(ref acc0[0], c + w);
+            TV b0 = TOps.Load(ref acc1[0], c), b1 = TOps.Load(ref acc1[0], c + w);
+            TV d0 = TOps.Load(ref acc2[0], c), d1 = TOps.Load(ref acc2[0], c + w);
+            TV e0 = TOps.Load(ref acc3[0], c), e1 = TOps.Load(ref acc3[0], c + w);
+            for (int r = 0; r < RowGroup; r++)
+            {
+                byte* row = x0 + r * st;
+                float* scales = c0 + r * ss;
+                TV x = TF.Load<TV, TOps>(row, scales, c), y = TF.Load<TV, TOps>(row, scales, c + w);
+                TV f = TOps.Create(w0[r]);
+                a0 = TOps.MultiplyAdd(f, x, a0);
+                a1 = TOps.MultiplyAdd(f, y, a1);
+                f = TOps.Create(w1[r]);
+                b0 = TOps.MultiplyAdd(f, x, b0);
+                b1 = TOps.MultiplyAdd(f, y, b1);
+                f = TOps.Create(w2[r]);
+                d0 = TOps.MultiplyAdd(f, x, d0);
+                d1 = TOps.MultiplyAdd(f, y, d1);
+                f = TOps.Create(w3[r]);
+                e0 = TOps.MultiplyAdd(f, x, e0);
+                e1 = TOps.MultiplyAdd(f, y, e1);
+            }
+
+            TOps.Store(a0, ref acc0[0], c);
+            TOps.Store(a1, ref acc0[0], c + w);
+            TOps.Store(b0, ref acc1[0], c);
+            TOps.Store(b1, ref acc1[0], c + w);
+            TOps.Store(d0, ref acc2[0], c);
+            TOps.Store(d1, ref acc2[0], c + w);
+            TOps.Store(e0, ref acc3[0], c);
+            TOps.Store(e1, ref acc3[0], c + w);
+        }
+
+        for (; c + w <= n; c += w)
+        {
+            TV a0 = TOps.Load(ref acc0[0], c), b0 = TOps.Load(ref acc1[0], c), d0 = TOps.Load(ref acc2[0], c), e0 = TOps.Load(ref acc3[0], c);
+            for (int r = 0; r < RowGroup; r++)
+            {
+                TV x = TF.Load<TV, TOps>(x0 + r * st, c0 + r * ss, c);
+                a0 = TOps.MultiplyAdd(TOps.Create(w0[r]), x, a0);
+                b0 = TOps.MultiplyAdd(TOps.Create(w1[r]), x, b0);
+                d0 = TOps.MultiplyAdd(TOps.Create(w2[r]), x, d0);
+                e0 = TOps.MultiplyAdd(TOps.Create(w3[r]), x, e0);
+            }
+
+            TOps.Store(a0, ref acc0[0], c);
+            TOps.Store(b0, ref acc1[0], c);
+            TOps.Store(d0, ref acc2[0], c);
+            TOps.Store(e0, ref acc3[0], c);
+        }
+
+        for (; c < n; c++)
+        {
+            float a = acc0[c], b = acc1[c], d = acc2[c], e = acc3[c];
+            for (int r = 0; r < RowGroup; r++)
+            {
+                float x = TF.Load<float, ScalarOps>(x0 + r * st, c0 + r * ss, c);
+                a = ScalarOps.MultiplyAdd(w0[r], x, a);
+                b = ScalarOps.MultiplyAdd(w1[r], x, b);
+                d = ScalarOps.MultiplyAdd(w2[r], x, d);
+                e = ScalarOps.MultiplyAdd(w3[r], x, e);
+            }
+
+            acc0[c] = a;
+            acc1[c] = b;
+            acc2[c] = d;
+            acc3[c] = e;
         }
     }
 
@@ -371,19 +693,33 @@ internal static unsafe class DecodeAttention
     }
 
     /// <summary>
-    /// acc += Σ weights[r]·v[r] over the rows r of <paramref name="seen"/> (relative to key j0) that the lane sees;
-    /// v: [rows, valueDim] with row stride <paramref name="valueStride"/>.
+    /// acc += Σ weights[r]·v_r over the rows r &lt; <paramref name="rows"/> (relative to key j) that the lane sees, one
+    /// stored row at a time: lanes whose mask cuts the eight rows, and the block's last rows.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddSeenRows<TV, TOps, TMask>(in TMask mask, int batch, int firstHead, int lane, int queryLength, int j0, KeyRange seen,
-                                                     float* v, nint valueStride, float* weights, float* acc, int valueDim)
-        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
+    private static void AddSeenRows<TV, TOps, TMask, TF>(in TMask mask, int batch, int firstHead, int lane, int queryLength, int j, int rows,
+                                                         Rows v, float* weights, float* acc, int valueDim)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask> where TF : struct, IStoredFormat
     {
+        TMask headMask = mask.ForHead(batch, firstHead + lane / queryLength);
+        int i = lane % queryLength;
+        KeyRange seen = TMask.HidesNothing ? new KeyRange(0, rows) : headMask.Keys(i).Within(j, rows);
+        nuint w = (nuint)TOps.Count, n = (nuint)valueDim;
         for (int r = seen.Start; r < seen.End; r++)
         {
-            if (TMask.IsRange || mask.ForHead(batch, firstHead + lane / queryLength).IsVisible(lane % queryLength, j0 + r))
+            if (TMask.IsRange || headMask.IsVisible(i, j + r))
             {
-                RowKernels.MultiplyAddRow<TV, TOps>(ref v[r * valueStride], weights[r], ref acc[0], valueDim);
+                Rows x = v.At(r);
+                TV f = TOps.Create(weights[r]);
+                nuint c = 0;
+                for (; c + w <= n; c += w)
+                {
+                    TOps.Store(TOps.MultiplyAdd(f, TF.Load<TV, TOps>(x.First, x.Scales, c), TOps.Load(ref acc[0], c)), ref acc[0], c);
+                }
+
+                for (; c < n; c++)
+                {
+                    acc[c] = ScalarOps.MultiplyAdd(weights[r], TF.Load<float, ScalarOps>(x.First, x.Scales, c), acc[c]);
+                }
             }
         }
     }

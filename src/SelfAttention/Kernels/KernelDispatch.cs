@@ -237,9 +237,6 @@ internal static unsafe class KernelDispatch
         return new KernelResolution(choice, bits, fallback);
     }
 
-    /// <summary>Why a decode request runs elsewhere when the call has modifiers (a constant: resolving allocates nothing).</summary>
-    public const string ModifiersFallback = "softcap, ALiBi, sinks, a log-sum-exp output or a dense mask: the decode kernel does not apply them yet";
-
     /// <summary>
     /// Rows shorter than two 128-bit vectors (the textbook three-token examples): the wide loops would only set up,
     /// reduce empty accumulators and fall through to their scalar tails, so the 128-bit instantiation runs instead.
@@ -282,24 +279,12 @@ internal static unsafe class KernelDispatch
                                             MaxTileScratch, DecodeAttention.ScratchLength(problem, 1));
             }
 
-            if (problem.HasModifiers)
-            {
-                // The decode kernel does not apply score modifiers, sinks or a log-sum-exp output yet; the exact path
-                // reads low-precision storage and applies them all.
-                return (KernelChoice.Exact, kernel == AttentionKernel.Auto ? null : ModifiersFallback);
-            }
-
             return (KernelChoice.Decode, kernel is AttentionKernel.Auto or AttentionKernel.Decode ? null : "a low-precision KV cache step: only the decode kernel reads low-precision storage");
         }
 
         KernelChoice choice = KernelChoice.RowByRow;
         string? fallback = null;
-        bool decodes = problem.QueryLength <= DecodeAttention.MaxQueryLength && !problem.HasModifiers;
-        if (kernel == AttentionKernel.Decode && problem.HasModifiers)
-        {
-            fallback = ModifiersFallback;
-        }
-
+        bool decodes = problem.QueryLength <= DecodeAttention.MaxQueryLength;
         if (problem.Normalization == AttentionNormalization.Softmax && problem.Weights == null)
         {
             choice = kernel switch

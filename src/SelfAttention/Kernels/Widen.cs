@@ -1,11 +1,12 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace SelfAttention.Kernels;
 
 /// <summary>
-/// Widening of a low-precision KV cache's rows to float, at the widest accelerated vector width, for the decode
-/// kernel's per-block tiles (a few rows of one head, L1-resident) and the prefill's prefix.
+/// Widening of a low-precision KV cache's values to float: one vector at a time in registers for the decode kernels
+/// (through <see cref="IStoredFormat"/>), and whole runs, at the widest accelerated vector width, for the prefill's prefix.
 /// <para>
 /// .NET 10 has no Half or BFloat16 conversion instruction in <c>System.Runtime.Intrinsics</c> (no F16C, no
 /// AVX-512 FP16), and <c>TensorPrimitives.ConvertToSingle(ReadOnlySpan&lt;Half&gt;, …)</c> widens in software too, with
@@ -76,33 +77,118 @@ internal static unsafe class Widen
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<float> Half512(Vector256<ushort> h)
+    private static Vector512<float> Half512(Vector256<ushort> h) => HalfBits512(Vector512.WidenLower(h.ToVector512Unsafe()) << 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Half256(Vector128<ushort> h) => HalfBits256(Vector256.WidenLower(h.ToVector256Unsafe()) << 16);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Half128(Vector64<ushort> h) => HalfBits128(Vector128.WidenLower(h.ToVector128Unsafe()) << 16);
+
+    // w: a Half in the top 16 bits of each lane. Sign, exponent and mantissa moved into place (w >> 3, arithmetic, masked),
+    // times 2¹¹² for the exponent's bias; for exponent 31 (∞, NaN) the product's exponent is 143, and OR-ing exponent
+    // bits 4–7 in makes it 255 with the mantissa kept: 8 operations, no blend.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> HalfBits512(Vector512<uint> w)
     {
-        Vector512<uint> w = Vector512.WidenLower(h.ToVector512Unsafe()) << 16;
         Vector512<uint> e = (w.AsInt32() >> 3).AsUInt32() & Vector512.Create(0x8FFFE000u);
-        Vector512<uint> exponent = w & Vector512.Create(0x7C000000u);
-        return Vector512.ConditionalSelect(Vector512.Equals(exponent, Vector512.Create(0x7C000000u)).AsSingle(),
-                                           (e | Vector512.Create(0x7F800000u)).AsSingle(), e.AsSingle() * Vector512.Create(HalfRebias));
+        Vector512<uint> special = Vector512.Equals(w & Vector512.Create(0x7C000000u), Vector512.Create(0x7C000000u)) & Vector512.Create(0x78000000u);
+        return ((e.AsSingle() * Vector512.Create(HalfRebias)).AsUInt32() | special).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector256<float> Half256(Vector128<ushort> h)
+    private static Vector256<float> HalfBits256(Vector256<uint> w)
     {
-        Vector256<uint> w = Vector256.WidenLower(h.ToVector256Unsafe()) << 16;
         Vector256<uint> e = (w.AsInt32() >> 3).AsUInt32() & Vector256.Create(0x8FFFE000u);
-        Vector256<uint> exponent = w & Vector256.Create(0x7C000000u);
-        return Vector256.ConditionalSelect(Vector256.Equals(exponent, Vector256.Create(0x7C000000u)).AsSingle(),
-                                           (e | Vector256.Create(0x7F800000u)).AsSingle(), e.AsSingle() * Vector256.Create(HalfRebias));
+        Vector256<uint> special = Vector256.Equals(w & Vector256.Create(0x7C000000u), Vector256.Create(0x7C000000u)) & Vector256.Create(0x78000000u);
+        return ((e.AsSingle() * Vector256.Create(HalfRebias)).AsUInt32() | special).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector128<float> Half128(Vector64<ushort> h)
+    private static Vector128<float> HalfBits128(Vector128<uint> w)
     {
-        Vector128<uint> w = Vector128.WidenLower(h.ToVector128Unsafe()) << 16;
         Vector128<uint> e = (w.AsInt32() >> 3).AsUInt32() & Vector128.Create(0x8FFFE000u);
-        Vector128<uint> exponent = w & Vector128.Create(0x7C000000u);
-        return Vector128.ConditionalSelect(Vector128.Equals(exponent, Vector128.Create(0x7C000000u)).AsSingle(),
-                                           (e | Vector128.Create(0x7F800000u)).AsSingle(), e.AsSingle() * Vector128.Create(HalfRebias));
+        Vector128<uint> special = Vector128.Equals(w & Vector128.Create(0x7C000000u), Vector128.Create(0x7C000000u)) & Vector128.Create(0x78000000u);
+        return ((e.AsSingle() * Vector128.Create(HalfRebias)).AsUInt32() | special).AsSingle();
+    }
+
+    /// <summary>Zero-extends <c>TOps.Count</c> 16-bit values at <paramref name="source"/> into the top half of each lane (as float bits).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV TopHalves<TV>(ushort* source) where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector512<float>))
+        {
+            Vector512<uint> w = Avx512F.IsSupported ? Avx512F.ConvertToVector512UInt32(Vector256.Load(source)) : Vector512.WidenLower(Vector256.Load(source).ToVector512Unsafe());
+            return Unsafe.BitCast<Vector512<float>, TV>((w << 16).AsSingle());
+        }
+
+        if (typeof(TV) == typeof(Vector256<float>))
+        {
+            Vector256<uint> w = Avx2.IsSupported ? Avx2.ConvertToVector256Int32(source).AsUInt32() : Vector256.WidenLower(Vector128.Load(source).ToVector256Unsafe());
+            return Unsafe.BitCast<Vector256<float>, TV>((w << 16).AsSingle());
+        }
+
+        if (typeof(TV) == typeof(Vector128<float>))
+        {
+            Vector128<uint> w = Sse41.IsSupported ? Sse41.ConvertToVector128Int32(source).AsUInt32() : Vector128.WidenLower(Vector64.Load(source).ToVector128Unsafe());
+            return Unsafe.BitCast<Vector128<float>, TV>((w << 16).AsSingle());
+        }
+
+        return Unsafe.BitCast<float, TV>(BitConverter.UInt32BitsToSingle((uint)*source << 16));
+    }
+
+    /// <summary>One vector of Half (raw bits) at <paramref name="source"/> widened in registers: the decode kernels' load.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV HalfVector<TV>(ushort* source) where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector512<float>))
+        {
+            return Unsafe.BitCast<Vector512<float>, TV>(HalfBits512(Unsafe.BitCast<TV, Vector512<float>>(TopHalves<TV>(source)).AsUInt32()));
+        }
+
+        if (typeof(TV) == typeof(Vector256<float>))
+        {
+            return Unsafe.BitCast<Vector256<float>, TV>(HalfBits256(Unsafe.BitCast<TV, Vector256<float>>(TopHalves<TV>(source)).AsUInt32()));
+        }
+
+        if (typeof(TV) == typeof(Vector128<float>))
+        {
+            return Unsafe.BitCast<Vector128<float>, TV>(HalfBits128(Unsafe.BitCast<TV, Vector128<float>>(TopHalves<TV>(source)).AsUInt32()));
+        }
+
+        return Unsafe.BitCast<float, TV>(HalfScalar(*source));
+    }
+
+    /// <summary>One vector of BFloat16 (raw bits) at <paramref name="source"/> widened in registers: a zero-extending load and a shift.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV BFloat16Vector<TV>(ushort* source) where TV : struct => TopHalves<TV>(source);
+
+    /// <summary>One vector of Int8 at <paramref name="source"/> sign-extended and converted to float, unscaled: the decode kernels' load.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Int8Vector<TV>(sbyte* source) where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector512<float>))
+        {
+            Vector512<int> i = Avx512F.IsSupported ? Avx512F.ConvertToVector512Int32(Vector128.Load(source))
+                : Vector512.WidenLower(Vector512.WidenLower(Vector128.Load(source).ToVector256Unsafe().ToVector512Unsafe()));
+            return Unsafe.BitCast<Vector512<float>, TV>(Vector512.ConvertToSingle(i));
+        }
+
+        if (typeof(TV) == typeof(Vector256<float>))
+        {
+            Vector256<int> i = Avx2.IsSupported ? Avx2.ConvertToVector256Int32(source)
+                : Vector256.WidenLower(Vector256.WidenLower(Vector64.Load(source).ToVector128Unsafe().ToVector256Unsafe()));
+            return Unsafe.BitCast<Vector256<float>, TV>(Vector256.ConvertToSingle(i));
+        }
+
+        if (typeof(TV) == typeof(Vector128<float>))
+        {
+            Vector128<int> i = Sse41.IsSupported ? Sse41.ConvertToVector128Int32(source)
+                : Vector128.WidenLower(Vector128.WidenLower(Vector128.CreateScalarUnsafe(*(int*)source).AsSByte()));
+            return Unsafe.BitCast<Vector128<float>, TV>(Vector128.ConvertToSingle(i));
+        }
+
+        return Unsafe.BitCast<float, TV>(*source);
     }
 
     /// <summary>destination[c] = (float)source[c] for c &lt; count, source BFloat16 as raw bits (the top half of a float).</summary>
@@ -205,46 +291,6 @@ internal static unsafe class Widen
         }
     }
 
-    /// <summary>
-    /// Widens <paramref name="rows"/> rows of one kv head of a low-precision problem's keys (<paramref name="key"/>) or
-    /// values: rows <c>[j, j + rows)</c> of batch entry <paramref name="batch"/>, kv head <paramref name="kvHead"/>,
-    /// into <c>destination[r][0..width)</c>, width the head dim (keys) or value dim (values).
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Rows(in AttentionProblem p, bool key, int batch, int kvHead, int j, int rows, float* destination)
-    {
-        int width = key ? p.HeadDim : p.ValueDim;
-        nint rowStride = key ? p.KeyRowStride : p.ValueRowStride;
-        nint element = (key ? p.KeyBatchStride : p.ValueBatchStride) * batch + j * rowStride + (nint)kvHead * width;
-        void* stored = key ? p.KeyStored : p.ValueStored;
-        switch (p.Storage)
-        {
-            case KvCacheStorage.Half:
-                for (int r = 0; r < rows; r++)
-                {
-                    Half((ushort*)stored + element + r * rowStride, width, destination + r * width);
-                }
-
-                break;
-            case KvCacheStorage.BFloat16:
-                for (int r = 0; r < rows; r++)
-                {
-                    BFloat16((ushort*)stored + element + r * rowStride, width, destination + r * width);
-                }
-
-                break;
-            default:
-                float* scales = ScalesOf(p, key, batch, kvHead, j);
-                nint scaleStride = ScaleRowStride(p, key);
-                for (int r = 0; r < rows; r++)
-                {
-                    Int8((sbyte*)stored + element + r * rowStride, scales + r * scaleStride, width, destination + r * width);
-                }
-
-                break;
-        }
-    }
-
     /// <summary>Scales per stored row of an Int8 problem: <c>kvHeads · Int8Blocks(width)</c>.</summary>
     public static nint ScaleRowStride(in AttentionProblem p, bool key)
     {
@@ -279,4 +325,60 @@ internal static unsafe class Widen
             _ => ((sbyte*)stored)[element] * ScalesOf(p, key, batch, kvHead, j)[c / Int8Block],
         };
     }
+}
+
+/// <summary>
+/// How the decode kernels read one stored row of a kv head (generic over it, so each storage is its own compiled
+/// kernel): <see cref="Load{TV, TOps}"/> returns channels <c>[c, c + TOps.Count)</c> as float, widened in registers
+/// right where the score and value loops load them, so no widened copy of any row is ever stored.
+/// </summary>
+internal unsafe interface IStoredFormat
+{
+    /// <summary>Bytes per stored element.</summary>
+    static abstract int ElementSize { get; }
+
+    /// <summary>Channels <c>[c, c + TOps.Count)</c> of the row at <paramref name="row"/> (Int8: scaled by the row's block scales <paramref name="scales"/>).</summary>
+    static abstract TV Load<TV, TOps>(byte* row, float* scales, nuint c)
+        where TV : struct where TOps : struct, IFloatVector<TV>;
+}
+
+/// <summary>float rows: a plain load.</summary>
+internal readonly unsafe struct SingleFormat : IStoredFormat
+{
+    public static int ElementSize => sizeof(float);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Load<TV, TOps>(byte* row, float* scales, nuint c)
+        where TV : struct where TOps : struct, IFloatVector<TV> => TOps.Load(ref *(float*)row, c);
+}
+
+/// <summary>Half rows (<see cref="Widen.HalfVector{TV}"/>).</summary>
+internal readonly unsafe struct HalfFormat : IStoredFormat
+{
+    public static int ElementSize => sizeof(ushort);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Load<TV, TOps>(byte* row, float* scales, nuint c)
+        where TV : struct where TOps : struct, IFloatVector<TV> => Widen.HalfVector<TV>((ushort*)row + c);
+}
+
+/// <summary>BFloat16 rows (<see cref="Widen.BFloat16Vector{TV}"/>).</summary>
+internal readonly unsafe struct BFloat16Format : IStoredFormat
+{
+    public static int ElementSize => sizeof(ushort);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Load<TV, TOps>(byte* row, float* scales, nuint c)
+        where TV : struct where TOps : struct, IFloatVector<TV> => Widen.BFloat16Vector<TV>((ushort*)row + c);
+}
+
+/// <summary>Int8 rows: converted, then multiplied by the scale of the block of <see cref="Widen.Int8Block"/> channels that holds c (a vector never spans two blocks: widths divide 32).</summary>
+internal readonly unsafe struct Int8Format : IStoredFormat
+{
+    public static int ElementSize => sizeof(sbyte);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Load<TV, TOps>(byte* row, float* scales, nuint c)
+        where TV : struct where TOps : struct, IFloatVector<TV> =>
+        TOps.Multiply(Widen.Int8Vector<TV>((sbyte*)row + c), TOps.Create(scales[c / Widen.Int8Block]));
 }

@@ -9,8 +9,7 @@ namespace SelfAttention.Tests.Masks;
 /// <summary>
 /// Score modifiers, sinks, the log-sum-exp output and dense masks (<see cref="AttentionModifiers"/>,
 /// <see cref="AttentionOptions.SoftCap"/>) end to end: each feature and combinations with the masks, through every
-/// kernel (asserted with <see cref="KernelDispatch.Resolve"/>: a decode request with modifiers runs row by row and says
-/// why), on ragged sizes, against <see cref="NaiveAttention"/>, outputs and log-sum-exp alike. The suite runs at every
+/// kernel (asserted with <see cref="KernelDispatch.Resolve"/>: the decode kernel applies them too), on ragged sizes, against <see cref="NaiveAttention"/>, outputs and log-sum-exp alike. The suite runs at every
 /// SIMD width in CI (and by hand with <c>DOTNET_EnableHWIntrinsic=0</c>, <c>DOTNET_EnableAVX512=0</c>).
 /// Tolerance: <see cref="Tolerance.Magnitude1"/>; log-sum-exp values are of magnitude 1–10, compared with the same.
 /// </summary>
@@ -179,7 +178,7 @@ public class ModifierTests
         }
     }
 
-    /// <summary>The kernel a case runs: the one asked for, except decode, which runs row by row and says why.</summary>
+    /// <summary>The kernel a case runs: the one asked for (decode too, with every modifier).</summary>
     private static unsafe void AssertKernel(int nq, int nk, AttentionOptions options, Feature feature, string context)
     {
         var shape = new AttentionShape(Batch, nq, nk, Heads, HeadDim) { KvHeads = KvHeads, ValueDim = ValueDim };
@@ -201,11 +200,10 @@ public class ModifierTests
                 Assert.True(resolution.Kernel == KernelChoice.RowByRow, $"{context}: resolves to {resolution.Kernel} ({resolution.Fallback})");
                 break;
             case AttentionKernel.Decode:
-                Assert.True(resolution.Kernel == KernelChoice.RowByRow, $"{context}: resolves to {resolution.Kernel}");
-                Assert.Equal(KernelDispatch.ModifiersFallback, resolution.Fallback);
+                Assert.True(resolution.Kernel == KernelChoice.Decode, $"{context}: resolves to {resolution.Kernel} ({resolution.Fallback})");
+                Assert.Null(resolution.Fallback);
                 break;
             default:
-                Assert.NotEqual(KernelChoice.Decode, resolution.Kernel);
                 Assert.Null(resolution.Fallback);
                 break;
         }
@@ -237,7 +235,7 @@ public class ModifierTests
         Array.Fill(inputs.Boolean, true);
         var (plain, _) = Run(inputs, feature, feature.Options, reference: false);
         var (masked, _) = Run(inputs, feature with { Boolean = true }, feature.Options, reference: false);
-        // Decode without modifiers runs the decode kernel, with them row by row: close, not bit for bit.
+        // Decode applies the boolean mask as a modifier after its overflow test: close, not bit for bit.
         if (kernel == AttentionKernel.Decode)
         {
             Oracle.AssertClose(plain, masked, Batch * nq, Heads * ValueDim, Tolerance.Magnitude1, $"{kernel}: all-true boolean mask against none");
