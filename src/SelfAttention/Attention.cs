@@ -101,6 +101,59 @@ public static unsafe class Attention
     }
 
     /// <summary>
+    /// Computes multi-head attention over packed variable-length sequences, FlashAttention's <c>cu_seqlens</c> form: the
+    /// sequences' rows are concatenated with no padding, sequence <c>b</c>'s queries are rows
+    /// <c>[queryOffsets[b], queryOffsets[b + 1])</c> of <paramref name="query"/> and its keys and values rows
+    /// <c>[keyOffsets[b], keyOffsets[b + 1])</c> of <paramref name="key"/> and <paramref name="value"/>, and it attends to
+    /// its own keys only. Each sequence is computed as a call of its own lengths (the causal mask, the window and their
+    /// alignment use them), so the work is proportional to the real tokens and equals
+    /// <see cref="ComputeMultiHeadPadded(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>
+    /// on the same sequences padded. A sequence with queries but no keys gets zeros.
+    /// </summary>
+    /// <param name="query"><c>[queryOffsets[Batch], Heads·HeadDim]</c>, row-major.</param>
+    /// <param name="key"><c>[keyOffsets[Batch], KvHeads·HeadDim]</c>, row-major.</param>
+    /// <param name="value"><c>[keyOffsets[Batch], KvHeads·ValueDim]</c>, row-major.</param>
+    /// <param name="output">Receives <c>[queryOffsets[Batch], Heads·ValueDim]</c>; must not overlap the inputs.</param>
+    /// <param name="shape">
+    /// <c>Batch</c> = the number of sequences; <c>QueryLength</c> and <c>KeyLength</c> = the longest a sequence may be
+    /// (FlashAttention's <c>max_seqlen_q</c>, <c>max_seqlen_k</c>): every sequence's lengths must be at most these;
+    /// the head sizes as for <see cref="ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, AttentionOptions)"/>.
+    /// </param>
+    /// <param name="queryOffsets"><c>[Batch + 1]</c> cumulative query lengths: 0 first, never decreasing, the total query rows last.</param>
+    /// <param name="keyOffsets"><c>[Batch + 1]</c> cumulative key lengths, as <paramref name="queryOffsets"/>.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">The shape or an option is invalid, an offsets span does not have <c>Batch + 1</c>
+    /// entries, does not start at 0, decreases or makes a sequence longer than the shape's lengths, a buffer is not exactly
+    /// the offsets' total rows long, or the output overlaps an input; nothing has been written.</exception>
+    public static void ComputeMultiHeadPacked(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                              Span<float> output, AttentionShape shape, ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets,
+                                              AttentionOptions options = default)
+    {
+        var packed = AttentionValidation.ValidatePacked(query, key, value, output, shape, queryOffsets, keyOffsets, options);
+        var sizes = packed.Sizes;
+        int queryWidth = shape.Heads * shape.HeadDim, keyWidth = sizes.KvHeads * shape.HeadDim;
+        int valueWidth = sizes.KvHeads * sizes.ValueDim, outputWidth = shape.Heads * sizes.ValueDim;
+        fixed (float* q = query, k = key, v = value, o = output)
+        {
+            // One call per sequence, at its own lengths: nothing pads, and each sequence's rows see only its own keys.
+            for (int b = 0; b < shape.Batch; b++)
+            {
+                int queryLength = queryOffsets[b + 1] - queryOffsets[b], keyLength = keyOffsets[b + 1] - keyOffsets[b];
+                if (queryLength == 0)
+                {
+                    continue;
+                }
+
+                var problem = AttentionProblem.Create(q + (nint)queryOffsets[b] * queryWidth, queryWidth, k + (nint)keyOffsets[b] * keyWidth, keyWidth,
+                                                      v + (nint)keyOffsets[b] * valueWidth, valueWidth, o + (nint)queryOffsets[b] * outputWidth, outputWidth,
+                                                      batch: 1, shape.Heads, sizes.KvHeads, queryLength, keyLength, keyRowsPerBatch: keyLength,
+                                                      shape.HeadDim, sizes.ValueDim, sizes.Scale, options);
+                KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
+            }
+        }
+    }
+
+    /// <summary>
     /// Computes one head of attention with <paramref name="modifiers"/>: ALiBi, a sink, a log-sum-exp output and a dense
     /// mask (see <see cref="AttentionModifiers"/>; one head is head 0 of sequence 0, so per-head spans have one entry and
     /// the log-sum-exp <c>queryLength</c>).

@@ -184,6 +184,66 @@ internal static class AttentionValidation
         return new MultiHeadSizes(shape.KvHeads, shape.ValueDim, scale);
     }
 
+    /// <summary>The totals of a validated packed call: rows of the query (output) and key (value) buffers.</summary>
+    internal readonly record struct PackedSizes(MultiHeadSizes Sizes, int QueryRows, int KeyRows);
+
+    /// <summary>
+    /// Validates a packed call (FlashAttention's <c>cu_seqlens</c> form): the shape's head sizes and the options as a
+    /// multi-head call's; <paramref name="queryOffsets"/> and <paramref name="keyOffsets"/> with <c>shape.Batch + 1</c>
+    /// entries each, starting at 0, never decreasing, no sequence longer than <c>shape.QueryLength</c> (keys:
+    /// <c>shape.KeyLength</c>); the buffers exactly <c>offsets[Batch]</c> rows long; no output overlapping an input.
+    /// </summary>
+    public static PackedSizes ValidatePacked(
+        ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value, Span<float> output,
+        in AttentionShape shape, ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets, in AttentionOptions options)
+    {
+        // The shape's sizes and the options, on empty buffers (Batch 0): the same checks and messages as ComputeMultiHead.
+        var sizes = ValidateMultiHead(default, default, default, default, shape with { Batch = 0 }, options);
+        if (shape.Batch < 0) ThrowHelper.ThrowNegative("shape", "shape.Batch", shape.Batch);
+        int queryRows = ValidateOffsets(queryOffsets, nameof(queryOffsets), shape.Batch, shape.QueryLength, "shape.QueryLength");
+        int keyRows = ValidateOffsets(keyOffsets, nameof(keyOffsets), shape.Batch, shape.KeyLength, "shape.KeyLength");
+
+        long queryLength = Product("shape", "query (queryOffsets[Batch]·Heads·HeadDim)", int.MaxValue, queryRows, shape.Heads, shape.HeadDim);
+        long keyLength = Product("shape", "key (keyOffsets[Batch]·KvHeads·HeadDim)", int.MaxValue, keyRows, sizes.KvHeads, shape.HeadDim);
+        long valueLength = Product("shape", "value (keyOffsets[Batch]·KvHeads·ValueDim)", int.MaxValue, keyRows, sizes.KvHeads, sizes.ValueDim);
+        long outputLength = Product("shape", "output (queryOffsets[Batch]·Heads·ValueDim)", int.MaxValue, queryRows, shape.Heads, sizes.ValueDim);
+        if (query.Length != queryLength) ThrowHelper.ThrowSizeMismatch(nameof(query), "query length (queryOffsets[Batch]·Heads·HeadDim)", queryLength, query.Length);
+        if (key.Length != keyLength) ThrowHelper.ThrowSizeMismatch(nameof(key), "key length (keyOffsets[Batch]·KvHeads·HeadDim)", keyLength, key.Length);
+        if (value.Length != valueLength) ThrowHelper.ThrowSizeMismatch(nameof(value), "value length (keyOffsets[Batch]·KvHeads·ValueDim)", valueLength, value.Length);
+        if (output.Length != outputLength) ThrowHelper.ThrowSizeMismatch(nameof(output), "output length (queryOffsets[Batch]·Heads·ValueDim)", outputLength, output.Length);
+
+        CheckNoOverlap<float, float>(output, query, nameof(output), nameof(query));
+        CheckNoOverlap<float, float>(output, key, nameof(output), nameof(key));
+        CheckNoOverlap<float, float>(output, value, nameof(output), nameof(value));
+        return new PackedSizes(sizes, queryRows, keyRows);
+    }
+
+    /// <summary>Checks one offsets span (<c>[batch + 1]</c>, from 0, steps in <c>[0, limit]</c>) and returns its last entry, the total rows.</summary>
+    private static int ValidateOffsets(ReadOnlySpan<int> offsets, string paramName, int batch, int limit, string limitName)
+    {
+        if (offsets.Length != (long)batch + 1)
+        {
+            ThrowHelper.ThrowSizeMismatch(paramName, $"{paramName} must have shape.Batch + 1 entries (cumulative sequence lengths from 0)", (long)batch + 1, offsets.Length);
+        }
+
+        if (offsets[0] != 0)
+        {
+            ThrowHelper.ThrowOffsetOutOfRange(paramName, 0, "0 (the first sequence starts at row 0)", offsets[0]);
+        }
+
+        for (int b = 0; b < batch; b++)
+        {
+            long length = (long)offsets[b + 1] - offsets[b];
+            if (length < 0 || length > limit)
+            {
+                ThrowHelper.ThrowOffsetOutOfRange(paramName, b + 1,
+                    string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{offsets[b]} to {offsets[b] + (long)limit} (sequence {b} at most {limit} rows: {limitName})"), offsets[b + 1]);
+            }
+        }
+
+        return offsets[batch];
+    }
+
     /// <summary>
     /// Validates per-sequence lengths of a BSNH call of shape <paramref name="shape"/> (already validated):
     /// <paramref name="keyLengths"/> has one entry per sequence in <c>[0, shape.KeyLength]</c>; <paramref name="queryLengths"/>

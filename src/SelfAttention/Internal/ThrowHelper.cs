@@ -70,4 +70,9 @@ internal static class ThrowHelper
     public static void ThrowLengthOutOfRange(string paramName, int sequence, int limit, string limitName, int actual) =>
         throw new ArgumentOutOfRangeException(paramName, actual,
             string.Create(CultureInfo.InvariantCulture, $"{paramName}[{sequence}]: expected 0 to {limit} ({limitName}), actual {actual}."));
+
+    [DoesNotReturn]
+    public static void ThrowOffsetOutOfRange(string paramName, int index, string expected, int actual) =>
+        throw new ArgumentOutOfRangeException(paramName, actual,
+            string.Create(CultureInfo.InvariantCulture, $"{paramName}[{index}]: expected {expected}, actual {actual}."));
 }

@@ -93,6 +93,36 @@ public static class NaiveAttention
         }
     }
 
+    /// <summary>
+    /// Computes multi-head attention over packed variable-length sequences (<c>cu_seqlens</c> offsets), one sequence and
+    /// head at a time; the semantics of <see cref="Attention.ComputeMultiHeadPacked"/>.
+    /// </summary>
+    /// <param name="query"><c>[queryOffsets[Batch], Heads·HeadDim]</c>.</param>
+    /// <param name="key"><c>[keyOffsets[Batch], KvHeads·HeadDim]</c>.</param>
+    /// <param name="value"><c>[keyOffsets[Batch], KvHeads·ValueDim]</c>.</param>
+    /// <param name="output">Receives <c>[queryOffsets[Batch], Heads·ValueDim]</c>.</param>
+    /// <param name="shape">Batch = sequences; QueryLength and KeyLength = the longest a sequence may be; the head sizes.</param>
+    /// <param name="queryOffsets"><c>[Batch + 1]</c> cumulative query lengths from 0.</param>
+    /// <param name="keyOffsets"><c>[Batch + 1]</c> cumulative key lengths from 0.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void ComputeMultiHeadPacked(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                              Span<float> output, AttentionShape shape, ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets,
+                                              AttentionOptions options = default)
+    {
+        var sizes = AttentionValidation.ValidatePacked(query, key, value, output, shape, queryOffsets, keyOffsets, options).Sizes;
+        int queryWidth = shape.Heads * shape.HeadDim, keyWidth = sizes.KvHeads * shape.HeadDim;
+        int valueWidth = sizes.KvHeads * sizes.ValueDim, outputWidth = shape.Heads * sizes.ValueDim;
+        for (int b = 0; b < shape.Batch; b++)
+        {
+            int queryLength = queryOffsets[b + 1] - queryOffsets[b], keyLength = keyOffsets[b + 1] - keyOffsets[b];
+            var sequence = shape with { Batch = 1, QueryLength = queryLength, KeyLength = keyLength };
+            ComputeMultiHead(query.Slice(queryOffsets[b] * queryWidth, queryLength * queryWidth), key.Slice(keyOffsets[b] * keyWidth, keyLength * keyWidth),
+                             value.Slice(keyOffsets[b] * valueWidth, keyLength * valueWidth), output.Slice(queryOffsets[b] * outputWidth, queryLength * outputWidth),
+                             sequence, options);
+        }
+    }
+
     /// <summary>One head of attention with <paramref name="modifiers"/>; the semantics of <see cref="Attention.Compute(ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, Span2D{float}, AttentionModifiers, AttentionOptions)"/>.</summary>
     /// <param name="query">Queries, <c>[queryLength, headDim]</c>; a pitch is allowed.</param>
     /// <param name="key">Keys, <c>[keyLength, headDim]</c>; a pitch is allowed.</param>

@@ -33,6 +33,9 @@ internal static class Api
     public const string MaskStridesBroadcast = "SelfAttention.AttentionMaskStrides.Broadcast(Boolean, Int32, Int32, Int32)";
     public const string NaiveTransformerEncoderForward = "SelfAttention.Transformers.Reference.NaiveTransformerEncoder.Forward(EncoderWeights, ReadOnlySpan<Int32>, ReadOnlySpan<Int32>, ReadOnlySpan<Int32>, Span<Double>)";
     public const string NaiveComputeMultiHeadPadded = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPadded(" + Padded + ")";
+    private const string Packed = "ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, AttentionShape, ReadOnlySpan<Int32>, ReadOnlySpan<Int32>, AttentionOptions";
+    public const string AttentionComputeMultiHeadPacked = "SelfAttention.Attention.ComputeMultiHeadPacked(" + Packed + ")";
+    public const string NaiveComputeMultiHeadPacked = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPacked(" + Packed + ")";
     public const string AttentionWindowCtor = "SelfAttention.AttentionWindow(Int32, Int32)";
 
     public const string Softmax = "SelfAttention.AttentionPrimitives.Softmax(ReadOnlySpan<Single>, Span<Single>)";

@@ -60,6 +60,7 @@ public class PublicSurfaceTests
         TransformersAdversarialTests.Table,
         ModelAdversarialTests.Table,
         ModifierAdversarialTests.Table,
+        PackedAdversarialTests.Table,
     ];
 
     [Fact]

@@ -76,6 +76,43 @@ internal readonly struct And<TA, TB> : IAttentionMask<And<TA, TB>>
         }
     }
 
+    // The lane step is A's when A leads with one; B's when A modifies nothing; none when A's modification comes first
+    // but is not score-only (ALiBi before a softcap would be out of order anyway).
+    private static bool ALeads => TA.ModifiesLanes;
+
+    private static bool BLeads => !TA.ModifiesScores && TB.ModifiesLanes;
+
+    public static bool ModifiesLanes => ALeads || BLeads;
+
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public static TV ModifyLanes<TV, TOps>(in And<TA, TB> mask, TV scores)
+        where TV : struct where TOps : struct, IFloatVector<TV> =>
+        ALeads ? TA.ModifyLanes<TV, TOps>(mask._a, scores) : BLeads ? TB.ModifyLanes<TV, TOps>(mask._b, scores) : scores;
+
+    public static bool ModifiesTileAfterLanes =>
+        ALeads ? TA.ModifiesTileAfterLanes || TB.ModifiesScores : BLeads ? TB.ModifiesTileAfterLanes : ModifiesScores;
+
+    public static unsafe void ModifyTileAfterLanes<TV, TOps>(in And<TA, TB> mask, float* st, int bq, int i0, int rows, int j0, int keyCount)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        if (ALeads)
+        {
+            TA.ModifyTileAfterLanes<TV, TOps>(mask._a, st, bq, i0, rows, j0, keyCount);
+            if (TB.ModifiesScores)
+            {
+                mask._b.ModifyTile<TV, TOps>(st, bq, i0, rows, j0, keyCount);
+            }
+        }
+        else if (BLeads)
+        {
+            TB.ModifyTileAfterLanes<TV, TOps>(mask._b, st, bq, i0, rows, j0, keyCount);
+        }
+        else
+        {
+            mask.ModifyTile<TV, TOps>(st, bq, i0, rows, j0, keyCount);
+        }
+    }
+
     public unsafe void ModifyRow<TV, TOps>(float* s, int i, int j0, int count)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace SelfAttention.Kernels.Masks;
 
@@ -6,7 +7,9 @@ namespace SelfAttention.Kernels.Masks;
 /// A boolean mask (PyTorch's bool <c>attn_mask</c>): <c>true</c> (any non-zero byte) means the row may attend to the key.
 /// Applied as the additive mask it equals, <c>false → −∞</c>, without a branch per element (a hidden score becomes
 /// <c>s + (−∞)</c>), so a mask of any pattern costs the same and the tiled kernel keeps its full-tile loops; a row that
-/// sees nothing ends with l = 0 and is written as zeros, through the exact row. Element (b, h, i, j) is at
+/// sees nothing ends with l = 0 and is written as zeros, through the exact row. Over a tile with contiguous keys the
+/// bytes become biases a vector at a time (lanes × lanes blocks, widened, compared and transposed in registers), so a
+/// boolean mask costs what an additive one does while reading a quarter of the bytes. Element (b, h, i, j) is at
 /// <see cref="DenseMaskLayout"/>. Softmax only: the plain sum has no −∞ (validation refuses the combination).
 /// </summary>
 internal readonly unsafe struct BooleanMask : IAttentionMask<BooleanMask>
@@ -59,15 +62,91 @@ internal readonly unsafe struct BooleanMask : IAttentionMask<BooleanMask>
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         nint keyStride = _layout.KeyStride;
-        for (int r = 0; r < rows; r++)
+        int w = TOps.Count, r = 0;
+        if (keyStride == 1 && w > 1)
+        {
+            // As the additive mask: lanes × lanes blocks (rows × contiguous keys), here each row's lanes bytes widened to
+            // 0/−∞ biases a vector at a time into a small row-major block, transposed in registers and added to Sᵀ a
+            // vector at a time; ragged rows and keys element by element below.
+            float* biases = stackalloc float[2 * w * w];
+            float* block = biases + w * w;
+            for (; r + w <= rows; r += w)
+            {
+                byte* m = _head + (i0 + r) * _layout.QueryStride + j0;
+                int j = 0;
+                for (; j + w <= keyCount; j += w)
+                {
+                    for (int rr = 0; rr < w; rr++)
+                    {
+                        TOps.Store(Biases<TV>(m + rr * _layout.QueryStride + j), ref biases[0], (nuint)(rr * w));
+                    }
+
+                    TOps.Transpose(ref biases[0], (nuint)w, ref block[0], (nuint)w);
+                    for (int jj = 0; jj < w; jj++)
+                    {
+                        float* s = st + (j + jj) * bq + r;
+                        TOps.Store(TOps.Add(TOps.Load(ref s[0], 0), TOps.Load(ref block[0], (nuint)(jj * w))), ref s[0], 0);
+                    }
+                }
+
+                AddScalar(st, bq, i0, r, r + w, j0, j, keyCount);
+            }
+        }
+
+        AddScalar(st, bq, i0, r, rows, j0, 0, keyCount);
+    }
+
+    /// <summary><c>Sᵀ[j][r] += Bias(mask(i0 + r, j0 + j))</c> for rows [r0, r1) and tile keys [jStart, keyCount).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void AddScalar(float* st, int bq, int i0, int r0, int r1, int j0, int jStart, int keyCount)
+    {
+        nint keyStride = _layout.KeyStride;
+        for (int r = r0; r < r1; r++)
         {
             byte* m = _head + (i0 + r) * _layout.QueryStride + j0 * keyStride;
             float* s = st + r;
-            for (int j = 0; j < keyCount; j++, s += bq)
+            for (int j = jStart; j < keyCount; j++)
             {
-                *s += Bias(m[j * keyStride]);
+                s[j * bq] += Bias(m[j * keyStride]);
             }
         }
+    }
+
+    /// <summary>
+    /// The biases of TV's lane count of consecutive mask bytes from <paramref name="m"/>: the bytes widened to 32-bit lanes,
+    /// compared with 0, and the all-ones lanes (zero bytes) masked to the bits of −∞. A JIT-time choice of width.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Biases<TV>(byte* m)
+        where TV : struct
+    {
+        uint minusInfinity = 0xFF800000;
+        if (typeof(TV) == typeof(Vector512<float>))
+        {
+            Vector256<ushort> halves = Vector256.WidenLower(Vector128.LoadUnsafe(ref *m).ToVector256Unsafe());
+            Vector512<uint> lanes = Vector512.WidenLower(halves.ToVector512Unsafe());
+            Vector512<float> biases = (Vector512.Equals(lanes, Vector512<uint>.Zero) & Vector512.Create(minusInfinity)).AsSingle();
+            return Unsafe.As<Vector512<float>, TV>(ref biases);
+        }
+
+        if (typeof(TV) == typeof(Vector256<float>))
+        {
+            Vector128<ushort> halves = Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(m)).AsByte());
+            Vector256<uint> lanes = Vector256.WidenLower(halves.ToVector256Unsafe());
+            Vector256<float> biases = (Vector256.Equals(lanes, Vector256<uint>.Zero) & Vector256.Create(minusInfinity)).AsSingle();
+            return Unsafe.As<Vector256<float>, TV>(ref biases);
+        }
+
+        if (typeof(TV) == typeof(Vector128<float>))
+        {
+            Vector128<ushort> halves = Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<uint>(m)).AsByte());
+            Vector128<uint> lanes = Vector128.WidenLower(halves);
+            Vector128<float> biases = (Vector128.Equals(lanes, Vector128<uint>.Zero) & Vector128.Create(minusInfinity)).AsSingle();
+            return Unsafe.As<Vector128<float>, TV>(ref biases);
+        }
+
+        float bias = Bias(*m);
+        return Unsafe.As<float, TV>(ref bias);
     }
 
     public void ModifyRow<TV, TOps>(float* s, int i, int j0, int count)

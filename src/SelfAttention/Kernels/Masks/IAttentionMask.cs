@@ -80,6 +80,35 @@ internal unsafe interface IAttentionMask<TSelf> where TSelf : unmanaged, IAttent
     /// <summary><see cref="ModifyScore"/> in float over one row: <c>s[j]</c>, score of row <paramref name="i"/> and key <c>j0 + j</c>, for <c>j &lt; count</c>.</summary>
     void ModifyRow<TV, TOps>(float* s, int i, int j0, int count)
         where TV : struct where TOps : struct, IFloatVector<TV>;
+
+    /// <summary>
+    /// True when the modification begins with a step that depends on the score alone, not on its indices (the softcap):
+    /// the tiled kernel applies that step, <see cref="ModifyLanes"/>, to its score accumulators in registers before it
+    /// stores them and folds them into the running max, and the rest, <see cref="ModifyTileAfterLanes"/>, over the
+    /// stored tile. False by default: the whole modification is <see cref="ModifyTile"/>. A JIT-time constant.
+    /// </summary>
+    static virtual bool ModifiesLanes => false;
+
+    /// <summary>The leading score-only step of the modification (see <see cref="ModifiesLanes"/>) on a vector of scores; the identity by default.</summary>
+    static virtual TV ModifyLanes<TV, TOps>(in TSelf mask, TV scores)
+        where TV : struct where TOps : struct, IFloatVector<TV> => scores;
+
+    /// <summary>True when something of the modification is left after <see cref="ModifyLanes"/> (by default: when it modifies at all and has no lane step).</summary>
+    static virtual bool ModifiesTileAfterLanes => TSelf.ModifiesScores && !TSelf.ModifiesLanes;
+
+    /// <summary>
+    /// The modification after its lane step, over a transposed tile as <see cref="ModifyTile"/>: with
+    /// <see cref="ModifyLanes"/> applied first it equals <see cref="ModifyTile"/>. By default the whole
+    /// <see cref="ModifyTile"/> (a mask with a lane step overrides it).
+    /// </summary>
+    static virtual void ModifyTileAfterLanes<TV, TOps>(in TSelf mask, float* st, int bq, int i0, int rows, int j0, int keyCount)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        if (TSelf.ModifiesTileAfterLanes)
+        {
+            mask.ModifyTile<TV, TOps>(st, bq, i0, rows, j0, keyCount);
+        }
+    }
 }
 
 /// <summary>What a mask says about one tile (a block of query rows × a block of keys); see <see cref="IAttentionMask{TSelf}.Classify"/>.</summary>
