@@ -244,8 +244,8 @@ public sealed class EncoderLayer
         }
     }
 
-    // Q, K, V of x, then the attention of every (sequence, head) into context: one call for equal lengths, one per
-    // sequence (its rows of the packed buffers, heads in parallel) for packed ones.
+    // Q, K, V of x, then the attention of every (sequence, head) into context: one call for equal lengths or for
+    // packed ones.
     private void Attend(ReadOnlySpan<float> x, Span<float> q, Span<float> k, Span<float> v, Span<float> context, Sequences sequences, int degree)
     {
         _query.Forward(x, q, degree);
@@ -260,18 +260,15 @@ public sealed class EncoderLayer
             return;
         }
 
+        // Packed: the library's cu_seqlens entry point, each sequence attending to its own rows at its own length.
+        int longest = 0;
         for (int b = 0; b < sequences.Batch; b++)
         {
-            int start = sequences.Offsets[b], length = sequences.Offsets[b + 1] - start;
-            if (length == 0)
-            {
-                continue;
-            }
-
-            var shape = new AttentionShape(1, length, length, heads, d / heads);
-            Attention.ComputeMultiHead(q.Slice(start * d, length * d), k.Slice(start * d, length * d), v.Slice(start * d, length * d),
-                                       context.Slice(start * d, length * d), shape, options);
+            longest = Math.Max(longest, sequences.Offsets[b + 1] - sequences.Offsets[b]);
         }
+
+        var packed = new AttentionShape(sequences.Batch, longest, longest, heads, d / heads);
+        Attention.ComputeMultiHeadPacked(q, k, v, context, packed, sequences.Offsets, sequences.Offsets, options);
     }
 
     private static Linear Project(float[]? weights, float[]? bias, int inFeatures, int outFeatures, string name, LinearActivation activation = LinearActivation.None)
