@@ -117,6 +117,34 @@ public sealed class SentenceEmbedder
     /// <summary>The length of one embedding: the encoder's model width.</summary>
     public int Dimension => Encoder.ModelDim;
 
+    /// <summary>
+    /// For a service's start-up: compiles every path an <see cref="Embed(ReadOnlySpan{string}, Span{float}, int)"/>
+    /// call takes (the attention kernels through <see cref="AttentionWarmup.Run"/>, the tokenizer, the embeddings, the
+    /// packed encoder at short and long sequences, pooling) so that no request pays the JIT, and starts the worker
+    /// threads for <paramref name="maxDegreeOfParallelism"/>. Changes no result; safe to call more than once.
+    /// </summary>
+    /// <param name="maxDegreeOfParallelism">The degree later calls use: 0 or 1, n, or −1 for every processor.</param>
+    /// <exception cref="ArgumentOutOfRangeException">The degree is below −1.</exception>
+    public void WarmUp(int maxDegreeOfParallelism = 1)
+    {
+        TransformerValidation.CheckDegree(maxDegreeOfParallelism);
+        AttentionWarmup.Run(maxDegreeOfParallelism);
+
+        // One short and one long sequence in one packed batch (row-by-row and tiled attention, single rows, pairs and
+        // six-row tiles of the products), then one sentence alone.
+        string[] batch = ["warm up", string.Join(' ', Enumerable.Repeat("the quick brown fox jumps over the lazy dog", 8))];
+        float[] embeddings = ArrayPool<float>.Shared.Rent(batch.Length * Dimension);
+        try
+        {
+            Embed(batch, embeddings.AsSpan(0, batch.Length * Dimension), maxDegreeOfParallelism);
+            Embed(batch.AsSpan(0, 1), embeddings.AsSpan(0, Dimension), maxDegreeOfParallelism);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(embeddings);
+        }
+    }
+
     /// <summary>Embeds one sentence.</summary>
     /// <param name="sentence">The sentence.</param>
     /// <returns>Its embedding, <see cref="Dimension"/> floats.</returns>

@@ -132,6 +132,7 @@ internal static class Api
     public const string SafeTensorsRead = "SelfAttention.Transformers.SafeTensors.Read(String)";
     public const string SafeTensorsWrite = "SelfAttention.Transformers.SafeTensors.Write(String, IReadOnlyDictionary<String, SafeTensor>, IReadOnlyDictionary<String, String>)";
     public const string SentenceEmbedderCtor = "SelfAttention.Transformers.SentenceEmbedder(TransformerEncoder, BertWordPieceTokenizer, PoolingMode, Boolean, Int32)";
+    public const string SentenceEmbedderWarmUp = "SelfAttention.Transformers.SentenceEmbedder.WarmUp(Int32)";
     public const string SentenceEmbedderLoad = "SelfAttention.Transformers.SentenceEmbedder.Load(String, PoolingMode, Boolean, Int32)";
     public const string SentenceEmbedderEmbed = "SelfAttention.Transformers.SentenceEmbedder.Embed(String)";
     public const string SentenceEmbedderEmbedBatch = "SelfAttention.Transformers.SentenceEmbedder.Embed(ReadOnlySpan<String>, Span<Single>, Int32)";

@@ -153,6 +153,7 @@ public class ModelAdversarialTests
         table.Add("SentenceEmbedder.Embed: embeddings one short", () => { float[] e = S(15); return new BadCall { Target = Api.SentenceEmbedderEmbedBatch, Parameter = "embeddings", Quotes = ["16", "15"], Watched = [e], Call = () => embedder.Embed(["hello", "world"], e) }; });
         table.Add("SentenceEmbedder.Embed: degree -2", () => { float[] e = S(8); return new BadCall { Target = Api.SentenceEmbedderEmbedBatch, Parameter = "maxDegreeOfParallelism", Quotes = ["-2"], Watched = [e], Call = () => embedder.Embed(["hello"], e, -2) }; });
         table.Add("SentenceEmbedder.Embed: null sentence", () => new BadCall { Target = Api.SentenceEmbedderEmbed, Parameter = "sentences", Call = () => embedder.Embed((string)null!) });
+        table.Add("SentenceEmbedder.WarmUp: degree -2", () => new BadCall { Target = Api.SentenceEmbedderWarmUp, Parameter = "maxDegreeOfParallelism", Quotes = ["-2"], Call = () => embedder.WarmUp(-2) });
         table.Add("SentenceEmbedder.Load: empty path", () => new BadCall { Target = Api.SentenceEmbedderLoad, Parameter = "path", ExpectedVersusActual = false, Call = () => SentenceEmbedder.Load("") });
 
         // The loaders' and the writer's arguments.
