@@ -10,7 +10,8 @@ namespace SelfAttention.Transformers;
 /// all-MiniLM-L6-v2 export is opset 13): the initializers and the graph's wiring, through OnnxSharp's generated ONNX
 /// messages over Google.Protobuf. Nothing of the graph is executed; the loader finds each weight by its role:
 /// <list type="bullet">
-/// <item>named initializers: <c>embeddings.{word,position,token_type}_embeddings.weight</c>,
+/// <item>named initializers (optionally under a <c>bert.</c> prefix, as exports of task models name them):
+/// <c>embeddings.{word,position,token_type}_embeddings.weight</c>,
 /// <c>embeddings.LayerNorm.{weight,bias}</c> and, per layer i, <c>encoder.layer.i.attention.self.{query,key,value}.bias</c>,
 /// <c>encoder.layer.i.attention.output.dense.bias</c>, <c>encoder.layer.i.intermediate.dense.bias</c>,
 /// <c>encoder.layer.i.output.dense.bias</c> and the two LayerNorms' weight and bias;</item>
@@ -77,6 +78,9 @@ public static class OnnxEncoderLoader
         private readonly Dictionary<string, NodeProto> _producers = new(StringComparer.Ordinal);
         private readonly Dictionary<string, List<NodeProto>> _consumers = new(StringComparer.Ordinal);
 
+        // "bert." when the export is of a task model (BertForSequenceClassification …) rather than BertModel.
+        private readonly string _prefix;
+
         public Reader(string path, GraphProto graph)
         {
             _path = path;
@@ -103,44 +107,46 @@ public static class OnnxEncoderLoader
                     list.Add(node);
                 }
             }
+
+            _prefix = _initializers.ContainsKey("bert.embeddings.word_embeddings.weight") ? "bert." : "";
         }
 
         public EncoderWeights Read()
         {
-            float[] words = Floats("embeddings.word_embeddings.weight", out int[] wordDims);
+            float[] words = Floats(_prefix + "embeddings.word_embeddings.weight", out int[] wordDims);
             if (wordDims.Length != 2)
             {
-                Fail($"embeddings.word_embeddings.weight has shape [{string.Join(", ", wordDims)}]; expected [vocabulary, width].");
+                Fail($"{_prefix}embeddings.word_embeddings.weight has shape [{string.Join(", ", wordDims)}]; expected [vocabulary, width].");
             }
 
             int d = wordDims[1];
-            float[] positions = Matrix("embeddings.position_embeddings.weight", d);
-            float[] types = _initializers.ContainsKey("embeddings.token_type_embeddings.weight") ? Matrix("embeddings.token_type_embeddings.weight", d) : [];
+            float[] positions = Matrix(_prefix + "embeddings.position_embeddings.weight", d);
+            float[] types = _initializers.ContainsKey(_prefix + "embeddings.token_type_embeddings.weight") ? Matrix(_prefix + "embeddings.token_type_embeddings.weight", d) : [];
             var embeddings = new EmbeddingWeights
             {
                 Words = words,
                 Positions = positions,
                 TokenTypes = types,
-                NormGamma = Vector("embeddings.LayerNorm.weight", d),
-                NormBeta = Vector("embeddings.LayerNorm.bias", d),
+                NormGamma = Vector(_prefix + "embeddings.LayerNorm.weight", d),
+                NormBeta = Vector(_prefix + "embeddings.LayerNorm.bias", d),
             };
 
             var layers = new List<EncoderLayerWeights>();
-            while (_initializers.ContainsKey($"encoder.layer.{layers.Count}.attention.self.query.bias"))
+            while (_initializers.ContainsKey(_prefix + $"encoder.layer.{layers.Count}.attention.self.query.bias"))
             {
                 layers.Add(Layer(layers.Count, d));
             }
 
             if (layers.Count == 0)
             {
-                Fail("no encoder layers: expected initializers named encoder.layer.0.attention.self.query.bias and so on (a Hugging Face BERT export).");
+                Fail($"no encoder layers: expected initializers named {_prefix}encoder.layer.0.attention.self.query.bias and so on (a Hugging Face BERT export).");
             }
 
             int heads = Heads(d);
             var options = new EncoderLayerOptions
             {
                 Heads = heads,
-                LayerNormEpsilon = Epsilon("embeddings.LayerNorm.weight"),
+                LayerNormEpsilon = Epsilon(_prefix + "embeddings.LayerNorm.weight"),
                 FeedForwardActivation = Activation(),
             };
             return new EncoderWeights { Embeddings = embeddings, Layers = layers, LayerOptions = options };
@@ -148,7 +154,7 @@ public static class OnnxEncoderLoader
 
         private EncoderLayerWeights Layer(int i, int d)
         {
-            string p = string.Create(CultureInfo.InvariantCulture, $"encoder.layer.{i}.");
+            string p = _prefix + string.Create(CultureInfo.InvariantCulture, $"encoder.layer.{i}.");
             float[] up = Vector(p + "intermediate.dense.bias", -1);
             int f = up.Length;
             return new EncoderLayerWeights
@@ -198,7 +204,7 @@ public static class OnnxEncoderLoader
         // Concat (or a constant) whose last two entries are constants heads and headDim.
         private int Heads(int d)
         {
-            NodeProto add = Consumer("encoder.layer.0.attention.self.query.bias", "Add");
+            NodeProto add = Consumer(_prefix + "encoder.layer.0.attention.self.query.bias", "Add");
             foreach (NodeProto reshape in Consumers(add.Output[0]))
             {
                 if (reshape.OpType != "Reshape" || reshape.Input.Count < 2)

@@ -74,6 +74,37 @@ public sealed class LoaderTests(MiniLmModel model) : IDisposable
         Assert.Contains("vocab.txt", Assert.Throws<FileNotFoundException>(() => SentenceEmbedder.Load(lonely)).Message);
     }
 
+    [Fact]
+    public void AnExportOfATaskModelLoadsUnderItsBertPrefix()
+    {
+        // BertForSequenceClassification and friends export the same weights as bert.embeddings…, bert.encoder….
+        ModelProto proto = ModelProto.Parser.ParseFrom(File.ReadAllBytes(MiniLmModel.OnnxPath));
+        foreach (TensorProto t in proto.Graph.Initializer)
+        {
+            if (t.Name.StartsWith("embeddings.", StringComparison.Ordinal) || t.Name.StartsWith("encoder.", StringComparison.Ordinal))
+            {
+                string renamed = "bert." + t.Name;
+                foreach (NodeProto node in proto.Graph.Node)
+                {
+                    for (int i = 0; i < node.Input.Count; i++)
+                    {
+                        if (node.Input[i] == t.Name) node.Input[i] = renamed;
+                    }
+                }
+
+                t.Name = renamed;
+            }
+        }
+
+        string path = Path.Combine(_folder, "prefixed.onnx");
+        File.WriteAllBytes(path, proto.ToByteArray());
+        EncoderWeights prefixed = OnnxEncoderLoader.Load(path);
+        Assert.Equal(model.Weights.LayerOptions, prefixed.LayerOptions);
+        Assert.Equal(model.Weights.Embeddings.Words, prefixed.Embeddings.Words);
+        Assert.Equal(model.Weights.Layers[5].FeedForwardDownWeights, prefixed.Layers[5].FeedForwardDownWeights);
+        Assert.Equal(model.Weights.Layers[0].QueryWeights, prefixed.Layers[0].QueryWeights);
+    }
+
     public static TheoryData<string, string> BrokenOnnx => new()
     {
         { "empty", "no graph" },
