@@ -60,6 +60,7 @@ internal static class Api
     public const string KvCacheTruncateSequence = "SelfAttention.KvCache.Truncate(Int32, Int32)";
     public const string KvCacheSequenceLength = "SelfAttention.KvCache.SequenceLength(Int32)";
     public const string KvCacheAttend = "SelfAttention.KvCache.Attend(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, AttentionOptions)";
+    public const string KvCacheAttendModified = "SelfAttention.KvCache.Attend(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, AttentionModifiers, AttentionOptions)";
 
     public const string LayerCtor = "SelfAttention.MultiHeadAttention(Int32, Int32, Int32, Int32, Int32, Boolean)";
     public const string LayerCreateRandom = "SelfAttention.MultiHeadAttention.CreateRandom(Int32, Int32, UInt64, Int32, Int32, Int32, Boolean)";
