@@ -69,6 +69,10 @@ internal static class Api
     public const string LayerCross = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Int32, Int32, Int32, AttentionOptions)";
     public const string LayerWeights = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Span<Single>, AttentionWeightsMode, Int32, Int32, Int32, AttentionOptions)";
     public const string NaiveLayer = "SelfAttention.Reference.NaiveMultiHeadAttention.Forward(MultiHeadAttention, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Int32, Int32, Int32, AttentionOptions)";
+    public const string LayerSelfModified = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, AttentionModifiers, AttentionOptions)";
+    public const string LayerCachedModified = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, KvCache, AttentionModifiers, AttentionOptions)";
+    public const string LayerCrossModified = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Int32, Int32, Int32, AttentionModifiers, AttentionOptions)";
+    public const string NaiveLayerModified = "SelfAttention.Reference.NaiveMultiHeadAttention.Forward(MultiHeadAttention, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Int32, Int32, Int32, AttentionModifiers, AttentionOptions)";
     public const string NaiveLayerWeights = "SelfAttention.Reference.NaiveMultiHeadAttention.Forward(MultiHeadAttention, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Span<Single>, AttentionWeightsMode, Int32, Int32, Int32, AttentionOptions)";
 
     public const string WriteSinusoidal = "SelfAttention.PositionalEncoding.WriteSinusoidal(Span<Single>, Int32, Int32, Int32, Single)";
