@@ -79,7 +79,7 @@ internal sealed class RunCommand : ICommand
         command.Examples.Add("selfattention run --query q.npy --key k.npy --value v.npy --heads 12 --causal --out o.npy");
         command.Examples.Add("selfattention run --query q.npy --key k.npy --value v.npy --heads 8 --causal --window 256,0 --out o.npy");
         command.Examples.Add("selfattention run --query q.npy --key k.npy --value v.npy --heads 4 --key-lengths 5,17,9 --out o.npy");
-        command.Examples.Add("selfattention run --query q.npy --key k.npy --value v.npy --heads 2 --mask m.npy --alibi-slopes 0.5,0.25 --sinks 0,1 --lse lse.npy --out o.npy");
+        command.Examples.Add("selfattention run --query q.npy --key k.npy --value v.npy --heads 2 --mask m.npy --lse lse.npy");
         return command;
     }
 
