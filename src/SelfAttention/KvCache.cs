@@ -16,7 +16,7 @@ namespace SelfAttention;
 /// row-major, the first <see cref="SequenceLength"/> rows in use (Int8 storage adds one float scale per 32 values of a
 /// head's row). Each batch entry is a sequence with its own length: <see cref="Append(ReadOnlySpan{float}, ReadOnlySpan{float}, int)"/>
 /// appends to every sequence at its own end, <see cref="Append(int, ReadOnlySpan{float}, ReadOnlySpan{float}, int)"/>
-/// to one, and <see cref="Attend"/> serves every sequence against its own length (a chat service's batch of
+/// to one, and <see cref="Attend(ReadOnlySpan{float}, Span{float}, int, int, AttentionOptions)"/> serves every sequence against its own length (a chat service's batch of
 /// conversations: the work is proportional to the real lengths, and the rows past a sequence's length are never read).
 /// </para>
 /// <para>
@@ -389,7 +389,31 @@ public sealed unsafe class KvCache
     /// <param name="queryLength">New query rows per batch entry; at least 0. With no cached token every row gets 0.</param>
     /// <param name="options">As for <see cref="Attention"/>.</param>
     /// <exception cref="ArgumentException">A length does not match or overflows, <paramref name="heads"/> is not a positive multiple of <see cref="KvHeads"/>, the output overlaps the query, or an option is out of range; nothing is written.</exception>
-    public void Attend(ReadOnlySpan<float> query, Span<float> output, int heads, int queryLength, AttentionOptions options = default)
+    public void Attend(ReadOnlySpan<float> query, Span<float> output, int heads, int queryLength, AttentionOptions options = default) =>
+        Attend(query, output, heads, queryLength, hasModifiers: false, default, options);
+
+    /// <summary>
+    /// <see cref="Attend(ReadOnlySpan{float}, Span{float}, int, int, AttentionOptions)"/> with <paramref name="modifiers"/>
+    /// (see <see cref="AttentionModifiers"/>): ALiBi slopes and sinks per query head, each row's log-sum-exp, a dense
+    /// mask. The key length of sequence b is the tokens cached for it, <c>SequenceLength(b)</c>, and its queries are its
+    /// last <paramref name="queryLength"/> positions, so ALiBi adds <c>−slope_h·|i + SequenceLength(b) − queryLength − j|</c>
+    /// (0 for the newest token's query on itself). A dense mask is laid out over <c>[Batch, heads, queryLength, Length]</c>
+    /// (the default strides: one <c>[queryLength, Length]</c> mask shared by every sequence and head); a sequence's keys
+    /// past its own length are never read. The log-sum-exp is <c>[Batch, heads, queryLength]</c>; with no cached token a
+    /// row's is its sink's, or −∞.
+    /// </summary>
+    /// <param name="query"><c>[Batch, queryLength, heads·HeadDim]</c>.</param>
+    /// <param name="output">Receives <c>[Batch, queryLength, heads·ValueDim]</c>; must not overlap the query.</param>
+    /// <param name="heads">Query heads; a multiple of <see cref="KvHeads"/>.</param>
+    /// <param name="queryLength">New query rows per batch entry; at least 0.</param>
+    /// <param name="modifiers">ALiBi slopes and sinks (<c>[heads]</c>), log-sum-exp output, boolean or additive mask; empty members are none.</param>
+    /// <param name="options">As for <see cref="Attention"/>.</param>
+    /// <exception cref="ArgumentException">As for the overload without modifiers, or a modifier is invalid (parameter <c>modifiers</c>: a per-head span not <paramref name="heads"/> long or not finite, a log-sum-exp of the wrong length or overlapping the query or output, a mask too short for its strides, both masks, or a modifier that needs softmax); nothing is written.</exception>
+    public void Attend(ReadOnlySpan<float> query, Span<float> output, int heads, int queryLength, AttentionModifiers modifiers, AttentionOptions options = default) =>
+        Attend(query, output, heads, queryLength, hasModifiers: true, modifiers, options);
+
+    private void Attend(ReadOnlySpan<float> query, Span<float> output, int heads, int queryLength, bool hasModifiers,
+                        in AttentionModifiers modifiers, AttentionOptions options)
     {
         if (heads < 1) ThrowHelper.ThrowNotPositive(nameof(heads), nameof(heads), heads);
         if (heads % KvHeads != 0)
@@ -409,6 +433,10 @@ public sealed unsafe class KvCache
         if (query.Length != queryElements) ThrowHelper.ThrowSizeMismatch(nameof(query), "query length (Batch·queryLength·heads·HeadDim)", queryElements, query.Length);
         if (output.Length != outputElements) ThrowHelper.ThrowSizeMismatch(nameof(output), "output length (Batch·queryLength·heads·ValueDim)", outputElements, output.Length);
         AttentionValidation.CheckNoOverlap(output, query, nameof(output), nameof(query));
+        var layout = hasModifiers
+            ? ModifierValidation.Validate(modifiers, Batch, heads, queryLength, Length, options, MemoryExtent.Of((ReadOnlySpan<float>)output),
+                                          MemoryExtent.Of(query), default, default)
+            : default;
 
         if (queryLength == 0)
         {
@@ -418,6 +446,15 @@ public sealed unsafe class KvCache
         if (Length == 0)
         {
             output.Clear(); // no cached key: every query row sees none and gets 0
+            if (!modifiers.LogSumExp.IsEmpty)
+            {
+                // Each row's denominator is its sink alone, or nothing.
+                for (int r = 0; r < modifiers.LogSumExp.Length; r++)
+                {
+                    modifiers.LogSumExp[r] = modifiers.Sinks.IsEmpty ? float.NegativeInfinity : modifiers.Sinks[r / queryLength % heads];
+                }
+            }
+
             return;
         }
 
@@ -472,7 +509,22 @@ public sealed unsafe class KvCache
                         KeyScales = keepsFloat ? null : kScales,
                         ValueScales = keepsFloat ? null : vScales,
                     };
-                KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
+                if (hasModifiers)
+                {
+                    fixed (float* slopes = modifiers.AlibiSlopes, sinks = modifiers.Sinks, lse = modifiers.LogSumExp, additive = modifiers.AdditiveMask)
+                    fixed (bool* boolean = modifiers.BooleanMask)
+                    {
+                        problem = problem with
+                        {
+                            AlibiSlopes = slopes, Sinks = sinks, LogSumExp = lse, AdditiveMask = additive, BooleanMask = (byte*)boolean, DenseMask = layout,
+                        };
+                        KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
+                    }
+                }
+                else
+                {
+                    KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
+                }
             }
         }
         finally

@@ -165,7 +165,23 @@ public sealed class MultiHeadAttention
     /// <param name="options">Scale, causal mask, normalisation, threads and kernel, as for <see cref="Attention"/>.</param>
     /// <exception cref="ArgumentException">A length does not match, a size is negative or overflows, or the output overlaps the input.</exception>
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, AttentionOptions options = default) =>
-        Forward(LayerValidation.ForwardNames.Self, input, input, output, default, AttentionWeightsMode.PerHead, hasWeights: false, batch, sequenceLength, sequenceLength, options);
+        Forward(LayerValidation.ForwardNames.Self, input, input, output, default, AttentionWeightsMode.PerHead, hasWeights: false, batch, sequenceLength, sequenceLength, false, default, options);
+
+    /// <summary>
+    /// Self-attention (as <see cref="Forward(ReadOnlySpan{float}, Span{float}, int, int, AttentionOptions)"/>) with
+    /// <paramref name="modifiers"/> (see <see cref="AttentionModifiers"/>) applied to the attention of the projected heads:
+    /// ALiBi slopes and sinks per query head (<c>[Heads]</c>), a dense mask over <c>[batch, Heads, sequenceLength, sequenceLength]</c>
+    /// laid out by its strides, and each row's log-sum-exp, <c>[batch, Heads, sequenceLength]</c>.
+    /// </summary>
+    /// <param name="input"><c>[batch, sequenceLength, ModelDim]</c>.</param>
+    /// <param name="output">Receives <c>[batch, sequenceLength, ModelDim]</c>; must not overlap the input.</param>
+    /// <param name="batch">Sequences; at least 0.</param>
+    /// <param name="sequenceLength">Tokens per sequence; at least 0.</param>
+    /// <param name="modifiers">ALiBi slopes, sinks, log-sum-exp output, boolean or additive mask; empty members are none.</param>
+    /// <param name="options">As for <see cref="Attention"/>.</param>
+    /// <exception cref="ArgumentException">As for the overload without modifiers, or a modifier is invalid (parameter <c>modifiers</c>); nothing has been written.</exception>
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, AttentionModifiers modifiers, AttentionOptions options = default) =>
+        Forward(LayerValidation.ForwardNames.Self, input, input, output, default, AttentionWeightsMode.PerHead, hasWeights: false, batch, sequenceLength, sequenceLength, true, modifiers, options);
 
     /// <summary>
     /// Incremental self-attention against a <see cref="KvCache"/>: projects the new tokens, appends their keys and values
@@ -181,7 +197,30 @@ public sealed class MultiHeadAttention
     /// <param name="options">As for <see cref="Attention"/>; use <c>IsCausal = true</c> for generation.</param>
     /// <exception cref="ArgumentNullException"><paramref name="cache"/> is null.</exception>
     /// <exception cref="ArgumentException">A length does not match, <paramref name="batch"/> is not the cache's, the cache does not fit the layer or is full, or an option is out of range; neither the output nor the cache has changed.</exception>
-    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, KvCache cache, AttentionOptions options = default)
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, KvCache cache, AttentionOptions options = default) =>
+        Forward(input, output, batch, sequenceLength, cache, hasModifiers: false, default, options);
+
+    /// <summary>
+    /// Incremental self-attention against a <see cref="KvCache"/> (as <see cref="Forward(ReadOnlySpan{float}, Span{float}, int, int, KvCache, AttentionOptions)"/>)
+    /// with <paramref name="modifiers"/>, passed to <see cref="KvCache.Attend(ReadOnlySpan{float}, Span{float}, int, int, AttentionModifiers, AttentionOptions)"/>:
+    /// ALiBi over each sequence's cached tokens (the new ones included), sinks per head, each new row's log-sum-exp
+    /// <c>[batch, Heads, sequenceLength]</c>, a dense mask over <c>[batch, Heads, sequenceLength, cache.Length + sequenceLength]</c>.
+    /// The modifiers are validated before the cache is touched.
+    /// </summary>
+    /// <param name="input">The new tokens, <c>[batch, sequenceLength, ModelDim]</c>.</param>
+    /// <param name="output">Receives <c>[batch, sequenceLength, ModelDim]</c>.</param>
+    /// <param name="batch">Sequences; must equal the cache's <see cref="KvCache.Batch"/>.</param>
+    /// <param name="sequenceLength">New tokens per sequence; 0 does nothing.</param>
+    /// <param name="cache">This layer's cache, with room for the new tokens.</param>
+    /// <param name="modifiers">ALiBi slopes, sinks, log-sum-exp output, boolean or additive mask; empty members are none.</param>
+    /// <param name="options">As for <see cref="Attention"/>; use <c>IsCausal = true</c> for generation.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="cache"/> is null.</exception>
+    /// <exception cref="ArgumentException">As for the overload without modifiers, or a modifier is invalid (parameter <c>modifiers</c>); neither the output nor the cache has changed.</exception>
+    public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, KvCache cache, AttentionModifiers modifiers, AttentionOptions options = default) =>
+        Forward(input, output, batch, sequenceLength, cache, hasModifiers: true, modifiers, options);
+
+    private void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, KvCache cache, bool hasModifiers,
+                         in AttentionModifiers modifiers, AttentionOptions options)
     {
         ArgumentNullException.ThrowIfNull(cache);
         var shape = new AttentionShape(batch, sequenceLength, sequenceLength, Heads, HeadDim) { KvHeads = KvHeads, ValueDim = ValueDim };
@@ -203,6 +242,12 @@ public sealed class MultiHeadAttention
                 $"cache: expected room for {sequenceLength} tokens (sequenceLength), actual {cache.Capacity - cache.Length} left of {cache.Capacity}."), nameof(cache));
         }
 
+        if (hasModifiers)
+        {
+            // The key length the cache will have once the new tokens are in: every sequence grows by sequenceLength.
+            ValidateModifiers(modifiers, batch, sequenceLength, cache.Length + sequenceLength, options, output, input, default);
+        }
+
         if (sizes.QueryRows == 0)
         {
             return; // no new tokens: nothing to append, nothing to write
@@ -210,7 +255,14 @@ public sealed class MultiHeadAttention
 
         using var work = Project(input, input, sizes);
         cache.Append(work.Keys, work.Values, sequenceLength);
-        cache.Attend(work.Queries, work.Context, Heads, sequenceLength, options);
+        if (hasModifiers)
+        {
+            cache.Attend(work.Queries, work.Context, Heads, sequenceLength, modifiers, options);
+        }
+        else
+        {
+            cache.Attend(work.Queries, work.Context, Heads, sequenceLength, options);
+        }
         ProjectOutput(work.Context, output, sizes.QueryRows);
     }
 
@@ -225,7 +277,26 @@ public sealed class MultiHeadAttention
     /// <exception cref="ArgumentException">A length does not match, a size is negative or overflows, or the output overlaps an input.</exception>
     public void Forward(ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue, Span<float> output,
                         int batch, int queryLength, int keyLength, AttentionOptions options = default) =>
-        Forward(LayerValidation.ForwardNames.Cross, query, keyValue, output, default, AttentionWeightsMode.PerHead, hasWeights: false, batch, queryLength, keyLength, options);
+        Forward(LayerValidation.ForwardNames.Cross, query, keyValue, output, default, AttentionWeightsMode.PerHead, hasWeights: false, batch, queryLength, keyLength, false, default, options);
+
+    /// <summary>
+    /// Cross-attention (as <see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, int, int, int, AttentionOptions)"/>)
+    /// with <paramref name="modifiers"/>: ALiBi slopes and sinks per query head, a dense mask over
+    /// <c>[batch, Heads, queryLength, keyLength]</c>, and each row's log-sum-exp, <c>[batch, Heads, queryLength]</c>
+    /// (with <paramref name="keyLength"/> = 0: the sink's, or −∞).
+    /// </summary>
+    /// <param name="query"><c>[batch, queryLength, ModelDim]</c>.</param>
+    /// <param name="keyValue"><c>[batch, keyLength, ModelDim]</c>.</param>
+    /// <param name="output">Receives <c>[batch, queryLength, ModelDim]</c>; must not overlap the inputs.</param>
+    /// <param name="batch">Sequences; at least 0.</param>
+    /// <param name="queryLength">Query tokens per sequence.</param>
+    /// <param name="keyLength">Key/value tokens per sequence; 0 is valid.</param>
+    /// <param name="modifiers">ALiBi slopes, sinks, log-sum-exp output, boolean or additive mask; empty members are none.</param>
+    /// <param name="options">As for <see cref="Attention"/>.</param>
+    /// <exception cref="ArgumentException">As for the overload without modifiers, or a modifier is invalid (parameter <c>modifiers</c>); nothing has been written.</exception>
+    public void Forward(ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue, Span<float> output,
+                        int batch, int queryLength, int keyLength, AttentionModifiers modifiers, AttentionOptions options = default) =>
+        Forward(LayerValidation.ForwardNames.Cross, query, keyValue, output, default, AttentionWeightsMode.PerHead, hasWeights: false, batch, queryLength, keyLength, true, modifiers, options);
 
     /// <summary>Cross- (or, with the same span twice, self-) attention that also writes the attention weights.</summary>
     /// <param name="query"><c>[batch, queryLength, ModelDim]</c>.</param>
@@ -240,13 +311,19 @@ public sealed class MultiHeadAttention
     /// <exception cref="ArgumentException">A length does not match, a size is negative or overflows, an output overlaps an input, or the mode is undefined.</exception>
     public void Forward(ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue, Span<float> output, Span<float> attentionWeights,
                         AttentionWeightsMode mode, int batch, int queryLength, int keyLength, AttentionOptions options = default) =>
-        Forward(LayerValidation.ForwardNames.Cross, query, keyValue, output, attentionWeights, mode, hasWeights: true, batch, queryLength, keyLength, options);
+        Forward(LayerValidation.ForwardNames.Cross, query, keyValue, output, attentionWeights, mode, hasWeights: true, batch, queryLength, keyLength, false, default, options);
 
     private void Forward(LayerValidation.ForwardNames names, ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue, Span<float> output, Span<float> weights,
-                         AttentionWeightsMode mode, bool hasWeights, int batch, int queryLength, int keyLength, AttentionOptions options)
+                         AttentionWeightsMode mode, bool hasWeights, int batch, int queryLength, int keyLength,
+                         bool hasModifiers, in AttentionModifiers modifiers, AttentionOptions options)
     {
         var shape = new AttentionShape(batch, queryLength, keyLength, Heads, HeadDim) { KvHeads = KvHeads, ValueDim = ValueDim };
         var sizes = LayerValidation.Validate(this, names, query, keyValue, output, weights, mode, hasWeights, shape, options);
+        if (hasModifiers)
+        {
+            ValidateModifiers(modifiers, batch, queryLength, keyLength, options, output, query, keyValue);
+        }
+
         if (sizes.QueryRows == 0)
         {
             return; // no query rows: the output and the weights are empty
@@ -257,6 +334,7 @@ public sealed class MultiHeadAttention
             // Every query row sees no key: its attention output is the zero vector, and W_o maps that to 0, so each output
             // row is b_o. The weights ([.., queryLength, 0]) are empty. No projection, no attention, no rental.
             WriteOutputBias(output, sizes.QueryRows);
+            WriteEmptyLogSumExp(modifiers, queryLength);
             return;
         }
 
@@ -265,7 +343,11 @@ public sealed class MultiHeadAttention
         try
         {
             using var work = Project(query, keyValue, sizes);
-            if (!hasWeights)
+            if (hasModifiers)
+            {
+                Attention.ComputeMultiHead(work.Queries, work.Keys, work.Values, work.Context, shape, modifiers, options);
+            }
+            else if (!hasWeights)
             {
                 Attention.ComputeMultiHead(work.Queries, work.Keys, work.Values, work.Context, shape, options);
             }
@@ -282,6 +364,21 @@ public sealed class MultiHeadAttention
             {
                 ArrayPool<float>.Shared.Return(average);
             }
+        }
+    }
+
+    /// <summary>The modifiers' checks for a layer call of these sizes (the layer's inputs and output stand in for the attention's buffers in the overlap checks).</summary>
+    private void ValidateModifiers(in AttentionModifiers modifiers, int batch, int queryLength, int keyLength, in AttentionOptions options,
+                                   ReadOnlySpan<float> output, ReadOnlySpan<float> query, ReadOnlySpan<float> keyValue) =>
+        ModifierValidation.Validate(modifiers, batch, Heads, queryLength, keyLength, options,
+                                    MemoryExtent.Of(output), MemoryExtent.Of(query), MemoryExtent.Of(keyValue), default);
+
+    /// <summary>The log-sum-exp of rows that see no key, <c>[batch, Heads, queryLength]</c>: each head's sink, or −∞.</summary>
+    private void WriteEmptyLogSumExp(in AttentionModifiers modifiers, int queryLength)
+    {
+        for (int r = 0; r < modifiers.LogSumExp.Length; r++)
+        {
+            modifiers.LogSumExp[r] = modifiers.Sinks.IsEmpty ? float.NegativeInfinity : modifiers.Sinks[r / queryLength % Heads];
         }
     }
 

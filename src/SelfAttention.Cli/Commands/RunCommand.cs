@@ -23,6 +23,17 @@ internal sealed class RunCommand : ICommand
     private readonly Option<AttentionWindow?> _window = ToolOptions.Window();
     private readonly Option<int[]?> _keyLengths = ToolOptions.IntList("--key-lengths", "a,b,…", "per sequence of the batch: attend only to its first N keys (padding); one entry per batch row", 0);
     private readonly Option<int[]?> _queryLengths = ToolOptions.IntList("--query-lengths", "a,b,…", "per sequence: query rows from N on are padding and get zeros (needs --key-lengths)", 0);
+    private readonly Option<string> _mask = ToolOptions.Text("--mask", "m.npy", "a dense mask, bool (true = may attend) or float32 (added to the scores), shape [Nq, Nk], [H, Nq, Nk], [B, 1, Nq, Nk] or [B, H, Nq, Nk] (a dimension of 1 broadcasts)");
+    private readonly Option<float?> _softCap = new("--softcap")
+    {
+        Description = "logit soft-capping C·tanh(s / C) after scaling (Gemma 2); finite and > 0",
+        HelpName = "C",
+        CustomParser = CommonOptions.ParsePositiveFloat,
+    };
+
+    private readonly Option<float[]?> _alibiSlopes = FloatList("--alibi-slopes", "ALiBi slopes, one per query head: score −= slope·|i + Nk − Nq − j|");
+    private readonly Option<float[]?> _sinks = FloatList("--sinks", "attention-sink logits, one per query head: join each row's softmax denominator with no value (GPT-OSS)");
+    private readonly Option<string> _lse = ToolOptions.Text("--lse", "lse.npy", "write each row's log-sum-exp [batch, H, queryLength] as float32 .npy (−inf for a row that sees nothing)");
     private readonly Option<string> _out = ToolOptions.Text("--out", "o.npy", "write the output [batch, queryLength, H·dv] as float32 .npy (default: print it)");
     private readonly Option<string> _weights = ToolOptions.Text("--weights", "w.npy", "write the weights [batch, H, queryLength, keyLength] as float32 .npy");
 
@@ -58,11 +69,17 @@ internal sealed class RunCommand : ICommand
         command.Add(_window);
         command.Add(_keyLengths);
         command.Add(_queryLengths);
+        command.Add(_mask);
+        command.Add(_softCap);
+        command.Add(_alibiSlopes);
+        command.Add(_sinks);
         command.Add(_out);
         command.Add(_weights);
+        command.Add(_lse);
         command.Examples.Add("selfattention run --query q.npy --key k.npy --value v.npy --heads 12 --causal --out o.npy");
         command.Examples.Add("selfattention run --query q.npy --key k.npy --value v.npy --heads 8 --causal --window 256,0 --out o.npy");
         command.Examples.Add("selfattention run --query q.npy --key k.npy --value v.npy --heads 4 --key-lengths 5,17,9 --out o.npy");
+        command.Examples.Add("selfattention run --query q.npy --key k.npy --value v.npy --heads 2 --mask m.npy --lse lse.npy");
         return command;
     }
 
@@ -77,12 +94,24 @@ internal sealed class RunCommand : ICommand
         {
             CausalAlignment = parseResult.GetValue(_alignment) == "top-left" ? CausalAlignment.TopLeft : CausalAlignment.BottomRight,
             Window = parseResult.GetValue(_window),
+            SoftCap = parseResult.GetValue(_softCap),
         };
         // Array options read as empty when absent; only a given option means lengths.
         int[]? keyLengths = parseResult.GetResult(_keyLengths) is null ? null : parseResult.GetValue(_keyLengths);
         int[]? queryLengths = parseResult.GetResult(_queryLengths) is null ? null : parseResult.GetValue(_queryLengths);
         string? outPath = parseResult.GetValue(_out);
         string? weightsPath = parseResult.GetValue(_weights);
+        string? maskPath = parseResult.GetValue(_mask);
+        string? lsePath = parseResult.GetValue(_lse);
+        float[] slopes = parseResult.GetResult(_alibiSlopes) is null ? [] : parseResult.GetValue(_alibiSlopes) ?? [];
+        float[] sinks = parseResult.GetResult(_sinks) is null ? [] : parseResult.GetValue(_sinks) ?? [];
+        foreach (var (option, values) in new[] { ("--alibi-slopes", slopes), ("--sinks", sinks) })
+        {
+            if (values.Length != 0 && values.Length != heads)
+            {
+                throw new UsageException($"{Name}: {option}: expected {heads} values (one per query head, --heads), got {values.Length}.");
+            }
+        }
 
         // Nothing is written unless every step succeeds: outputs that name an input (or each other) are refused
         // first, then the inputs are read and checked, then every output is reserved (folder, permission, space),
@@ -98,6 +127,11 @@ internal sealed class RunCommand : ICommand
             requested.Add(("--weights", weightsPath));
         }
 
+        if (lsePath is not null)
+        {
+            requested.Add(("--lse", lsePath));
+        }
+
         if (queryLengths is not null && keyLengths is null)
         {
             throw new UsageException($"{Name}: --query-lengths needs --key-lengths (the keys of each sequence).");
@@ -108,15 +142,29 @@ internal sealed class RunCommand : ICommand
             throw new UsageException($"{Name}: --weights with --key-lengths is not supported yet (the padded kernels write no weights); drop one.");
         }
 
-        OutputFiles.EnsureDistinct(Name, [("--query", query), ("--key", key), ("--value", value)], requested);
+        List<(string Option, string Path)> sources = [("--query", query), ("--key", key), ("--value", value)];
+        if (maskPath is not null)
+        {
+            sources.Add(("--mask", maskPath));
+        }
+
+        OutputFiles.EnsureDistinct(Name, sources, requested);
         var inputs = ArrayInputs.Read(Name, query, key, value, heads, kvHeads, withWeights: weightsPath is not null);
         AttentionShape shape = inputs.Shape;
+        MaskArray? mask = maskPath is null ? null : MaskArray.Read(Name, maskPath);
+        AttentionMaskStrides strides = mask is null ? AttentionMaskStrides.Shared(shape.KeyLength) : mask.Strides(Name, maskPath!, shape);
+        int[] lseShape = inputs.Batched ? [shape.Batch, shape.Heads, shape.QueryLength] : [shape.Heads, shape.QueryLength];
+        var modifiers = new ArrayAttention.Modifiers(slopes, sinks, lsePath is null ? [] : new float[shape.Batch * shape.Heads * shape.QueryLength], mask, strides);
         using var files = new OutputFiles(Name);
         OutputFile? outFile = outPath is null ? null : files.Reserve("--out", outPath, NpyBytes(inputs.OutputShape));
         OutputFile? weightsFile = weightsPath is null ? null : files.Reserve("--weights", weightsPath, NpyBytes(inputs.WeightsShape));
+        OutputFile? lseFile = lsePath is null ? null : files.Reserve("--lse", lsePath, NpyBytes(lseShape));
 
-        float[] result = keyLengths is null
-            ? ArrayAttention.Compute(Name, inputs, options, withWeights: weightsPath is not null, out float[]? weights)
+        float[]? weights;
+        float[] result = modifiers.Any
+            ? ArrayAttention.ComputeModified(Name, inputs, options, withWeights: weightsPath is not null, keyLengths, queryLengths, modifiers, out weights)
+            : keyLengths is null
+            ? ArrayAttention.Compute(Name, inputs, options, withWeights: weightsPath is not null, out weights)
             : ArrayAttention.ComputePadded(Name, inputs, options, keyLengths, queryLengths, out weights);
         if (outFile is not null)
         {
@@ -128,10 +176,15 @@ internal sealed class RunCommand : ICommand
             files.Write(weightsFile, stream => Npy.Write(stream, weights, inputs.WeightsShape));
         }
 
+        if (lseFile is not null)
+        {
+            files.Write(lseFile, stream => Npy.Write(stream, modifiers.LogSumExp, lseShape));
+        }
+
         files.Commit();
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"attention: batch {shape.Batch}, {shape.QueryLength} queries × {shape.KeyLength} keys, {shape.Heads} heads ({shape.KvHeads} kv), head dim {shape.HeadDim}, value dim {shape.ValueDim}; {(options.IsCausal ? options.CausalAlignment == CausalAlignment.TopLeft ? "causal (top-left)" : "causal" : "not causal")}{(options.Window is { } w ? $", window ({w.Left}, {w.Right})" : "")}{(keyLengths is null ? "" : $", key lengths {string.Join(',', keyLengths)}")}, scale {options.Scale ?? 1 / MathF.Sqrt(shape.HeadDim):G6}, {options.Normalization.ToString().ToLowerInvariant()}"));
+            $"attention: batch {shape.Batch}, {shape.QueryLength} queries × {shape.KeyLength} keys, {shape.Heads} heads ({shape.KvHeads} kv), head dim {shape.HeadDim}, value dim {shape.ValueDim}; {(options.IsCausal ? options.CausalAlignment == CausalAlignment.TopLeft ? "causal (top-left)" : "causal" : "not causal")}{(options.Window is { } w ? $", window ({w.Left}, {w.Right})" : "")}{(keyLengths is null ? "" : $", key lengths {string.Join(',', keyLengths)}")}{(mask is null ? "" : $", {(mask.Boolean is null ? "additive" : "boolean")} mask {Npy.FormatShape(mask.Shape)}")}{(options.SoftCap is { } cap ? $", softcap {cap:G6}" : "")}{(slopes.Length > 0 ? ", ALiBi" : "")}{(sinks.Length > 0 ? ", sinks" : "")}, scale {options.Scale ?? 1 / MathF.Sqrt(shape.HeadDim):G6}, {options.Normalization.ToString().ToLowerInvariant()}"));
         if (outPath is not null)
         {
             output.WriteLine($"wrote {CliText.Echo(outPath)}: output {Npy.FormatShape(inputs.OutputShape)} float32");
@@ -146,8 +199,36 @@ internal sealed class RunCommand : ICommand
             output.WriteLine($"wrote {CliText.Echo(weightsPath)}: weights {Npy.FormatShape(inputs.WeightsShape)} float32");
         }
 
+        if (lsePath is not null)
+        {
+            output.WriteLine($"wrote {CliText.Echo(lsePath)}: log-sum-exp {Npy.FormatShape(lseShape)} float32");
+        }
+
         return ExitCodes.Success;
     }
+
+    // A comma-separated list of finite float32 values; null when absent.
+    private static Option<float[]?> FloatList(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "s1,s2,…",
+        CustomParser = result =>
+        {
+            string text = result.Tokens[^1].Value;
+            string[] parts = text.Split(',', StringSplitOptions.TrimEntries);
+            var values = new float[parts.Length];
+            for (int i = 0; i < parts.Length; i++)
+            {
+                if (!float.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) || !float.IsFinite(values[i]))
+                {
+                    result.AddError($"{CommonOptions.OptionName(result)} expects comma-separated finite numbers, got '{CliText.Echo(text)}' (entry {i + 1}: '{CliText.Echo(parts[i])}').");
+                    return null;
+                }
+            }
+
+            return values;
+        },
+    };
 
     // The size of a float32 .npy file of `shape`: its data and a header of at most 128 bytes (reserved on disk up front).
     private static long NpyBytes(int[] shape)

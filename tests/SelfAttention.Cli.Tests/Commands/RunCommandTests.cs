@@ -233,6 +233,165 @@ public class RunCommandTests
     public void MissingRequiredOptionsAreNamed() =>
         Tool.AssertUsageError(Tool.Run("run", "--heads", "2"), "--query, --key, --value are required");
 
+    public static TheoryData<string, bool, bool> MaskCases => new()
+    {
+        { "2d", false, false }, { "2d", true, false }, { "3d", false, true }, { "3d1", true, false }, { "4d", true, true }, { "4d", false, false },
+        { "4d b1", true, false }, { "none", false, true },
+    };
+
+    [Theory]
+    [MemberData(nameof(MaskCases))]
+    public void MaskSoftcapAlibiSinksAndLse_MatchTheReference(string maskShape, bool boolean, bool withWeights)
+    {
+        using var folder = new TempFolder();
+        // batch 2, 5 queries, 7 keys, 4 query heads over 2 kv heads, head dim 3.
+        const int batch = 2, nq = 5, nk = 7, heads = 4;
+        float[] q = NpyFiles.WriteRandom(folder.File("q.npy"), 1, batch, nq, heads * 3);
+        float[] k = NpyFiles.WriteRandom(folder.File("k.npy"), 2, batch, nk, 2 * 3);
+        float[] v = NpyFiles.WriteRandom(folder.File("v.npy"), 3, batch, nk, 2 * 3);
+        int[] shape = maskShape switch
+        {
+            "2d" => [nq, nk],
+            "3d" => [heads, nq, nk],
+            "3d1" => [1, nq, nk],
+            "4d b1" => [1, heads, nq, nk],
+            _ => [batch, heads, nq, nk],
+        };
+        int count = shape.Aggregate(1, (a, x) => a * x);
+        var rng = new Random(count + (boolean ? 1 : 0));
+        bool[] bits = Enumerable.Range(0, count).Select(n => n % 11 != 0 && rng.NextDouble() < 0.75).ToArray();
+        float[] bias = Enumerable.Range(0, count).Select(n => n % 13 == 0 ? float.NegativeInfinity : (float)(rng.NextDouble() * 2 - 1)).ToArray();
+        string[] maskOption = [];
+        if (maskShape != "none")
+        {
+            if (boolean) NpyFiles.WriteRaw(folder.File("m.npy"), "|b1", false, shape, bits.Select(b => b ? (byte)1 : (byte)0).ToArray());
+            else NpyFiles.WriteRaw(folder.File("m.npy"), "<f4", false, shape, NpyFiles.Bytes(bias));
+            maskOption = ["--mask", folder.File("m.npy")];
+        }
+
+        string[] weightsOption = withWeights ? ["--weights", folder.File("w.npy")] : [];
+        var result = Tool.Run(["run", "--query", folder.File("q.npy"), "--key", folder.File("k.npy"), "--value", folder.File("v.npy"),
+                               "--heads", "4", "--kv-heads", "2", "--causal", "--softcap", "2.5", "--alibi-slopes", "0.5,0.25,0.125,0.0625",
+                               "--sinks", "0.3,-1,2.5,0", .. maskOption, "--lse", folder.File("lse.npy"), "--out", folder.File("o.npy"), .. weightsOption]);
+        Assert.True(result.ExitCode == 0, result.ToString());
+
+        var attentionShape = new AttentionShape(batch, nq, nk, heads, 3) { KvHeads = 2 };
+        var options = new AttentionOptions { IsCausal = true, SoftCap = 2.5f };
+        float[] expected = new float[batch * nq * heads * 3], expectedLse = new float[batch * heads * nq];
+        var headDims = shape.Length >= 3 ? shape[^3] : 1;
+        var strides = new AttentionMaskStrides(shape.Length == 4 && shape[0] != 1 ? (long)heads * nq * nk : 0, headDims != 1 ? nq * nk : 0, nk, 1);
+        var modifiers = new AttentionModifiers
+        {
+            AlibiSlopes = new float[] { 0.5f, 0.25f, 0.125f, 0.0625f }, Sinks = new float[] { 0.3f, -1f, 2.5f, 0f }, LogSumExp = expectedLse,
+            BooleanMask = maskShape != "none" && boolean ? bits : default, AdditiveMask = maskShape != "none" && !boolean ? bias : default, MaskStrides = strides,
+        };
+        NaiveAttention.ComputeMultiHead(q, k, v, expected, attentionShape, modifiers, options);
+        AssertClose(expected, Npy.ReadFile(folder.File("o.npy")).Data);
+        var lse = Npy.ReadFile(folder.File("lse.npy"));
+        Assert.Equal(new[] { batch, heads, nq }, lse.Shape);
+        AssertClose(expectedLse, lse.Data);
+        if (withWeights)
+        {
+            Assert.Equal(new[] { batch, heads, nq, nk }, Npy.ReadFile(folder.File("w.npy")).Shape);
+        }
+    }
+
+    [Fact]
+    public void LseWithKeyLengths_MatchesThePaddedReference()
+    {
+        using var folder = new TempFolder();
+        float[] q = NpyFiles.WriteRandom(folder.File("q.npy"), 4, 2, 6, 2 * 4);
+        float[] k = NpyFiles.WriteRandom(folder.File("k.npy"), 5, 2, 6, 2 * 4);
+        float[] v = NpyFiles.WriteRandom(folder.File("v.npy"), 6, 2, 6, 2 * 4);
+        var result = Tool.Run("run", "--query", folder.File("q.npy"), "--key", folder.File("k.npy"), "--value", folder.File("v.npy"), "--heads", "2",
+                              "--key-lengths", "6,3", "--alibi-slopes", "0.5,0.25", "--lse", folder.File("lse.npy"), "--out", folder.File("o.npy"));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        float[] expected = new float[2 * 6 * 8], expectedLse = new float[2 * 2 * 6];
+        NaiveAttention.ComputeMultiHeadPadded(q, k, v, expected, new AttentionShape(2, 6, 6, 2, 4), [6, 3], [],
+                                              new AttentionModifiers { AlibiSlopes = new float[] { 0.5f, 0.25f }, LogSumExp = expectedLse });
+        AssertClose(expected, Npy.ReadFile(folder.File("o.npy")).Data);
+        AssertClose(expectedLse, Npy.ReadFile(folder.File("lse.npy")).Data);
+        Assert.Contains("lse.npy", result.Output, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--softcap", "0", "--softcap")]
+    [InlineData("--softcap", "nan", "--softcap")]
+    [InlineData("--alibi-slopes", "0.5,x", "--alibi-slopes")]
+    [InlineData("--alibi-slopes", "0.5", "expected 2 values")]
+    [InlineData("--sinks", "1,inf", "--sinks")]
+    [InlineData("--sinks", "1,2,3", "expected 2 values")]
+    public void BadModifierOptionsAreRejected(string option, string text, string message)
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 8);
+        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 5, 8);
+        NpyFiles.WriteRandom(folder.File("v.npy"), 3, 5, 8);
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2", option, text, "--lse", folder.File("lse.npy")], message);
+    }
+
+    public static TheoryData<string, int[], string, string> BadMasks => new()
+    {
+        { "<f4", [3, 4], "expected shape", "got (3, 4)" },
+        { "<f4", [3, 3, 5], "expected shape", "got (3, 3, 5)" },
+        { "|b1", [5, 3], "expected shape", "got (5, 3)" },
+        { "|b1", [2, 2, 3, 5], "expected shape", "[1 or 1" },
+        { "<i4", [3, 5], "m.npy", "bool or float32" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadMasks))]
+    public void BadMasksAreRejected(string descr, int[] shape, string first, string second)
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 8);
+        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 5, 8);
+        NpyFiles.WriteRandom(folder.File("v.npy"), 3, 5, 8);
+        int bytes = shape.Aggregate(1, (a, x) => a * x) * (descr == "|b1" ? 1 : 4);
+        NpyFiles.WriteRaw(folder.File("m.npy"), descr, false, shape, new byte[bytes]);
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2", "--mask", folder.File("m.npy")], first, second);
+    }
+
+    [Fact]
+    public void ABoolMaskWithABadByteOrTruncatedIsRejected()
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 8);
+        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 5, 8);
+        NpyFiles.WriteRandom(folder.File("v.npy"), 3, 5, 8);
+        byte[] data = new byte[15];
+        data[4] = 2;
+        NpyFiles.WriteRaw(folder.File("m.npy"), "|b1", false, [3, 5], data);
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2", "--mask", folder.File("m.npy")], "element 4", "got byte 2");
+        NpyFiles.WriteRaw(folder.File("m.npy"), "|b1", false, [3, 5], new byte[14]);
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2", "--mask", folder.File("m.npy")], "expected 15 bytes", "found 14");
+        NpyFiles.WriteRaw(folder.File("m.npy"), "|b1", true, [3, 5], new byte[15]);
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2", "--mask", folder.File("m.npy")], "C-order");
+    }
+
+    [Fact]
+    public void LseMustNotNameAnInputOrAnotherOutput()
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 8);
+        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 5, 8);
+        NpyFiles.WriteRandom(folder.File("v.npy"), 3, 5, 8);
+        NpyFiles.WriteRaw(folder.File("m.npy"), "<f4", false, [3, 5], new byte[60]);
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2", "--lse", folder.File("k.npy")], "--lse");
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2", "--mask", folder.File("m.npy"), "--lse", folder.File("m.npy")], "--lse");
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2", "--lse", folder.File("o.npy")], "same file");
+    }
+
+    [Fact]
+    public void SinksWithTheSumNormalisationAreRefusedByTheLibrary()
+    {
+        using var folder = new TempFolder();
+        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 8);
+        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 5, 8);
+        NpyFiles.WriteRandom(folder.File("v.npy"), 3, 5, 8);
+        AssertUsageErrorWritesNothing(folder, ["--heads", "2", "--sinks", "0,0", "--normalization", "sum"], "Sinks", "softmax");
+    }
+
     // Writes a good key and value and a bad query made by `write`, then expects exit 2, one line naming the file and
     // the problem, and no output files.
     private static void AssertRejected(Action<string> write, string problem)

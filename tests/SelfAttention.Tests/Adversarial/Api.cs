@@ -60,6 +60,7 @@ internal static class Api
     public const string KvCacheTruncateSequence = "SelfAttention.KvCache.Truncate(Int32, Int32)";
     public const string KvCacheSequenceLength = "SelfAttention.KvCache.SequenceLength(Int32)";
     public const string KvCacheAttend = "SelfAttention.KvCache.Attend(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, AttentionOptions)";
+    public const string KvCacheAttendModified = "SelfAttention.KvCache.Attend(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, AttentionModifiers, AttentionOptions)";
 
     public const string LayerCtor = "SelfAttention.MultiHeadAttention(Int32, Int32, Int32, Int32, Int32, Boolean)";
     public const string LayerCreateRandom = "SelfAttention.MultiHeadAttention.CreateRandom(Int32, Int32, UInt64, Int32, Int32, Int32, Boolean)";
@@ -68,6 +69,10 @@ internal static class Api
     public const string LayerCross = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Int32, Int32, Int32, AttentionOptions)";
     public const string LayerWeights = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Span<Single>, AttentionWeightsMode, Int32, Int32, Int32, AttentionOptions)";
     public const string NaiveLayer = "SelfAttention.Reference.NaiveMultiHeadAttention.Forward(MultiHeadAttention, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Int32, Int32, Int32, AttentionOptions)";
+    public const string LayerSelfModified = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, AttentionModifiers, AttentionOptions)";
+    public const string LayerCachedModified = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, KvCache, AttentionModifiers, AttentionOptions)";
+    public const string LayerCrossModified = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Int32, Int32, Int32, AttentionModifiers, AttentionOptions)";
+    public const string NaiveLayerModified = "SelfAttention.Reference.NaiveMultiHeadAttention.Forward(MultiHeadAttention, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Int32, Int32, Int32, AttentionModifiers, AttentionOptions)";
     public const string NaiveLayerWeights = "SelfAttention.Reference.NaiveMultiHeadAttention.Forward(MultiHeadAttention, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Span<Single>, AttentionWeightsMode, Int32, Int32, Int32, AttentionOptions)";
 
     public const string WriteSinusoidal = "SelfAttention.PositionalEncoding.WriteSinusoidal(Span<Single>, Int32, Int32, Int32, Single)";

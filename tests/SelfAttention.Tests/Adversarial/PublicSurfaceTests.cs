@@ -61,6 +61,7 @@ public class PublicSurfaceTests
         ModelAdversarialTests.Table,
         ModifierAdversarialTests.Table,
         PackedAdversarialTests.Table,
+        LayerModifierAdversarialTests.Table,
     ];
 
     [Fact]
