@@ -152,35 +152,25 @@ public static class HuggingFaceEncoderLoader
         Directory.CreateDirectory(folder);
         SafeTensors.Write(Path.Combine(folder, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
 
-        string configPath = Path.Combine(folder, "config.json"), temporary = configPath + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        try
+        SelfAttention.IO.AtomicFile.Write(Path.Combine(folder, "config.json"), stream =>
         {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
-            using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
-            {
-                json.WriteStartObject();
-                json.WriteStartArray("architectures");
-                json.WriteStringValue("BertModel");
-                json.WriteEndArray();
-                json.WriteString("model_type", "bert");
-                json.WriteNumber("hidden_size", d);
-                json.WriteNumber("num_attention_heads", options.Heads);
-                json.WriteNumber("num_hidden_layers", weights.Layers.Count);
-                json.WriteNumber("intermediate_size", f);
-                json.WriteString("hidden_act", options.FeedForwardActivation == LinearActivation.Gelu ? "gelu" : "gelu_new");
-                json.WriteNumber("layer_norm_eps", options.LayerNormEpsilon);
-                json.WriteNumber("max_position_embeddings", encoder.Embeddings.MaxPositions);
-                json.WriteNumber("type_vocab_size", encoder.Embeddings.TokenTypeCount);
-                json.WriteNumber("vocab_size", encoder.Embeddings.VocabularySize);
-                json.WriteEndObject();
-            }
-
-            File.Move(temporary, configPath, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+            using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+            json.WriteStartObject();
+            json.WriteStartArray("architectures");
+            json.WriteStringValue("BertModel");
+            json.WriteEndArray();
+            json.WriteString("model_type", "bert");
+            json.WriteNumber("hidden_size", d);
+            json.WriteNumber("num_attention_heads", options.Heads);
+            json.WriteNumber("num_hidden_layers", weights.Layers.Count);
+            json.WriteNumber("intermediate_size", f);
+            json.WriteString("hidden_act", options.FeedForwardActivation == LinearActivation.Gelu ? "gelu" : "gelu_new");
+            json.WriteNumber("layer_norm_eps", options.LayerNormEpsilon);
+            json.WriteNumber("max_position_embeddings", encoder.Embeddings.MaxPositions);
+            json.WriteNumber("type_vocab_size", encoder.Embeddings.TokenTypeCount);
+            json.WriteNumber("vocab_size", encoder.Embeddings.VocabularySize);
+            json.WriteEndObject();
+        });
     }
 
     private sealed record Config(int Hidden, int Heads, int Layers, int Intermediate, LinearActivation Activation, float Epsilon, int Positions, int TokenTypes, int Vocabulary);

@@ -12,8 +12,8 @@ namespace SelfAttention.Transformers;
 /// relative to the data that follows the header) plus an optional <c>__metadata__</c> map of strings, then the data.
 /// Reading checks everything before it trusts it (the header's length against the file, each tensor's byte range
 /// against the data and against its shape, no two tensors sharing bytes) and widens F32, F16 and BF16 to float32;
-/// writing stores F32 with the tensors in name order, through a temporary file renamed into place, so a failed write
-/// never leaves a half-written file.
+/// writing stores F32 with the tensors in name order, all or nothing (a hidden temporary file beside the target, renamed
+/// over it), so a failed write never leaves a half-written file.
 /// </summary>
 public static class SafeTensors
 {
@@ -168,41 +168,31 @@ public static class SafeTensors
 
         // The format pads the header with spaces to a multiple of 8 bytes, so the data is aligned.
         while (headerStream.Length % 8 != 0) headerStream.WriteByte((byte)' ');
-        string temporary = path + ".tmp-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture);
-        try
+        SelfAttention.IO.AtomicFile.Write(path, output =>
         {
-            using (var output = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write))
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)headerStream.Length);
+            output.Write(length);
+            headerStream.Position = 0;
+            headerStream.CopyTo(output);
+            foreach (string name in names)
             {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)headerStream.Length);
-                output.Write(length);
-                headerStream.Position = 0;
-                headerStream.CopyTo(output);
-                foreach (string name in names)
+                float[] values = tensors[name].Values;
+                if (BitConverter.IsLittleEndian)
                 {
-                    float[] values = tensors[name].Values;
-                    if (BitConverter.IsLittleEndian)
+                    output.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+                }
+                else
+                {
+                    var bytes = new byte[4];
+                    foreach (float v in values)
                     {
-                        output.Write(MemoryMarshal.AsBytes(values.AsSpan()));
-                    }
-                    else
-                    {
-                        var bytes = new byte[4];
-                        foreach (float v in values)
-                        {
-                            BinaryPrimitives.WriteSingleLittleEndian(bytes, v);
-                            output.Write(bytes);
-                        }
+                        BinaryPrimitives.WriteSingleLittleEndian(bytes, v);
+                        output.Write(bytes);
                     }
                 }
             }
-
-            File.Move(temporary, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(temporary);
-        }
+        });
     }
 
     private static (string Dtype, int[] Shape, long Begin, long End) Describe(string path, JsonProperty entry)

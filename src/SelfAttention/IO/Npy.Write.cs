@@ -101,16 +101,7 @@ public static partial class Npy
         ArgumentException.ThrowIfNullOrEmpty(path);
         EnsureLittleEndian();
         ValidateShape(data.Length, shape);
-        string fullPath = Path.GetFullPath(path);
-        string fileName = Path.GetFileName(fullPath);
-        string? folder = Path.GetDirectoryName(fullPath);
-        if (fileName.Length == 0 || folder is null)
-        {
-            throw new ArgumentException($"path: expected a file path, actual the folder '{path}'.", nameof(path));
-        }
-
-        // Same folder, so the final rename stays on one volume and is atomic.
-        string temporary = Path.Combine(folder, $".{fileName}.{Guid.NewGuid():N}.tmp");
+        string temporary = AtomicFile.TemporaryBeside(path, out string fullPath);
         try
         {
             using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 1))
@@ -123,46 +114,13 @@ public static partial class Npy
         }
         catch (Exception exception)
         {
-            DeleteQuietly(temporary);
-            if (exception is IOException or UnauthorizedAccessException)
+            Exception failure = AtomicFile.Failed(exception, temporary, path);
+            if (ReferenceEquals(failure, exception))
             {
-                throw NamingTarget(exception, temporary, path);
+                throw;
             }
 
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// The failure of writing or moving the temporary file, told about the user's <paramref name="path"/>: the same kind
-    /// of exception (so callers can still tell a missing folder from a full disk), the original as its inner exception.
-    /// </summary>
-    private static Exception NamingTarget(Exception exception, string temporary, string path)
-    {
-        string reason = exception.Message.Replace(temporary, path, StringComparison.Ordinal);
-        string message = reason.Contains(path, StringComparison.Ordinal) ? reason : $"{path}: {reason}";
-        return exception switch
-        {
-            UnauthorizedAccessException => new UnauthorizedAccessException(message, exception),
-            DirectoryNotFoundException => new DirectoryNotFoundException(message, exception),
-            PathTooLongException => new PathTooLongException(message, exception),
-            FileNotFoundException => new FileNotFoundException(message, path, exception),
-            _ => new IOException(message, exception) { HResult = exception.HResult },
-        };
-    }
-
-    /// <summary>Removes a temporary file after a failure; a failure to remove it must not hide the original exception.</summary>
-    private static void DeleteQuietly(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
+            throw failure;
         }
     }
 

@@ -229,7 +229,7 @@ public sealed class LoaderTests(MiniLmModel model) : IDisposable
         }
 
         Assert.Equal(0, (8 + (int)BinaryPrimitives.ReadUInt64LittleEndian(File.ReadAllBytes(path))) % 8);
-        Assert.Empty(Directory.GetFiles(_folder, "*.tmp-*"));
+        Assert.Empty(Directory.GetFiles(_folder, "*.tmp", SearchOption.AllDirectories));
 
         // F16 1.5 = 0x3E00 and BF16 −2 = 0xC000, little-endian.
         byte[] json = Encoding.UTF8.GetBytes("{\"h\": {\"dtype\": \"F16\", \"shape\": [1], \"data_offsets\": [0, 2]}, \"g\": {\"dtype\": \"BF16\", \"shape\": [1], \"data_offsets\": [2, 4]}}");
