@@ -62,6 +62,12 @@ public sealed class TokenEmbeddings
     public void Forward(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> tokenTypeIds, ReadOnlySpan<int> sequenceOffsets, Span<float> output)
     {
         Validate(tokenIds, tokenTypeIds, sequenceOffsets, output.Length);
+        Run(tokenIds, tokenTypeIds, sequenceOffsets, output);
+    }
+
+    // Forward's work, on arguments Validate has checked (TransformerEncoder validates with its own parameter names).
+    internal void Run(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> tokenTypeIds, ReadOnlySpan<int> sequenceOffsets, Span<float> output)
+    {
         int d = ModelDim;
         for (int b = 0; b + 1 < sequenceOffsets.Length; b++)
         {
