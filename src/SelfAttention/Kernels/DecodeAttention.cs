@@ -112,6 +112,10 @@ internal static unsafe class DecodeAttention
         /// <summary>Row j (relative to the first).</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public Rows At(int j) => new(First + j * Stride, Stride, Scales + j * ScaleStride, ScaleStride);
+
+        /// <summary>The same rows, <paramref name="bytes"/> and <paramref name="scales"/> further along each (another kv head of them).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public Rows Shifted(nint bytes, nint scales) => new(First + bytes, Stride, Scales + scales, ScaleStride);
     }
 
     /// <summary>Kv head <paramref name="kvHead"/>'s keys (or values) of batch entry <paramref name="batch"/>, from row 0.</summary>
@@ -182,8 +186,7 @@ internal static unsafe class DecodeAttention
                     int rowsNow = Math.Min(RowGroup, bk - jj);
                     for (int g = 0; g < kvHeadCount; g++)
                     {
-                        Rows k = keys0.At(j0 + jj);
-                        k = new Rows(k.First + g * keyHeadBytes, k.Stride, k.Scales + g * keyHeadScales, k.ScaleStride);
+                        Rows k = keys0.At(j0 + jj).Shifted(g * keyHeadBytes, g * keyHeadScales);
                         int lane0 = g * lanesPerKvHead, laneEnd = lane0 + lanesPerKvHead;
                         int lane = lane0;
                         if (rowsNow == RowGroup && wholeVectors)
@@ -265,8 +268,7 @@ internal static unsafe class DecodeAttention
                     int rowsNow = Math.Min(RowGroup, bk - jj);
                     for (int g = 0; g < kvHeadCount; g++)
                     {
-                        Rows v = values0.At(j0 + jj);
-                        v = new Rows(v.First + g * valueHeadBytes, v.Stride, v.Scales + g * valueHeadScales, v.ScaleStride);
+                        Rows v = values0.At(j0 + jj).Shifted(g * valueHeadBytes, g * valueHeadScales);
                         int lane0 = g * lanesPerKvHead, laneEnd = lane0 + lanesPerKvHead;
                         int lane = lane0;
                         if (rowsNow == RowGroup)
