@@ -35,6 +35,10 @@ public sealed unsafe class KvCache
     private readonly float[] _keyScales = [], _valueScales = [];
     private readonly int[] _lengths;
 
+    // Half storage: whether a stored value may be ±∞ or NaN (a float beyond ±65504 rounds to ∞). While it is not, the
+    // decode kernels widen with the four-operation finite path; it is forgotten only when the cache is empty again.
+    private bool _storesNonFinite;
+
     /// <summary>Creates an empty cache.</summary>
     /// <param name="capacity">Most tokens each sequence holds; at least 1.</param>
     /// <param name="kvHeads">Key/value heads; at least 1.</param>
@@ -178,6 +182,7 @@ public sealed unsafe class KvCache
     {
         Array.Clear(_lengths);
         Length = 0;
+        _storesNonFinite = false;
     }
 
     /// <summary>
@@ -200,6 +205,7 @@ public sealed unsafe class KvCache
         }
 
         Length = length;
+        _storesNonFinite &= length > 0;
     }
 
     /// <summary>Keeps the first <paramref name="length"/> tokens of sequence <paramref name="batchIndex"/> (0: a new conversation in that slot); the other sequences are untouched.</summary>
@@ -299,6 +305,7 @@ public sealed unsafe class KvCache
         }
 
         Length = longest;
+        _storesNonFinite &= longest > 0;
     }
 
     /// <summary>Writes validated rows at the end of sequence b, in its storage, and moves its length on.</summary>
@@ -316,6 +323,7 @@ public sealed unsafe class KvCache
             case KvCacheStorage.Half:
                 TensorPrimitives.ConvertToHalf(k, MemoryMarshal.Cast<ushort, Half>(_keys16.AsSpan(keyAt, k.Length)));
                 TensorPrimitives.ConvertToHalf(v, MemoryMarshal.Cast<ushort, Half>(_values16.AsSpan(valueAt, v.Length)));
+                _storesNonFinite |= Widen.AnyNonFiniteHalf(_keys16.AsSpan(keyAt, k.Length)) || Widen.AnyNonFiniteHalf(_values16.AsSpan(valueAt, v.Length));
                 break;
             case KvCacheStorage.BFloat16:
                 ToBFloat16(k, _keys16.AsSpan(keyAt, k.Length));
@@ -504,6 +512,7 @@ public sealed unsafe class KvCache
                     {
                         KeyLengths = ragged ? lengths : null,
                         Storage = keepsFloat ? KvCacheStorage.Single : Storage,
+                        StoredFinite = !keepsFloat && Storage == KvCacheStorage.Half && !_storesNonFinite,
                         KeyStored = keepsFloat ? null : Storage == KvCacheStorage.Int8 ? k8 : k16,
                         ValueStored = keepsFloat ? null : Storage == KvCacheStorage.Int8 ? v8 : v16,
                         KeyScales = keepsFloat ? null : kScales,

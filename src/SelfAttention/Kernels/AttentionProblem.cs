@@ -33,6 +33,12 @@ internal unsafe readonly struct AttentionProblem
     /// </summary>
     public KvCacheStorage Storage { get; init; }
 
+    /// <summary>
+    /// Half storage whose every stored value is finite (no ±∞, no NaN: the cache knows as it writes them), so the decode
+    /// kernels widen with <see cref="HalfFiniteFormat"/>, four operations per vector instead of nine.
+    /// </summary>
+    public bool StoredFinite { get; init; }
+
     /// <inheritdoc cref="Storage"/>
     public void* KeyStored { get; init; }
 

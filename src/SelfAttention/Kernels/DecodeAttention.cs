@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using SelfAttention.Kernels.Masks;
 
 namespace SelfAttention.Kernels;
@@ -18,15 +20,17 @@ namespace SelfAttention.Kernels;
 /// <para>
 /// The lanes of one kv head (its <c>GroupSize</c> query heads times the query rows: grouped-query and multi-query
 /// attention, speculative decoding) all read the same key and value rows, so they are served together, four lanes
-/// per kernel where there are four (then two, then one): scores four lanes × two key rows (eight accumulators, two key
-/// vectors, the query vectors as FMA operands), values four lanes × two vectors of accumulators held in registers
+/// per kernel where there are four (then two, then one): scores four lanes × four key rows at 512 bits (sixteen
+/// accumulators reduced by one tree, <see cref="Vector512Ops.SumsOfSixteen"/>) and four lanes × two key rows at the
+/// narrower widths, whose 16 registers hold eight accumulators and two key vectors, the query vectors as FMA operands; values four lanes × two vectors of accumulators held in registers
 /// across the eight rows of a group, so each loaded key or value vector feeds four FMAs. With one lane per kv head
 /// (multi-head attention) the one-lane kernels stream eight rows side by side, each query vector feeding eight FMAs.
 /// Software prefetch does not help (measured: 5–12 % slower).
 /// </para>
 /// <para>
 /// Storage (<see cref="KvCacheStorage"/>): every kernel is generic over an <see cref="IStoredFormat"/> and widens
-/// Half, BFloat16 and Int8 in registers as it loads (<see cref="Widen.HalfVector{TV}"/>, <see cref="Widen.BFloat16Vector{TV}"/>,
+/// Half, BFloat16 and Int8 in registers as it loads (<see cref="Widen.HalfVector{TV}"/>, or <see cref="Widen.HalfFiniteVector{TV}"/>
+/// in four operations instead of nine when the cache holds no ±∞/NaN, <see cref="Widen.BFloat16Vector{TV}"/>,
 /// <see cref="Widen.Int8Vector{TV}"/> times the block scale): memory sees only the stored bytes, and nothing is
 /// widened into a buffer, not even an L1 tile.
 /// </para>
@@ -78,6 +82,9 @@ internal static unsafe class DecodeAttention
     {
         switch (p.Storage)
         {
+            case KvCacheStorage.Half when p.StoredFinite:
+                RunChunk<TV, TOps, TMask, HalfFiniteFormat>(p, mask, batch, firstKvHead, kvHeadCount, scratchSpan);
+                break;
             case KvCacheStorage.Half:
                 RunChunk<TV, TOps, TMask, HalfFormat>(p, mask, batch, firstKvHead, kvHeadCount, scratchSpan);
                 break;
@@ -196,6 +203,13 @@ internal static unsafe class DecodeAttention
                                 float* s0 = scores + lane * KeyBlock + jj;
                                 float* q0 = LaneQuery(p, batch, firstHead, lane, queryLength), q1 = LaneQuery(p, batch, firstHead, lane + 1, queryLength);
                                 float* q2 = LaneQuery(p, batch, firstHead, lane + 2, queryLength), q3 = LaneQuery(p, batch, firstHead, lane + 3, queryLength);
+                                if (typeof(TV) == typeof(Vector512<float>) && Avx512F.IsSupported)
+                                {
+                                    ScoresFourLanesFourRows<TF>(q0, q1, q2, q3, k, headDim, p.Scale, s0);
+                                    ScoresFourLanesFourRows<TF>(q0, q1, q2, q3, k.At(4), headDim, p.Scale, s0 + 4);
+                                    continue;
+                                }
+
                                 for (int r = 0; r < RowGroup; r += 2)
                                 {
                                     ScoresFourLanesTwoRows<TV, TOps, TF>(q0, q1, q2, q3, k.At(r), headDim, p.Scale, s0 + r);
@@ -509,6 +523,58 @@ internal static unsafe class DecodeAttention
         s0[2 * KeyBlock + 1] = sums[5];
         s0[3 * KeyBlock] = sums[6];
         s0[3 * KeyBlock + 1] = sums[7];
+    }
+
+    /// <summary>
+    /// <c>s_t[r] = (q_t · k_r) · scale</c> for four lanes t (lane t's scores at <c>s0 + t·KeyBlock</c>) and four stored
+    /// key rows r, 512 bits: sixteen accumulators and four key vectors in registers (of 32), each loaded (widened) key
+    /// vector feeding four FMAs and each query vector four, then one tree reduction of the sixteen
+    /// (<see cref="Vector512Ops.SumsOfSixteen"/>) whose quarters are the four lanes' four scores. Twice the rows of
+    /// <see cref="ScoresFourLanesTwoRows{TV, TOps, TF}"/> and a third of its reduction work per score; narrower widths
+    /// have 16 registers, too few for it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void ScoresFourLanesFourRows<TF>(float* q0, float* q1, float* q2, float* q3, Rows k, int headDim, float scale, float* s0)
+        where TF : struct, IStoredFormat
+    {
+        Debug.Assert(headDim % Vector512<float>.Count == 0);
+        nuint n = (nuint)headDim, w = (nuint)Vector512<float>.Count;
+        byte* k0 = k.First, k1 = k0 + k.Stride, k2 = k1 + k.Stride, k3 = k2 + k.Stride;
+        float* c0 = k.Scales, c1 = c0 + k.ScaleStride, c2 = c1 + k.ScaleStride, c3 = c2 + k.ScaleStride;
+        Vector512<float> a00 = default, a01 = default, a02 = default, a03 = default, a10 = default, a11 = default, a12 = default, a13 = default;
+        Vector512<float> a20 = default, a21 = default, a22 = default, a23 = default, a30 = default, a31 = default, a32 = default, a33 = default;
+        for (nuint c = 0; c < n; c += w)
+        {
+            // a{r}{t}: row r, lane t.
+            Vector512<float> x0 = TF.Load<Vector512<float>, Vector512Ops>(k0, c0, c), x1 = TF.Load<Vector512<float>, Vector512Ops>(k1, c1, c);
+            Vector512<float> x2 = TF.Load<Vector512<float>, Vector512Ops>(k2, c2, c), x3 = TF.Load<Vector512<float>, Vector512Ops>(k3, c3, c);
+            Vector512<float> q = Vector512.Load(q0 + c);
+            a00 = Vector512.FusedMultiplyAdd(q, x0, a00);
+            a10 = Vector512.FusedMultiplyAdd(q, x1, a10);
+            a20 = Vector512.FusedMultiplyAdd(q, x2, a20);
+            a30 = Vector512.FusedMultiplyAdd(q, x3, a30);
+            q = Vector512.Load(q1 + c);
+            a01 = Vector512.FusedMultiplyAdd(q, x0, a01);
+            a11 = Vector512.FusedMultiplyAdd(q, x1, a11);
+            a21 = Vector512.FusedMultiplyAdd(q, x2, a21);
+            a31 = Vector512.FusedMultiplyAdd(q, x3, a31);
+            q = Vector512.Load(q2 + c);
+            a02 = Vector512.FusedMultiplyAdd(q, x0, a02);
+            a12 = Vector512.FusedMultiplyAdd(q, x1, a12);
+            a22 = Vector512.FusedMultiplyAdd(q, x2, a22);
+            a32 = Vector512.FusedMultiplyAdd(q, x3, a32);
+            q = Vector512.Load(q3 + c);
+            a03 = Vector512.FusedMultiplyAdd(q, x0, a03);
+            a13 = Vector512.FusedMultiplyAdd(q, x1, a13);
+            a23 = Vector512.FusedMultiplyAdd(q, x2, a23);
+            a33 = Vector512.FusedMultiplyAdd(q, x3, a33);
+        }
+
+        Vector512<float> sums = Vector512Ops.SumsOfSixteen(a00, a01, a02, a03, a10, a11, a12, a13, a20, a21, a22, a23, a30, a31, a32, a33) * scale;
+        sums.GetLower().GetLower().Store(s0);
+        sums.GetLower().GetUpper().Store(s0 + KeyBlock);
+        sums.GetUpper().GetLower().Store(s0 + 2 * KeyBlock);
+        sums.GetUpper().GetUpper().Store(s0 + 3 * KeyBlock);
     }
 
     /// <summary><c>acc[c] += Σ_{r &lt; 8} wt[r]·v_r[c]</c> over eight stored value rows: one lane, one load and store of the accumulator per vector for eight rows, two FMA chains.</summary>

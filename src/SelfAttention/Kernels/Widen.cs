@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -157,6 +158,66 @@ internal static unsafe class Widen
         }
 
         return Unsafe.BitCast<float, TV>(HalfScalar(*source));
+    }
+
+    /// <summary>
+    /// One vector of finite Half (raw bits) at <paramref name="source"/> widened in registers, four operations: a
+    /// sign-extending load puts copies of the sign above the 16 bits, a shift left by 13 moves sign, exponent and
+    /// mantissa where a float has them (the sign to bit 31), a mask clears bits 28–30, and the product with 2¹¹²
+    /// rebias the exponent, exactly, for normals, subnormals and zero. Exponent 31 (±∞, NaN) would come out finite:
+    /// only for storage that holds none (<see cref="AttentionProblem.StoredFinite"/>).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV HalfFiniteVector<TV>(ushort* source) where TV : struct
+    {
+        if (typeof(TV) == typeof(Vector512<float>))
+        {
+            Vector512<int> i = Avx512F.IsSupported ? Avx512F.ConvertToVector512Int32(Vector256.Load((short*)source))
+                : Vector512.WidenLower(Vector256.Load((short*)source).ToVector512Unsafe());
+            return Unsafe.BitCast<Vector512<float>, TV>(((i << 13) & Vector512.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector512.Create(HalfRebias));
+        }
+
+        if (typeof(TV) == typeof(Vector256<float>))
+        {
+            Vector256<int> i = Avx2.IsSupported ? Avx2.ConvertToVector256Int32((short*)source) : Vector256.WidenLower(Vector128.Load((short*)source).ToVector256Unsafe());
+            return Unsafe.BitCast<Vector256<float>, TV>(((i << 13) & Vector256.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector256.Create(HalfRebias));
+        }
+
+        if (typeof(TV) == typeof(Vector128<float>))
+        {
+            Vector128<int> i = Sse41.IsSupported ? Sse41.ConvertToVector128Int32((short*)source) : Vector128.WidenLower(Vector64.Load((short*)source).ToVector128Unsafe());
+            return Unsafe.BitCast<Vector128<float>, TV>(((i << 13) & Vector128.Create(unchecked((int)0x8FFFE000))).AsSingle() * Vector128.Create(HalfRebias));
+        }
+
+        return Unsafe.BitCast<float, TV>(HalfScalar(*source));
+    }
+
+    /// <summary>Whether any of <paramref name="halves"/> (raw Half bits) is ±∞ or NaN: exponent bits all ones.</summary>
+    public static bool AnyNonFiniteHalf(ReadOnlySpan<ushort> halves)
+    {
+        ref ushort h = ref MemoryMarshal.GetReference(halves);
+        int c = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            Vector256<ushort> exponent = Vector256.Create((ushort)0x7C00);
+            for (; c + Vector256<ushort>.Count <= halves.Length; c += Vector256<ushort>.Count)
+            {
+                if (Vector256.EqualsAny(Vector256.LoadUnsafe(ref h, (nuint)c) & exponent, exponent))
+                {
+                    return true;
+                }
+            }
+        }
+
+        for (; c < halves.Length; c++)
+        {
+            if ((halves[c] & 0x7C00) == 0x7C00)
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>One vector of BFloat16 (raw bits) at <paramref name="source"/> widened in registers: a zero-extending load and a shift.</summary>
@@ -360,6 +421,16 @@ internal readonly unsafe struct HalfFormat : IStoredFormat
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV Load<TV, TOps>(byte* row, float* scales, nuint c)
         where TV : struct where TOps : struct, IFloatVector<TV> => Widen.HalfVector<TV>((ushort*)row + c);
+}
+
+/// <summary>Half rows that hold no ±∞ or NaN (<see cref="Widen.HalfFiniteVector{TV}"/>).</summary>
+internal readonly unsafe struct HalfFiniteFormat : IStoredFormat
+{
+    public static int ElementSize => sizeof(ushort);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static TV Load<TV, TOps>(byte* row, float* scales, nuint c)
+        where TV : struct where TOps : struct, IFloatVector<TV> => Widen.HalfFiniteVector<TV>((ushort*)row + c);
 }
 
 /// <summary>BFloat16 rows (<see cref="Widen.BFloat16Vector{TV}"/>).</summary>
