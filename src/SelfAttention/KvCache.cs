@@ -36,8 +36,9 @@ public sealed unsafe class KvCache
     private readonly int[] _lengths;
 
     // Half storage: whether a stored value may be ±∞ or NaN (a float beyond ±65504 rounds to ∞). While it is not, the
-    // decode kernels widen with the four-operation finite path; it is forgotten only when the cache is empty again.
+    // decode kernels widen with the four-operation finite path; it is forgotten when the cache is empty again (Length's setter).
     private bool _storesNonFinite;
+    private int _length;
 
     /// <summary>Creates an empty cache.</summary>
     /// <param name="capacity">Most tokens each sequence holds; at least 1.</param>
@@ -103,7 +104,15 @@ public sealed unsafe class KvCache
     /// Tokens cached now: the longest sequence's length, which is every sequence's as long as all are appended to
     /// together (see <see cref="SequenceLength"/>).
     /// </summary>
-    public int Length { get; private set; }
+    public int Length
+    {
+        get => _length;
+        private set
+        {
+            _length = value;
+            _storesNonFinite &= value > 0;   // an empty cache holds nothing non-finite
+        }
+    }
 
     /// <summary>Key/value heads.</summary>
     public int KvHeads { get; }
@@ -182,7 +191,6 @@ public sealed unsafe class KvCache
     {
         Array.Clear(_lengths);
         Length = 0;
-        _storesNonFinite = false;
     }
 
     /// <summary>
@@ -205,7 +213,6 @@ public sealed unsafe class KvCache
         }
 
         Length = length;
-        _storesNonFinite &= length > 0;
     }
 
     /// <summary>Keeps the first <paramref name="length"/> tokens of sequence <paramref name="batchIndex"/> (0: a new conversation in that slot); the other sequences are untouched.</summary>
@@ -305,7 +312,6 @@ public sealed unsafe class KvCache
         }
 
         Length = longest;
-        _storesNonFinite &= longest > 0;
     }
 
     /// <summary>Writes validated rows at the end of sequence b, in its storage, and moves its length on.</summary>
