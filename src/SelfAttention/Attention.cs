@@ -168,7 +168,7 @@ public static unsafe class Attention
     /// or a modifier is invalid (parameter <c>modifiers</c>); nothing has been written.</exception>
     public static void Compute(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
                                Span2D<float> output, AttentionModifiers modifiers, AttentionOptions options = default) =>
-        Compute(query, key, value, output, default, hasWeights: false, modifiers, options);
+        Compute(query, key, value, output, default, hasWeights: false, modifiers, options, new NoMask(key.Height));
 
     /// <summary>Computes one head of attention with <paramref name="modifiers"/> and writes the attention weights as well (a sink's share is in no weight: a row's weights then sum to less than 1).</summary>
     /// <param name="query">Queries, <c>[queryLength, headDim]</c>; a pitch is allowed.</param>
@@ -181,10 +181,58 @@ public static unsafe class Attention
     /// <exception cref="ArgumentException">As for the overload without modifiers, or a modifier is invalid (parameter <c>modifiers</c>); nothing has been written.</exception>
     public static void Compute(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
                                Span2D<float> output, Span2D<float> weights, AttentionModifiers modifiers, AttentionOptions options = default) =>
-        Compute(query, key, value, output, weights, hasWeights: true, modifiers, options);
+        Compute(query, key, value, output, weights, hasWeights: true, modifiers, options, new NoMask(key.Height));
 
-    private static void Compute(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
-                                Span2D<float> output, Span2D<float> weights, bool hasWeights, in AttentionModifiers modifiers, in AttentionOptions options)
+    /// <summary>
+    /// Computes one head of attention under a modifier of your own, <paramref name="modifier"/> (see
+    /// <see cref="IAttentionModifier{TSelf}"/>: your mask and score modification, compiled into the kernels), with the
+    /// built-in <paramref name="modifiers"/> and options around it. One head is head 0 of sequence 0.
+    /// </summary>
+    /// <typeparam name="TModifier">Your modifier struct.</typeparam>
+    /// <param name="query">Queries, <c>[queryLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="key">Keys, <c>[keyLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="value">Values, <c>[keyLength, valueDim]</c>; a pitch is allowed.</param>
+    /// <param name="output">Receives the attention output, <c>[queryLength, valueDim]</c>; must not overlap the inputs.</param>
+    /// <param name="modifier">Your modifier; read in place for the duration of the call.</param>
+    /// <param name="modifiers">ALiBi slope, sink, log-sum-exp output, boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without <paramref name="modifier"/>, or the modifier changes scores
+    /// and the normalisation is not softmax (parameter <c>modifier</c>); nothing has been written.</exception>
+    public static void Compute<TModifier>(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                                          Span2D<float> output, TModifier modifier, AttentionModifiers modifiers, AttentionOptions options = default)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        ModifierValidation.ValidateUser<TModifier>(options);
+        Compute(query, key, value, output, default, hasWeights: false, modifiers, options, UserMask<TModifier>.Create(ref modifier, key.Height));
+    }
+
+    /// <summary>
+    /// <see cref="Compute{TModifier}(ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, Span2D{float}, TModifier, AttentionModifiers, AttentionOptions)"/>
+    /// that writes the attention weights as well.
+    /// </summary>
+    /// <typeparam name="TModifier">Your modifier struct.</typeparam>
+    /// <param name="query">Queries, <c>[queryLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="key">Keys, <c>[keyLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="value">Values, <c>[keyLength, valueDim]</c>; a pitch is allowed.</param>
+    /// <param name="output">Receives the attention output, <c>[queryLength, valueDim]</c>.</param>
+    /// <param name="weights">Receives the normalised weights, <c>[queryLength, keyLength]</c>; masked entries are 0.</param>
+    /// <param name="modifier">Your modifier; read in place for the duration of the call.</param>
+    /// <param name="modifiers">ALiBi slope, sink, log-sum-exp output, boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without <paramref name="weights"/>; nothing has been written.</exception>
+    public static void Compute<TModifier>(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                                          Span2D<float> output, Span2D<float> weights, TModifier modifier, AttentionModifiers modifiers,
+                                          AttentionOptions options = default)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        ModifierValidation.ValidateUser<TModifier>(options);
+        Compute(query, key, value, output, weights, hasWeights: true, modifiers, options, UserMask<TModifier>.Create(ref modifier, key.Height));
+    }
+
+    private static void Compute<TUser>(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                                       Span2D<float> output, Span2D<float> weights, bool hasWeights, in AttentionModifiers modifiers, in AttentionOptions options,
+                                       TUser user)
+        where TUser : unmanaged, IAttentionMask<TUser>
     {
         float scale = AttentionValidation.ValidateSingleHead(query, key, value, output, weights, hasWeights, options);
         var layout = ModifierValidation.Validate(modifiers, 1, 1, query.Height, key.Height, options,
@@ -201,7 +249,7 @@ public static unsafe class Attention
                                                   o, Views.RowStride(output), batch: 1, heads: 1, kvHeads: 1, output.Height, key.Height,
                                                   keyRowsPerBatch: key.Height, query.Width, output.Width, scale, options)
                 with { Weights = weights.Height == 0 ? null : w, WeightsRowStride = Views.RowStride(weights) };
-            RunModified(problem, modifiers, layout, options);
+            RunModified(problem, modifiers, layout, options, user);
         }
     }
 
@@ -219,7 +267,33 @@ public static unsafe class Attention
     /// <exception cref="ArgumentException">As for the overload without modifiers, or a modifier is invalid (parameter <c>modifiers</c>); nothing has been written.</exception>
     public static void ComputeMultiHead(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                                 Span<float> output, AttentionShape shape, AttentionModifiers modifiers, AttentionOptions options = default) =>
-        RunMultiHeadModified(query, key, value, output, shape, default, default, padded: false, modifiers, options);
+        RunMultiHeadModified(query, key, value, output, shape, default, default, padded: false, modifiers, options, new NoMask(shape.KeyLength));
+
+    /// <summary>
+    /// Computes multi-head attention over flat BSNH buffers under a modifier of your own, <paramref name="modifier"/>
+    /// (see <see cref="IAttentionModifier{TSelf}"/>), with the built-in <paramref name="modifiers"/> and options around it.
+    /// Your modifier is asked with the sequence, the query head and the row and key indices of that head.
+    /// </summary>
+    /// <typeparam name="TModifier">Your modifier struct.</typeparam>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>, row-major.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>, row-major.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>, row-major.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>; must not overlap the inputs.</param>
+    /// <param name="shape">The sizes; every buffer must have exactly the length the shape gives.</param>
+    /// <param name="modifier">Your modifier; read in place for the duration of the call.</param>
+    /// <param name="modifiers">ALiBi slopes and sinks, log-sum-exp output, boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without <paramref name="modifier"/>, or the modifier changes scores
+    /// and the normalisation is not softmax (parameter <c>modifier</c>); nothing has been written.</exception>
+    public static void ComputeMultiHead<TModifier>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                                   Span<float> output, AttentionShape shape, TModifier modifier, AttentionModifiers modifiers,
+                                                   AttentionOptions options = default)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        ModifierValidation.ValidateUser<TModifier>(options);
+        RunMultiHeadModified(query, key, value, output, shape, default, default, padded: false, modifiers, options,
+                             UserMask<TModifier>.Create(ref modifier, shape.KeyLength));
+    }
 
     /// <summary>Computes multi-head attention over padded BSNH buffers with per-sequence lengths (as <see cref="ComputeMultiHeadPadded(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>) with <paramref name="modifiers"/>.</summary>
     /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>, row-major.</param>
@@ -235,11 +309,41 @@ public static unsafe class Attention
     public static void ComputeMultiHeadPadded(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                                       Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
                                                       AttentionModifiers modifiers, AttentionOptions options = default) =>
-        RunMultiHeadModified(query, key, value, output, shape, keyLengths, queryLengths, padded: true, modifiers, options);
+        RunMultiHeadModified(query, key, value, output, shape, keyLengths, queryLengths, padded: true, modifiers, options, new NoMask(shape.KeyLength));
 
-    private static void RunMultiHeadModified(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
-                                             Span<float> output, in AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
-                                               bool padded, in AttentionModifiers modifiers, in AttentionOptions options)
+    /// <summary>
+    /// Computes multi-head attention over padded BSNH buffers with per-sequence lengths under a modifier of your own,
+    /// <paramref name="modifier"/> (see <see cref="IAttentionModifier{TSelf}"/>). Your modifier is only asked about real
+    /// rows and keys of each sequence; with bottom-right alignment row i of sequence b sits at key position
+    /// <c>i + keyLengths[b] − queryLengths[b]</c>.
+    /// </summary>
+    /// <typeparam name="TModifier">Your modifier struct.</typeparam>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>, row-major.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>, row-major; rows past a sequence's key length are never read.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>, row-major; rows past a sequence's key length are never read.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>, zeros in padded query rows.</param>
+    /// <param name="shape">The padded sizes.</param>
+    /// <param name="keyLengths"><c>[Batch]</c>: the real keys of each sequence, each in <c>[0, shape.KeyLength]</c>.</param>
+    /// <param name="queryLengths"><c>[Batch]</c>: the real query rows of each sequence; empty: every row is real.</param>
+    /// <param name="modifier">Your modifier; read in place for the duration of the call.</param>
+    /// <param name="modifiers">As for the overload without <paramref name="modifier"/>; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without <paramref name="modifier"/>, or the modifier changes scores
+    /// and the normalisation is not softmax (parameter <c>modifier</c>); nothing has been written.</exception>
+    public static void ComputeMultiHeadPadded<TModifier>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                                         Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
+                                                         TModifier modifier, AttentionModifiers modifiers, AttentionOptions options = default)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        ModifierValidation.ValidateUser<TModifier>(options);
+        RunMultiHeadModified(query, key, value, output, shape, keyLengths, queryLengths, padded: true, modifiers, options,
+                             UserMask<TModifier>.Create(ref modifier, shape.KeyLength));
+    }
+
+    private static void RunMultiHeadModified<TUser>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                                    Span<float> output, in AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
+                                                    bool padded, in AttentionModifiers modifiers, in AttentionOptions options, TUser user)
+        where TUser : unmanaged, IAttentionMask<TUser>
     {
         var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
         if (padded)
@@ -253,12 +357,13 @@ public static unsafe class Attention
         fixed (int* kl = keyLengths, ql = queryLengths)
         {
             var problem = MultiHeadProblem(q, k, v, o, shape, sizes, options) with { KeyLengths = padded ? kl : null, QueryLengths = padded ? ql : null };
-            RunModified(problem, modifiers, layout, options);
+            RunModified(problem, modifiers, layout, options, user);
         }
     }
 
-    /// <summary>Pins the modifiers' buffers (an empty span pins as null: none) and runs the problem with them.</summary>
-    private static void RunModified(in AttentionProblem problem, in AttentionModifiers modifiers, DenseMaskLayout layout, in AttentionOptions options)
+    /// <summary>Pins the modifiers' buffers (an empty span pins as null: none) and runs the problem with them and the user's modifier (NoMask: none).</summary>
+    private static void RunModified<TUser>(in AttentionProblem problem, in AttentionModifiers modifiers, DenseMaskLayout layout, in AttentionOptions options, TUser user)
+        where TUser : unmanaged, IAttentionMask<TUser>
     {
         fixed (float* slopes = modifiers.AlibiSlopes, sinks = modifiers.Sinks, lse = modifiers.LogSumExp, additive = modifiers.AdditiveMask)
         fixed (bool* boolean = modifiers.BooleanMask)
@@ -267,7 +372,7 @@ public static unsafe class Attention
             {
                 AlibiSlopes = slopes, Sinks = sinks, LogSumExp = lse, AdditiveMask = additive, BooleanMask = (byte*)boolean, DenseMask = layout,
             };
-            KernelDispatch.Run(modified, options.Kernel, options.MaxDegreeOfParallelism);
+            KernelDispatch.RunWithUser(modified, user, options.Kernel, options.MaxDegreeOfParallelism);
         }
     }
 

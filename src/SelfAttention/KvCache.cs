@@ -4,6 +4,7 @@ using System.Numerics.Tensors;
 using System.Runtime.InteropServices;
 using SelfAttention.Internal;
 using SelfAttention.Kernels;
+using SelfAttention.Kernels.Masks;
 
 namespace SelfAttention;
 
@@ -404,7 +405,7 @@ public sealed unsafe class KvCache
     /// <param name="options">As for <see cref="Attention"/>.</param>
     /// <exception cref="ArgumentException">A length does not match or overflows, <paramref name="heads"/> is not a positive multiple of <see cref="KvHeads"/>, the output overlaps the query, or an option is out of range; nothing is written.</exception>
     public void Attend(ReadOnlySpan<float> query, Span<float> output, int heads, int queryLength, AttentionOptions options = default) =>
-        Attend(query, output, heads, queryLength, hasModifiers: false, default, options);
+        Attend(query, output, heads, queryLength, hasModifiers: false, default, options, new NoMask(Length));
 
     /// <summary>
     /// <see cref="Attend(ReadOnlySpan{float}, Span{float}, int, int, AttentionOptions)"/> with <paramref name="modifiers"/>
@@ -424,10 +425,37 @@ public sealed unsafe class KvCache
     /// <param name="options">As for <see cref="Attention"/>.</param>
     /// <exception cref="ArgumentException">As for the overload without modifiers, or a modifier is invalid (parameter <c>modifiers</c>: a per-head span not <paramref name="heads"/> long or not finite, a log-sum-exp of the wrong length or overlapping the query or output, a mask too short for its strides, both masks, or a modifier that needs softmax); nothing is written.</exception>
     public void Attend(ReadOnlySpan<float> query, Span<float> output, int heads, int queryLength, AttentionModifiers modifiers, AttentionOptions options = default) =>
-        Attend(query, output, heads, queryLength, hasModifiers: true, modifiers, options);
+        Attend(query, output, heads, queryLength, hasModifiers: true, modifiers, options, new NoMask(Length));
 
-    private void Attend(ReadOnlySpan<float> query, Span<float> output, int heads, int queryLength, bool hasModifiers,
-                        in AttentionModifiers modifiers, AttentionOptions options)
+    /// <summary>
+    /// <see cref="Attend(ReadOnlySpan{float}, Span{float}, int, int, AttentionModifiers, AttentionOptions)"/> under a
+    /// modifier of your own, <paramref name="modifier"/> (see <see cref="IAttentionModifier{TSelf}"/>), asked with the
+    /// sequence, the query head, the new query row (<c>0 ≤ i &lt; queryLength</c>, at token position
+    /// <c>SequenceLength(b) − queryLength + i</c>) and the cached token <c>j &lt; SequenceLength(b)</c>. The decode kernels
+    /// run it at every storage, one pass over the cache as without it.
+    /// </summary>
+    /// <typeparam name="TModifier">Your modifier struct.</typeparam>
+    /// <param name="query"><c>[Batch, queryLength, heads·HeadDim]</c>.</param>
+    /// <param name="output">Receives <c>[Batch, queryLength, heads·ValueDim]</c>; must not overlap the query.</param>
+    /// <param name="heads">Query heads; a multiple of <see cref="KvHeads"/>.</param>
+    /// <param name="queryLength">New query rows per batch entry; at least 0.</param>
+    /// <param name="modifier">Your modifier; read in place for the duration of the call.</param>
+    /// <param name="modifiers">ALiBi slopes and sinks, log-sum-exp output, boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">As for <see cref="Attention"/>.</param>
+    /// <exception cref="ArgumentException">As for the overload without <paramref name="modifier"/>, or the modifier changes scores
+    /// and the normalisation is not softmax (parameter <c>modifier</c>); nothing is written.</exception>
+    public void Attend<TModifier>(ReadOnlySpan<float> query, Span<float> output, int heads, int queryLength, TModifier modifier,
+                                  AttentionModifiers modifiers, AttentionOptions options = default)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        ModifierValidation.ValidateUser<TModifier>(options);
+        Attend(query, output, heads, queryLength, hasModifiers: true, modifiers, options, UserMask<TModifier>.Create(ref modifier, Length));
+    }
+
+    // user: the user's modifier (NoMask: none), over the cache's Length keys.
+    private void Attend<TUser>(ReadOnlySpan<float> query, Span<float> output, int heads, int queryLength, bool hasModifiers,
+                               in AttentionModifiers modifiers, AttentionOptions options, TUser user)
+        where TUser : unmanaged, IAttentionMask<TUser>
     {
         if (heads < 1) ThrowHelper.ThrowNotPositive(nameof(heads), nameof(heads), heads);
         if (heads % KvHeads != 0)
@@ -533,12 +561,12 @@ public sealed unsafe class KvCache
                         {
                             AlibiSlopes = slopes, Sinks = sinks, LogSumExp = lse, AdditiveMask = additive, BooleanMask = (byte*)boolean, DenseMask = layout,
                         };
-                        KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
+                        KernelDispatch.RunWithUser(problem, user, options.Kernel, options.MaxDegreeOfParallelism);
                     }
                 }
                 else
                 {
-                    KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
+                    KernelDispatch.RunWithUser(problem, user, options.Kernel, options.MaxDegreeOfParallelism);
                 }
             }
         }

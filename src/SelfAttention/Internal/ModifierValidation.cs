@@ -78,6 +78,21 @@ internal static class ModifierValidation
         return new DenseMaskLayout((nint)strides.Batch, (nint)strides.Head, (nint)strides.Query, (nint)strides.Key);
     }
 
+    /// <summary>
+    /// Validates a user's <see cref="IAttentionModifier{TSelf}"/> against the options: one that modifies scores needs
+    /// softmax normalisation (the plain sum has no meaning for a score made −∞, and the built-in score modifiers that
+    /// hide keys are softmax-only too). The parameter is <c>modifier</c>.
+    /// </summary>
+    public static void ValidateUser<TModifier>(in AttentionOptions options)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        if (TModifier.ModifiesScores && options.Normalization != AttentionNormalization.Softmax)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"modifier {typeof(TModifier).Name} modifies scores, which needs softmax normalisation: expected options.Normalization = Softmax, actual {options.Normalization}."), "modifier");
+        }
+    }
+
     private static void CheckPerHead(ReadOnlySpan<float> values, int heads, string what)
     {
         if (values.IsEmpty)

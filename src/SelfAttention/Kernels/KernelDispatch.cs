@@ -27,16 +27,30 @@ internal static unsafe class KernelDispatch
     /// feature runs as its own struct, not ANDed with NoMask. A new built-in mask or modifier is one more stage here.
     /// </summary>
     [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
-    public static void Run(in AttentionProblem problem, AttentionKernel kernel, int maxDegreeOfParallelism)
+    public static void Run(in AttentionProblem problem, AttentionKernel kernel, int maxDegreeOfParallelism) =>
+        RunWithUser(problem, new NoMask(problem.KeyLength), kernel, maxDegreeOfParallelism);
+
+    /// <summary>
+    /// <see cref="Run(in AttentionProblem, AttentionKernel, int)"/> with a user's modifier (<see cref="UserMask{TUser}"/>)
+    /// as the stage after the softcap: its score modification follows the softcap and precedes ALiBi and the additive
+    /// mask, and its mask is ANDed with the others. <see cref="NoMask"/> for none.
+    /// </summary>
+    /// <param name="problem">The validated call.</param>
+    /// <param name="user">The user's modifier, or NoMask.</param>
+    /// <param name="kernel">The kernel the options ask for.</param>
+    /// <param name="maxDegreeOfParallelism">As in the options.</param>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
+    public static void RunWithUser<TUser>(in AttentionProblem problem, TUser user, AttentionKernel kernel, int maxDegreeOfParallelism)
+        where TUser : unmanaged, IAttentionMask<TUser>
     {
         var run = new MaskRun(kernel, maxDegreeOfParallelism);
         if (problem.SoftCap > 0f)
         {
-            AlibiStage.Next(problem, new SoftCapMask(problem.SoftCap, problem.KeyLength), run);
+            Add<AlibiStage, SoftCapMask, TUser>(problem, new SoftCapMask(problem.SoftCap, problem.KeyLength), user, run);
         }
         else
         {
-            AlibiStage.Next(problem, new NoMask(problem.KeyLength), run);
+            AlibiStage.Next(problem, user, run);
         }
     }
 
@@ -49,7 +63,7 @@ internal static unsafe class KernelDispatch
             where TMask : unmanaged, IAttentionMask<TMask>;
     }
 
-    /// <summary>The mask built so far AND <paramref name="next"/>, then <typeparamref name="TStage"/>; the identity (NoMask) is dropped.</summary>
+    /// <summary>The mask built so far AND <paramref name="next"/>, then <typeparamref name="TStage"/>; an identity (NoMask, a user modifier that does nothing) on either side is dropped.</summary>
     private static void Add<TStage, TMask, TNext>(in AttentionProblem problem, TMask mask, TNext next, MaskRun run)
         where TStage : IStage
         where TMask : unmanaged, IAttentionMask<TMask>
@@ -58,6 +72,10 @@ internal static unsafe class KernelDispatch
         if (TMask.HidesNothing && !TMask.ModifiesScores)
         {
             TStage.Next(problem, next, run);
+        }
+        else if (TNext.HidesNothing && !TNext.ModifiesScores)
+        {
+            TStage.Next(problem, mask, run);
         }
         else
         {

@@ -133,7 +133,7 @@ public static class NaiveAttention
     /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
     public static void Compute(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
                                Span2D<float> output, AttentionModifiers modifiers, AttentionOptions options = default) =>
-        Compute(query, key, value, output, default, hasWeights: false, modifiers, options);
+        Compute(query, key, value, output, default, hasWeights: false, modifiers, options, default(NoModifier));
 
     /// <summary>One head of attention with <paramref name="modifiers"/>, weights too; the semantics of <see cref="Attention.Compute(ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, Span2D{float}, Span2D{float}, AttentionModifiers, AttentionOptions)"/>.</summary>
     /// <param name="query">Queries, <c>[queryLength, headDim]</c>; a pitch is allowed.</param>
@@ -146,10 +146,50 @@ public static class NaiveAttention
     /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
     public static void Compute(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
                                Span2D<float> output, Span2D<float> weights, AttentionModifiers modifiers, AttentionOptions options = default) =>
-        Compute(query, key, value, output, weights, hasWeights: true, modifiers, options);
+        Compute(query, key, value, output, weights, hasWeights: true, modifiers, options, default(NoModifier));
 
-    private static void Compute(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
-                                Span2D<float> output, Span2D<float> weights, bool hasWeights, AttentionModifiers modifiers, in AttentionOptions options)
+    /// <summary>One head of attention under your <paramref name="modifier"/> and <paramref name="modifiers"/>; the semantics of <see cref="Attention.Compute{TModifier}(ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, ReadOnlySpan2D{float}, Span2D{float}, TModifier, AttentionModifiers, AttentionOptions)"/>.</summary>
+    /// <typeparam name="TModifier">Your modifier struct.</typeparam>
+    /// <param name="query">Queries, <c>[queryLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="key">Keys, <c>[keyLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="value">Values, <c>[keyLength, valueDim]</c>; a pitch is allowed.</param>
+    /// <param name="output">Receives the attention output, <c>[queryLength, valueDim]</c>.</param>
+    /// <param name="modifier">Your modifier.</param>
+    /// <param name="modifiers">ALiBi slope, sink, log-sum-exp output, boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void Compute<TModifier>(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                                          Span2D<float> output, TModifier modifier, AttentionModifiers modifiers, AttentionOptions options = default)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        ModifierValidation.ValidateUser<TModifier>(options);
+        Compute(query, key, value, output, default, hasWeights: false, modifiers, options, modifier);
+    }
+
+    /// <summary>One head of attention under your <paramref name="modifier"/> and <paramref name="modifiers"/>, weights too.</summary>
+    /// <typeparam name="TModifier">Your modifier struct.</typeparam>
+    /// <param name="query">Queries, <c>[queryLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="key">Keys, <c>[keyLength, headDim]</c>; a pitch is allowed.</param>
+    /// <param name="value">Values, <c>[keyLength, valueDim]</c>; a pitch is allowed.</param>
+    /// <param name="output">Receives the attention output, <c>[queryLength, valueDim]</c>.</param>
+    /// <param name="weights">Receives the normalised weights, <c>[queryLength, keyLength]</c>; masked entries are 0.</param>
+    /// <param name="modifier">Your modifier.</param>
+    /// <param name="modifiers">ALiBi slope, sink, log-sum-exp output, boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void Compute<TModifier>(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                                          Span2D<float> output, Span2D<float> weights, TModifier modifier, AttentionModifiers modifiers,
+                                          AttentionOptions options = default)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        ModifierValidation.ValidateUser<TModifier>(options);
+        Compute(query, key, value, output, weights, hasWeights: true, modifiers, options, modifier);
+    }
+
+    private static void Compute<TModifier>(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                                           Span2D<float> output, Span2D<float> weights, bool hasWeights, AttentionModifiers modifiers, in AttentionOptions options,
+                                           in TModifier user)
+        where TModifier : struct, IAttentionModifier<TModifier>
     {
         float scale = AttentionValidation.ValidateSingleHead(query, key, value, output, weights, hasWeights, options);
         var layout = ModifierValidation.Validate(modifiers, 1, 1, query.Height, key.Height, options,
@@ -159,7 +199,7 @@ public static class NaiveAttention
             AttentionValidation.CheckNoOverlap(MemoryExtent.Of((ReadOnlySpan<float>)modifiers.LogSumExp), MemoryExtent.Of(weights), "modifiers", nameof(weights));
         }
 
-        ComputeHead(query, key, value, output, weights, hasWeights, scale, options, query.Height, key.Height, new HeadModifiers(modifiers, layout, 0, 0, 1, query.Height));
+        ComputeHead(query, key, value, output, weights, hasWeights, scale, options, query.Height, key.Height, new HeadModifiers(modifiers, layout, 0, 0, 1, query.Height), user);
     }
 
     /// <summary>Multi-head attention over flat BSNH buffers with <paramref name="modifiers"/>, one head at a time; the semantics of <see cref="Attention.ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, AttentionOptions)"/>.</summary>
@@ -173,7 +213,27 @@ public static class NaiveAttention
     /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
     public static void ComputeMultiHead(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                                 Span<float> output, AttentionShape shape, AttentionModifiers modifiers, AttentionOptions options = default) =>
-        RunMultiHeadModified(query, key, value, output, shape, default, default, padded: false, modifiers, options);
+        RunMultiHeadModified(query, key, value, output, shape, default, default, padded: false, modifiers, options, default(NoModifier));
+
+    /// <summary>Multi-head attention over flat BSNH buffers under your <paramref name="modifier"/> and <paramref name="modifiers"/>, one head at a time; the semantics of <see cref="Attention.ComputeMultiHead{TModifier}(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, TModifier, AttentionModifiers, AttentionOptions)"/>.</summary>
+    /// <typeparam name="TModifier">Your modifier struct.</typeparam>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>.</param>
+    /// <param name="shape">The sizes.</param>
+    /// <param name="modifier">Your modifier.</param>
+    /// <param name="modifiers">ALiBi slopes and sinks, log-sum-exp output, boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void ComputeMultiHead<TModifier>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                                   Span<float> output, AttentionShape shape, TModifier modifier, AttentionModifiers modifiers,
+                                                   AttentionOptions options = default)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        ModifierValidation.ValidateUser<TModifier>(options);
+        RunMultiHeadModified(query, key, value, output, shape, default, default, padded: false, modifiers, options, modifier);
+    }
 
     /// <summary>Multi-head attention over padded BSNH buffers with per-sequence lengths and <paramref name="modifiers"/>; the semantics of <see cref="Attention.ComputeMultiHeadPadded(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>.</summary>
     /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>.</param>
@@ -189,11 +249,34 @@ public static class NaiveAttention
     public static void ComputeMultiHeadPadded(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                                       Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
                                                       AttentionModifiers modifiers, AttentionOptions options = default) =>
-        RunMultiHeadModified(query, key, value, output, shape, keyLengths, queryLengths, padded: true, modifiers, options);
+        RunMultiHeadModified(query, key, value, output, shape, keyLengths, queryLengths, padded: true, modifiers, options, default(NoModifier));
 
-    private static void RunMultiHeadModified(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
-                                             Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
-                                             bool padded, AttentionModifiers modifiers, in AttentionOptions options)
+    /// <summary>Multi-head attention over padded BSNH buffers with per-sequence lengths under your <paramref name="modifier"/> and <paramref name="modifiers"/>; the semantics of <see cref="Attention.ComputeMultiHeadPadded{TModifier}(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, TModifier, AttentionModifiers, AttentionOptions)"/>.</summary>
+    /// <typeparam name="TModifier">Your modifier struct.</typeparam>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>, zeros in padded query rows.</param>
+    /// <param name="shape">The padded sizes.</param>
+    /// <param name="keyLengths"><c>[Batch]</c>: the real keys of each sequence.</param>
+    /// <param name="queryLengths"><c>[Batch]</c>: the real query rows of each sequence; empty: every row is real.</param>
+    /// <param name="modifier">Your modifier.</param>
+    /// <param name="modifiers">As for the overload without <paramref name="modifier"/>; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void ComputeMultiHeadPadded<TModifier>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                                         Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
+                                                         TModifier modifier, AttentionModifiers modifiers, AttentionOptions options = default)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        ModifierValidation.ValidateUser<TModifier>(options);
+        RunMultiHeadModified(query, key, value, output, shape, keyLengths, queryLengths, padded: true, modifiers, options, modifier);
+    }
+
+    private static void RunMultiHeadModified<TModifier>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                                        Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
+                                                        bool padded, AttentionModifiers modifiers, in AttentionOptions options, in TModifier user)
+        where TModifier : struct, IAttentionModifier<TModifier>
     {
         var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
         if (padded)
@@ -212,7 +295,7 @@ public static class NaiveAttention
             {
                 var views = HeadViews.Create(query, key, value, output, shape, b, h, h / groupSize);
                 ComputeHead(views.Query, views.Key, views.Value, views.Output, default, hasWeights: false, sizes.Scale, options, realQueries, realKeys,
-                            new HeadModifiers(modifiers, layout, b, h, shape.Heads, shape.QueryLength));
+                            new HeadModifiers(modifiers, layout, b, h, shape.Heads, shape.QueryLength), user);
             }
         }
     }
@@ -224,6 +307,7 @@ public static class NaiveAttention
     private readonly ref struct HeadModifiers
     {
         public readonly bool HasAlibi, HasSink, HasBoolean, HasAdditive;
+        public readonly int Batch, Head;
         public readonly double Slope;
         private readonly double _sink;
         public readonly Span<float> LogSumExp;
@@ -233,6 +317,8 @@ public static class NaiveAttention
 
         public HeadModifiers(AttentionModifiers modifiers, Kernels.Masks.DenseMaskLayout layout, int b, int h, int heads, int queryLength)
         {
+            Batch = b;
+            Head = h;
             HasAlibi = !modifiers.AlibiSlopes.IsEmpty;
             HasSink = !modifiers.Sinks.IsEmpty;
             Slope = HasAlibi ? modifiers.AlibiSlopes[h] : 0;
@@ -294,16 +380,29 @@ public static class NaiveAttention
 
     private static void ComputeHead(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
                                     Span2D<float> output, Span2D<float> weights, bool hasWeights, float scale, in AttentionOptions options,
-                                    int realQueries, int realKeys, HeadModifiers modifiers)
+                                    int realQueries, int realKeys, HeadModifiers modifiers) =>
+        ComputeHead(query, key, value, output, weights, hasWeights, scale, options, realQueries, realKeys, modifiers, default(NoModifier));
+
+    // user: the user's modifier (NoModifier: none), asked only about the elements the built-in rules leave visible.
+    private static void ComputeHead<TModifier>(ReadOnlySpan2D<float> query, ReadOnlySpan2D<float> key, ReadOnlySpan2D<float> value,
+                                               Span2D<float> output, Span2D<float> weights, bool hasWeights, float scale, in AttentionOptions options,
+                                               int realQueries, int realKeys, HeadModifiers modifiers, in TModifier user)
+        where TModifier : struct, IAttentionModifier<TModifier>
     {
         int queryLength = output.Height, keyLength = key.Height, headDim = query.Width, valueDim = output.Width;
         var scores = new double[keyLength];
         var hidden = new bool[keyLength];
         for (int i = 0; i < queryLength; i++)
         {
+            // The user's mask: its key range (a bound, or the whole rule when exact), then its per-element rule.
+            (int userStart, int userEnd) = TModifier.MasksKeys && TModifier.RowKeys != AttentionRowKeys.All
+                ? TModifier.KeyRange(user, modifiers.Batch, modifiers.Head, i, keyLength)
+                : (0, keyLength);
             for (int j = 0; j < keyLength; j++)
             {
-                hidden[j] = !Sees(i, j, realQueries, realKeys, options) || !modifiers.Allows(i, j);
+                hidden[j] = !Sees(i, j, realQueries, realKeys, options) || !modifiers.Allows(i, j)
+                            || (TModifier.MasksKeys && (j < userStart || j >= userEnd
+                                                         || (TModifier.RowKeys != AttentionRowKeys.Exact && !user.IsVisible(modifiers.Batch, modifiers.Head, i, j))));
             }
 
             // Pass 1: scores s_j = (q_i · k_j) · scale, summed in double.
@@ -318,13 +417,20 @@ public static class NaiveAttention
                 scores[j] = dot * scale;
             }
 
-            // Pass 1b: the score modifiers, in order: softcap s = cap·tanh(s / cap), ALiBi s −= slope·|i + n_k − n_q − j|
-            // (the sequence's own lengths), then the additive mask s += bias[i, j]. A score the bias makes −∞ is hidden.
+            // Pass 1b: the score modifiers, in order: softcap s = cap·tanh(s / cap), the user's modification (in float, its
+            // signature), ALiBi s −= slope·|i + n_k − n_q − j| (the sequence's own lengths), then the additive mask
+            // s += bias[i, j]. A score the user's modification or the bias makes −∞ is hidden.
             for (int j = 0; j < keyLength; j++)
             {
                 if (options.SoftCap is float cap)
                 {
                     scores[j] = cap * Math.Tanh(scores[j] / cap);
+                }
+
+                if (TModifier.ModifiesScores && !hidden[j])
+                {
+                    scores[j] = user.ModifyScore((float)scores[j], modifiers.Batch, modifiers.Head, i, j);
+                    hidden[j] = double.IsNegativeInfinity(scores[j]);
                 }
 
                 if (modifiers.HasAlibi)
@@ -421,5 +527,17 @@ public static class NaiveAttention
                 }
             }
         }
+    }
+
+    /// <summary>No modifier of the user's: masks nothing, modifies nothing (the reference's calls without one).</summary>
+    private readonly struct NoModifier : IAttentionModifier<NoModifier>
+    {
+        public static bool MasksKeys => false;
+
+        public static bool ModifiesScores => false;
+
+        public bool IsVisible(int batch, int head, int queryIndex, int keyIndex) => true;
+
+        public float ModifyScore(float score, int batch, int head, int queryIndex, int keyIndex) => score;
     }
 }

@@ -52,6 +52,21 @@ internal static class Api
     public const string RandomFill = "SelfAttention.DeterministicRandom.Fill(Span<Single>, Single, Single)";
     public const string RandomXavier = "SelfAttention.DeterministicRandom.FillXavierUniform(Span<Single>, Int32, Int32)";
 
+    private const string MultiHeadUser = "ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, AttentionShape, TModifier, AttentionModifiers, AttentionOptions";
+    private const string PaddedUser = "ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, AttentionShape, ReadOnlySpan<Int32>, ReadOnlySpan<Int32>, TModifier, AttentionModifiers, AttentionOptions";
+    public const string AttentionComputeUser = "SelfAttention.Attention.Compute(" + SingleHead + ", TModifier, AttentionModifiers, AttentionOptions)";
+    public const string AttentionComputeWeightsUser = "SelfAttention.Attention.Compute(" + SingleHead + ", Span2D<Single>, TModifier, AttentionModifiers, AttentionOptions)";
+    public const string AttentionComputeMultiHeadUser = "SelfAttention.Attention.ComputeMultiHead(" + MultiHeadUser + ")";
+    public const string AttentionComputeMultiHeadPaddedUser = "SelfAttention.Attention.ComputeMultiHeadPadded(" + PaddedUser + ")";
+    public const string NaiveComputeUser = "SelfAttention.Reference.NaiveAttention.Compute(" + SingleHead + ", TModifier, AttentionModifiers, AttentionOptions)";
+    public const string NaiveComputeWeightsUser = "SelfAttention.Reference.NaiveAttention.Compute(" + SingleHead + ", Span2D<Single>, TModifier, AttentionModifiers, AttentionOptions)";
+    public const string NaiveComputeMultiHeadUser = "SelfAttention.Reference.NaiveAttention.ComputeMultiHead(" + MultiHeadUser + ")";
+    public const string NaiveComputeMultiHeadPaddedUser = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPadded(" + PaddedUser + ")";
+    public const string KvCacheAttendUser = "SelfAttention.KvCache.Attend(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, TModifier, AttentionModifiers, AttentionOptions)";
+    public const string ModifierIsVisible = "SelfAttention.IAttentionModifier`1.IsVisible(Int32, Int32, Int32, Int32)";
+    public const string ModifierModifyScore = "SelfAttention.IAttentionModifier`1.ModifyScore(Single, Int32, Int32, Int32, Int32)";
+    public const string ModifierClassifyTile = "SelfAttention.IAttentionModifier`1.ClassifyTile(TSelf&, Int32, Int32, Int32, Int32, Int32, Int32)";
+    public const string ModifierKeyRange = "SelfAttention.IAttentionModifier`1.KeyRange(TSelf&, Int32, Int32, Int32, Int32)";
     public const string KvCacheCtor = "SelfAttention.KvCache(Int32, Int32, Int32, Int32, Int32, KvCacheStorage)";
     public const string KvCacheClear = "SelfAttention.KvCache.Clear()";
     public const string KvCacheTruncate = "SelfAttention.KvCache.Truncate(Int32)";

@@ -42,6 +42,10 @@ public class PublicSurfaceTests
         [Api.ModelFormatExceptionCtor] = "an exception's constructor: every string is valid (LoaderTests read its FilePath and message)",
         [Api.OnnxEncoderLoaderLoad] = "a path: null and empty in ModelAdversarialTests; bad files in LoaderTests.ABrokenOnnxFileIsOneClearError",
         [Api.SafeTensorsRead] = "a path: null and empty in ModelAdversarialTests; bad files in LoaderTests.ABrokenSafetensorsFileIsOneClearError",
+        [Api.ModifierIsVisible] = "implemented by users; what the kernels ask is pinned by UserModifierTests.Kernels_AskOnlyAboutElementsInsideEachSequence",
+        [Api.ModifierModifyScore] = "implemented by users; UserModifierTests.Kernels_AskOnlyAboutElementsInsideEachSequence, and −∞ scores in UserModifierTests (Both)",
+        [Api.ModifierClassifyTile] = "implemented by users; the default (Partial) and user answers in UserModifierTests.HandWrittenCausal_EqualsTheBuiltInCausal_BitForBit",
+        [Api.ModifierKeyRange] = "implemented by users; out-of-range answers are clamped: UserModifierTests.KeyRange_OutsideTheHead_IsClamped",
         [Api.WordPieceLoad] = "a path: null and empty in ModelAdversarialTests; bad files in TokenizerTests.AVocabularyWithoutTheSpecialTokensIsRefused",
     };
 
@@ -62,6 +66,7 @@ public class PublicSurfaceTests
         ModifierAdversarialTests.Table,
         PackedAdversarialTests.Table,
         LayerModifierAdversarialTests.Table,
+        UserModifierAdversarialTests.Table,
     ];
 
     [Fact]

@@ -42,6 +42,23 @@ public class ModifierAllocationTests
         AllocationAssert.SteadyStateAllocatesNothing(() => cache.Attend(step, stepOut, heads, 1,
             new AttentionModifiers { AlibiSlopes = slopes, Sinks = sinks, LogSumExp = stepLse }, softcap), "KvCache step, Half, ALiBi + sinks + LSE");
 
+        // User-defined modifiers: one holding an array (document ids), one a bias table, one an exact range; the cache too.
+        int[] documents = [.. Enumerable.Range(0, nq).Select(t => t / 10)];
+        float[] bias = TestInputs.Uniform(rng, heads * 13, 1f);
+        var square = new AttentionShape(2, nq, nq, heads, d) { KvHeads = 2 };
+        foreach (int degree in new[] { 1, 2 })
+        {
+            var options = new AttentionOptions { MaxDegreeOfParallelism = degree };
+            AllocationAssert.SteadyStateAllocatesNothing(() => Attention.ComputeMultiHead(q, k.AsSpan(0, 2 * nq * 2 * d), v.AsSpan(0, 2 * nq * 2 * d), o, square,
+                new Masks.UserModifiers.Documents(documents, causal: true), default, options), $"user document mask, degree {degree}");
+            AllocationAssert.SteadyStateAllocatesNothing(() => Attention.ComputeMultiHead(q, k, v, o, shape,
+                new Masks.UserModifiers.RelativeBias(bias, 6, nk - nq), new AttentionModifiers { LogSumExp = lse }, options with { IsCausal = true }), $"user relative bias + LSE, degree {degree}");
+            AllocationAssert.SteadyStateAllocatesNothing(() => Attention.ComputeMultiHeadPadded(q, k, v, o, shape, [40, 17], [33, 9],
+                new Masks.UserModifiers.RangeCausal(7), default, options), $"user exact range, padded, degree {degree}");
+        }
+
+        AllocationAssert.SteadyStateAllocatesNothing(() => cache.Attend(step, stepOut, heads, 1, new Masks.UserModifiers.Both(), default), "KvCache step, Half, user modifier");
+
         var layer = MultiHeadAttention.CreateRandom(heads * d, heads, 3, kvHeads: 2);
         float[] x = TestInputs.Uniform(rng, 2 * 9 * heads * d, 1f), y = new float[x.Length], layerLse = new float[2 * heads * 9];
         AllocationAssert.SteadyStateAllocatesNothing(() => layer.Forward(x, y, 2, 9,
