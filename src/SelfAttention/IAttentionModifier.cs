@@ -28,11 +28,12 @@ namespace SelfAttention;
 /// document ids, say): the kernels read it in place, where you passed it, for the duration of the call.
 /// </para>
 /// <para>
-/// Only <see cref="IsVisible"/> and <see cref="ModifyScore"/> are required. Two optional members make a mask faster:
-/// <see cref="ClassifyTile"/> lets the kernels skip empty tiles and run full ones unmasked (FlexAttention's block mask),
-/// and <see cref="KeyRange"/> with <see cref="RowKeys"/> gives each row's keys as one run, so that partial tiles are
-/// masked with vector compares instead of a call per element. A modifier with an exact range runs the same code as the
-/// built-in masks do, and gives the same bits as they do for the same rule.
+/// Required: the two flags <see cref="MaskKind"/> and <see cref="ModifiesScores"/>, <see cref="IsVisible"/> and
+/// <see cref="ModifyScore"/> (the identity where the flags say they are unused). Two optional members make a mask
+/// faster: <see cref="ClassifyTile"/> lets the kernels skip empty tiles and run full ones unmasked (FlexAttention's
+/// block mask), and <see cref="KeyRange"/> (with <see cref="AttentionMaskKind.Range"/>) gives each row's keys as one
+/// run, so that partial tiles are masked with vector compares instead of a call per element. A modifier with an exact
+/// range runs the same code as the built-in masks do, and gives the same bits as they do for the same rule.
 /// </para>
 /// <para>
 /// The first call with a new modifier type compiles the kernels for it (a few milliseconds, fully optimised at once);
@@ -41,12 +42,13 @@ namespace SelfAttention;
 /// </summary>
 /// <typeparam name="TSelf">Your struct.</typeparam>
 /// <example>
-/// Causal attention written by hand (the built-in <see cref="AttentionOptions.IsCausal"/> gives the same bits):
+/// Causal attention written by hand, element by element (the built-in <see cref="AttentionOptions.IsCausal"/> is faster;
+/// with <see cref="AttentionMaskKind.Range"/> and <c>KeyRange</c> = <c>(0, queryIndex + offset + 1)</c> this gives its bits):
 /// <code>
 /// readonly struct MyCausal(int offset) : IAttentionModifier&lt;MyCausal&gt;
 /// {
 ///     private readonly int _offset = offset;
-///     public static bool MasksKeys =&gt; true;
+///     public static AttentionMaskKind MaskKind =&gt; AttentionMaskKind.Elements;
 ///     public static bool ModifiesScores =&gt; false;
 ///     public bool IsVisible(int batch, int head, int queryIndex, int keyIndex) =&gt; keyIndex &lt;= queryIndex + _offset;
 ///     public float ModifyScore(float score, int batch, int head, int queryIndex, int keyIndex) =&gt; score;
@@ -59,10 +61,11 @@ namespace SelfAttention;
 public interface IAttentionModifier<TSelf> where TSelf : struct, IAttentionModifier<TSelf>
 {
     /// <summary>
-    /// Whether <see cref="IsVisible"/> can hide keys. False: it is never called, and the modifier changes only scores.
+    /// How the modifier masks: <see cref="AttentionMaskKind.None"/> (it only changes scores), per element through
+    /// <see cref="IsVisible"/>, or by the run of keys <see cref="KeyRange"/> gives each row (a bound, or the whole mask).
     /// Read when the kernels are compiled, so the answer must not change.
     /// </summary>
-    static abstract bool MasksKeys { get; }
+    static abstract AttentionMaskKind MaskKind { get; }
 
     /// <summary>
     /// Whether <see cref="ModifyScore"/> changes scores. False: it is never called, and the modifier only masks.
@@ -70,7 +73,7 @@ public interface IAttentionModifier<TSelf> where TSelf : struct, IAttentionModif
     /// </summary>
     static abstract bool ModifiesScores { get; }
 
-    /// <summary>The mask (FlexAttention's <c>mask_mod</c>): whether query row <paramref name="queryIndex"/> of head <paramref name="head"/> of sequence <paramref name="batch"/> may see key <paramref name="keyIndex"/>.</summary>
+    /// <summary>The mask (FlexAttention's <c>mask_mod</c>), asked for <see cref="AttentionMaskKind.Elements"/> and <see cref="AttentionMaskKind.BoundedElements"/>: whether query row <paramref name="queryIndex"/> of head <paramref name="head"/> of sequence <paramref name="batch"/> may see key <paramref name="keyIndex"/>.</summary>
     /// <param name="batch">The sequence.</param>
     /// <param name="head">The query head.</param>
     /// <param name="queryIndex">The query row.</param>
@@ -105,17 +108,9 @@ public interface IAttentionModifier<TSelf> where TSelf : struct, IAttentionModif
         AttentionTile.Partial;
 
     /// <summary>
-    /// Optional: what <see cref="KeyRange"/> means. <see cref="AttentionRowKeys.All"/> (the default): there is no range.
-    /// <see cref="AttentionRowKeys.Bound"/>: each row sees no key outside its range. <see cref="AttentionRowKeys.Exact"/>:
-    /// each row sees exactly the keys of its range (causal, windows, documents: any mask that is one run of keys per
-    /// row), so <see cref="IsVisible"/> is never called and partial tiles are masked with vector compares. Read when the
-    /// kernels are compiled.
-    /// </summary>
-    static virtual AttentionRowKeys RowKeys => AttentionRowKeys.All;
-
-    /// <summary>
-    /// Optional (see <see cref="RowKeys"/>): the keys <c>[Start, End)</c> query row <paramref name="queryIndex"/> may see;
-    /// clamped to <c>[0, keyLength]</c>, and an End below Start is an empty range. Asked once per row and work item.
+    /// The keys <c>[Start, End)</c> query row <paramref name="queryIndex"/> may see, for the mask kinds
+    /// <see cref="AttentionMaskKind.BoundedElements"/> (a bound) and <see cref="AttentionMaskKind.Range"/> (exact); never
+    /// asked otherwise. Clamped to <c>[0, keyLength]</c>; an End below Start is an empty range. Asked once per row and tile.
     /// </summary>
     /// <param name="modifier">The modifier (a static member, so that a struct is never boxed to call it).</param>
     /// <param name="batch">The sequence.</param>

@@ -748,13 +748,15 @@ internal static unsafe class TiledAttention
         int w = TOps.Count, bq = VectorsPerTile * w;
         if (!TMask.IsRange)
         {
-            for (int r = 0; r < rows; r++)
+            // Key by key, the rows in memory order (Sᵀ's rows are keys); each element asked only inside its row's range.
+            for (int j = 0; j < keyCount; j++)
             {
-                for (int j = (int)lo[r]; j < (int)hi[r]; j++)
+                float* s = st + j * bq;
+                for (int r = 0; r < rows; r++)
                 {
-                    if (!mask.IsVisible(first + r, j0 + j))
+                    if (j >= lo[r] && j < hi[r] && !mask.IsVisible(first + r, j0 + j))
                     {
-                        st[j * bq + r] = float.NegativeInfinity;
+                        s[r] = float.NegativeInfinity;
                     }
                 }
             }

@@ -395,14 +395,15 @@ public static class NaiveAttention
         for (int i = 0; i < queryLength; i++)
         {
             // The user's mask: its key range (a bound, or the whole rule when exact), then its per-element rule.
-            (int userStart, int userEnd) = TModifier.MasksKeys && TModifier.RowKeys != AttentionRowKeys.All
+            var kind = TModifier.MaskKind;
+            (int userStart, int userEnd) = kind is AttentionMaskKind.Range or AttentionMaskKind.BoundedElements
                 ? TModifier.KeyRange(user, modifiers.Batch, modifiers.Head, i, keyLength)
                 : (0, keyLength);
             for (int j = 0; j < keyLength; j++)
             {
                 hidden[j] = !Sees(i, j, realQueries, realKeys, options) || !modifiers.Allows(i, j)
-                            || (TModifier.MasksKeys && (j < userStart || j >= userEnd
-                                                         || (TModifier.RowKeys != AttentionRowKeys.Exact && !user.IsVisible(modifiers.Batch, modifiers.Head, i, j))));
+                            || (kind != AttentionMaskKind.None && (j < userStart || j >= userEnd
+                                                                   || (kind != AttentionMaskKind.Range && !user.IsVisible(modifiers.Batch, modifiers.Head, i, j))));
             }
 
             // Pass 1: scores s_j = (q_i · k_j) · scale, summed in double.
@@ -532,7 +533,7 @@ public static class NaiveAttention
     /// <summary>No modifier of the user's: masks nothing, modifies nothing (the reference's calls without one).</summary>
     private readonly struct NoModifier : IAttentionModifier<NoModifier>
     {
-        public static bool MasksKeys => false;
+        public static AttentionMaskKind MaskKind => AttentionMaskKind.None;
 
         public static bool ModifiesScores => false;
 

@@ -12,7 +12,7 @@ internal static class UserModifiers
     {
         private readonly int _offset = offset;
 
-        public static bool MasksKeys => true;
+        public static AttentionMaskKind MaskKind => AttentionMaskKind.Elements;
 
         public static bool ModifiesScores => false;
 
@@ -30,11 +30,9 @@ internal static class UserModifiers
     {
         private readonly int _offset = offset;
 
-        public static bool MasksKeys => true;
+        public static AttentionMaskKind MaskKind => AttentionMaskKind.Range;
 
         public static bool ModifiesScores => false;
-
-        public static AttentionRowKeys RowKeys => AttentionRowKeys.Exact;
 
         public bool IsVisible(int batch, int head, int queryIndex, int keyIndex) => throw new InvalidOperationException("an exact range is never asked per element");
 
@@ -52,11 +50,9 @@ internal static class UserModifiers
     {
         private readonly int _start = start, _end = end;
 
-        public static bool MasksKeys => true;
+        public static AttentionMaskKind MaskKind => AttentionMaskKind.Range;
 
         public static bool ModifiesScores => false;
-
-        public static AttentionRowKeys RowKeys => AttentionRowKeys.Exact;
 
         public bool IsVisible(int batch, int head, int queryIndex, int keyIndex) => throw new InvalidOperationException("an exact range is never asked per element");
 
@@ -70,7 +66,7 @@ internal static class UserModifiers
     {
         private readonly int _offset = offset;
 
-        public static bool MasksKeys => true;
+        public static AttentionMaskKind MaskKind => AttentionMaskKind.Elements;
 
         public static bool ModifiesScores => false;
 
@@ -89,7 +85,7 @@ internal static class UserModifiers
         private readonly int[] _documents = documents;
         private readonly bool _causal = causal;
 
-        public static bool MasksKeys => true;
+        public static AttentionMaskKind MaskKind => AttentionMaskKind.Elements;
 
         public static bool ModifiesScores => false;
 
@@ -113,8 +109,8 @@ internal static class UserModifiers
     }
 
     /// <summary>
-    /// Document masking as an exact run of keys per row, <c>[first token of the row's document, its end or the row + 1)</c>,
-    /// with a bound instead (<see cref="AttentionRowKeys.Bound"/>, IsVisible asked inside) when <paramref name="exact"/> is false.
+    /// Document masking as an exact run of keys per row (<see cref="AttentionMaskKind.Range"/>):
+    /// <c>[first token of the row's document, its end or, causal, the row + 1)</c>.
     /// </summary>
     public readonly struct DocumentRuns : IAttentionModifier<DocumentRuns>
     {
@@ -137,11 +133,9 @@ internal static class UserModifiers
             }
         }
 
-        public static bool MasksKeys => true;
+        public static AttentionMaskKind MaskKind => AttentionMaskKind.Range;
 
         public static bool ModifiesScores => false;
-
-        public static AttentionRowKeys RowKeys => AttentionRowKeys.Exact;
 
         public bool IsVisible(int batch, int head, int queryIndex, int keyIndex) => throw new InvalidOperationException("an exact range is never asked per element");
 
@@ -160,7 +154,7 @@ internal static class UserModifiers
         private readonly float[] _bias = bias;
         private readonly int _maxDistance = maxDistance, _offset = offset;
 
-        public static bool MasksKeys => false;
+        public static AttentionMaskKind MaskKind => AttentionMaskKind.None;
 
         public static bool ModifiesScores => true;
 
@@ -179,7 +173,7 @@ internal static class UserModifiers
     /// </summary>
     public readonly struct Both : IAttentionModifier<Both>
     {
-        public static bool MasksKeys => true;
+        public static AttentionMaskKind MaskKind => AttentionMaskKind.Elements;
 
         public static bool ModifiesScores => true;
 
@@ -199,7 +193,7 @@ internal static class UserModifiers
         private readonly int[] _faults = faults, _queryLengths = queryLengths, _keyLengths = keyLengths;
         private readonly int _batch = batch, _heads = heads, _queryLength = queryLength, _keyLength = keyLength;
 
-        public static bool MasksKeys => true;
+        public static AttentionMaskKind MaskKind => AttentionMaskKind.Elements;
 
         public static bool ModifiesScores => true;
 

@@ -9,9 +9,9 @@ namespace SelfAttention.Kernels.Masks;
 /// received it, a parameter on the calling thread's stack that lives, and is reported to the GC, until the call
 /// returns, which is after the last work item. Bound to a (batch, head) it passes both to every question it asks.
 /// <list type="bullet">
-/// <item>A modifier that masks is a range when the user says its <see cref="IAttentionModifier{TSelf}.KeyRange"/> is exact
-/// (then it runs as the built-in ranges do), else <see cref="Keys"/> is the user's bound (or every key) and the kernels
-/// ask <see cref="IsVisible"/> about each element inside it; <see cref="Classify"/> is the user's tile answer.</item>
+/// <item>A modifier of mask kind Range is a range (it runs as the built-in ranges do); of kinds Elements and
+/// BoundedElements it is not, <see cref="Keys"/> is every key or the user's bound, and the kernels ask
+/// <see cref="IsVisible"/> about each element inside it; <see cref="Classify"/> is the user's tile answer.</item>
 /// <item>A modifier that does not mask hides nothing, so the kernels drop every mask step for it; one that does not
 /// modify scores has the identity modification, never called.</item>
 /// <item>Scores are modified in float (the user's signature), element by element: the JIT inlines the user's member
@@ -41,19 +41,24 @@ internal readonly unsafe struct UserMask<TUser> : IAttentionMask<UserMask<TUser>
 
     private ref TUser User => ref Unsafe.AsRef<TUser>(_user);
 
-    public static bool HidesNothing => !TUser.MasksKeys;
+    private static bool Masks => TUser.MaskKind != AttentionMaskKind.None;
 
-    public static bool IsRange => !TUser.MasksKeys || TUser.RowKeys == AttentionRowKeys.Exact;
+    private static bool HasRange => TUser.MaskKind is AttentionMaskKind.Range or AttentionMaskKind.BoundedElements;
 
-    public static bool StartsAtZero => !TUser.MasksKeys || TUser.RowKeys == AttentionRowKeys.All;
+    public static bool HidesNothing => !Masks;
+
+    public static bool IsRange => TUser.MaskKind is AttentionMaskKind.None or AttentionMaskKind.Range;
+
+    public static bool StartsAtZero => !HasRange;
 
     public UserMask<TUser> ForHead(int batch, int head) => new(_user, batch, head, _keyLength);
 
-    public bool IsVisible(int i, int j) => IsRange || User.IsVisible(_batch, _head, i, j);
+    // Asked only when IsRange is false, i.e. for the per-element kinds.
+    public bool IsVisible(int i, int j) => User.IsVisible(_batch, _head, i, j);
 
     public KeyRange Keys(int i)
     {
-        if (!TUser.MasksKeys || TUser.RowKeys == AttentionRowKeys.All)
+        if (!HasRange)
         {
             return new KeyRange(0, _keyLength);
         }
@@ -66,7 +71,7 @@ internal readonly unsafe struct UserMask<TUser> : IAttentionMask<UserMask<TUser>
 
     public TileVisibility Classify(int i0, int rows, int j0, int keys)
     {
-        if (!TUser.MasksKeys)
+        if (!Masks)
         {
             return TileVisibility.Full;
         }
