@@ -64,6 +64,55 @@ public static unsafe class Attention
     }
 
     /// <summary>
+    /// Computes multi-head attention over flat BSNH buffers and writes every head's attention weights, the
+    /// <c>[Batch, Heads, QueryLength, KeyLength]</c> tensor (PyTorch's <c>need_weights</c> with
+    /// <c>average_attn_weights=False</c>), in one call whose work items (sequence, head, block of rows) run in parallel.
+    /// The weights need each row's whole softmax, so this runs the row-by-row kernel.
+    /// </summary>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>, row-major.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>, row-major.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>, row-major.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>; must not overlap the inputs.</param>
+    /// <param name="weights">Receives <c>[Batch, Heads, QueryLength, KeyLength]</c>, masked entries 0; must not overlap the inputs or the output.</param>
+    /// <param name="shape">The sizes; every buffer must have exactly the length the shape gives.</param>
+    /// <param name="options">Scale, causal mask, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without weights, or the weights are not <c>Batch·Heads·QueryLength·KeyLength</c> long or overlap another buffer; nothing has been written.</exception>
+    public static void ComputeMultiHead(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                        Span<float> output, Span<float> weights, AttentionShape shape, AttentionOptions options = default) =>
+        ComputeMultiHead(query, key, value, output, weights, shape, default, options);
+
+    /// <summary>
+    /// <see cref="ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, AttentionShape, AttentionOptions)"/>
+    /// with <paramref name="modifiers"/> (see <see cref="AttentionModifiers"/>; a sink's share is in no weight, so a row's
+    /// weights then sum to less than 1).
+    /// </summary>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>, row-major.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>, row-major.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>, row-major.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>; must not overlap the inputs.</param>
+    /// <param name="weights">Receives <c>[Batch, Heads, QueryLength, KeyLength]</c>, masked entries 0; must not overlap the inputs, the output or the log-sum-exp.</param>
+    /// <param name="shape">The sizes; every buffer must have exactly the length the shape gives.</param>
+    /// <param name="modifiers">ALiBi slopes and sinks, log-sum-exp output, boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without weights, or the weights are the wrong length or overlap another buffer; nothing has been written.</exception>
+    public static void ComputeMultiHead(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                        Span<float> output, Span<float> weights, AttentionShape shape, AttentionModifiers modifiers,
+                                        AttentionOptions options = default)
+    {
+        var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
+        AttentionValidation.ValidateMultiHeadWeights(query, key, value, output, weights, shape);
+        var layout = ModifierValidation.Validate(modifiers, shape.Batch, shape.Heads, shape.QueryLength, shape.KeyLength, options,
+                                                 MemoryExtent.Of((ReadOnlySpan<float>)output), MemoryExtent.Of(query), MemoryExtent.Of(key), MemoryExtent.Of(value));
+        AttentionValidation.CheckNoOverlap(MemoryExtent.Of((ReadOnlySpan<float>)modifiers.LogSumExp), MemoryExtent.Of((ReadOnlySpan<float>)weights), "modifiers", nameof(weights));
+        fixed (float* q = query, k = key, v = value, o = output, w = weights)
+        {
+            var problem = MultiHeadProblem(q, k, v, o, shape, sizes, options)
+                with { Weights = weights.IsEmpty ? null : w, WeightsRowStride = shape.KeyLength, WeightsHeadStride = (nint)shape.QueryLength * shape.KeyLength };
+            RunModified(problem, modifiers, layout, options, new NoMask(shape.KeyLength));
+        }
+    }
+
+    /// <summary>
     /// Computes multi-head attention over padded BSNH buffers, each sequence at its own length: sequence <c>b</c>'s
     /// queries attend to its first <c>keyLengths[b]</c> keys only, and its query rows at or past <c>queryLengths[b]</c>
     /// get zeros. Padded key and value rows are never read and padded query rows are only zeroed, so the time follows

@@ -338,8 +338,9 @@ public sealed class MultiHeadAttention
             return;
         }
 
-        // The averaging buffer holds one head's [queryLength, keyLength] weights: at most the caller's own weights buffer.
-        float[]? average = hasWeights && mode == AttentionWeightsMode.AverageOverHeads ? ArrayPool<float>.Shared.Rent(queryLength * keyLength) : null;
+        // The averaging buffer holds one sequence's per-head weights, [Heads, queryLength, keyLength]: Heads times one
+        // sequence's block of the caller's averaged weights.
+        float[]? average = hasWeights && mode == AttentionWeightsMode.AverageOverHeads ? ArrayPool<float>.Shared.Rent(Heads * queryLength * keyLength) : null;
         try
         {
             using var work = Project(query, keyValue, sizes);
@@ -448,27 +449,32 @@ public sealed class MultiHeadAttention
         }
     }
 
-    // One head at a time through the weights overload; weights: per head [B, H, nq, nk] or averaged [B, nq, nk].
-    // Called with nq ≥ 1 and nk ≥ 1 only (the empty cases return earlier), so every view below is non-empty, and every
-    // offset is below a validated buffer length (at most int.MaxValue).
+    // Every head's weights from one multi-head call: per head straight into [B, H, nq, nk]; averaged, one sequence at a
+    // time into the pooled [H, nq, nk] and then summed into [B, nq, nk]. Called with nq ≥ 1 and nk ≥ 1 only (the empty
+    // cases return earlier), and every offset is below a validated buffer length (at most int.MaxValue).
     private void ComputeWithWeights(Span<float> q, Span<float> k, Span<float> v, Span<float> context, Span<float> weights,
                                     float[]? average, AttentionWeightsMode mode, in AttentionShape shape, in AttentionOptions options)
     {
-        int nq = shape.QueryLength, nk = shape.KeyLength, group = Heads / KvHeads, block = nq * nk;
+        int nq = shape.QueryLength, nk = shape.KeyLength, block = nq * nk;
         Debug.Assert(nq > 0 && nk > 0);
+        if (mode == AttentionWeightsMode.PerHead)
+        {
+            Attention.ComputeMultiHead(q, k, v, context, weights, shape, options);
+            return;
+        }
+
+        Debug.Assert(average is not null);
+        int queryRow = nq * Heads * HeadDim, keyRow = nk * KvHeads * HeadDim, valueRow = nk * KvHeads * ValueDim, outputRow = nq * Heads * ValueDim;
+        Span<float> perHead = average.AsSpan(0, Heads * block);
         for (int b = 0; b < shape.Batch; b++)
         {
-            Span<float> averaged = mode == AttentionWeightsMode.AverageOverHeads ? weights.Slice(b * block, block) : default;
+            Attention.ComputeMultiHead(q.Slice(b * queryRow, queryRow), k.Slice(b * keyRow, keyRow), v.Slice(b * valueRow, valueRow),
+                                       context.Slice(b * outputRow, outputRow), perHead, shape with { Batch = 1 }, options);
+            Span<float> averaged = weights.Slice(b * block, block);
             averaged.Clear();
             for (int h = 0; h < Heads; h++)
             {
-                var views = HeadViews.Create(q, k, v, context, shape, b, h, h / group);
-                Span<float> headWeights = mode == AttentionWeightsMode.PerHead ? weights.Slice((b * Heads + h) * block, block) : average.AsSpan(0, block);
-                Attention.Compute(views.Query, views.Key, views.Value, views.Output, headWeights.AsSpan2D(nq, nk), options);
-                if (mode == AttentionWeightsMode.AverageOverHeads)
-                {
-                    TensorPrimitives.MultiplyAdd(headWeights, 1f / Heads, averaged, averaged);
-                }
+                TensorPrimitives.MultiplyAdd(perHead.Slice(h * block, block), 1f / Heads, averaged, averaged);
             }
         }
     }

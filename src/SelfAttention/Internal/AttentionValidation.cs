@@ -184,6 +184,21 @@ internal static class AttentionValidation
         return new MultiHeadSizes(shape.KvHeads, shape.ValueDim, scale);
     }
 
+    /// <summary>
+    /// Validates the weights output of a multi-head call whose other arguments passed <see cref="ValidateMultiHead"/>:
+    /// exactly <c>Batch·Heads·QueryLength·KeyLength</c> elements, overlapping no input and not the output.
+    /// </summary>
+    public static void ValidateMultiHeadWeights(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value, Span<float> output,
+                                                Span<float> weights, in AttentionShape shape)
+    {
+        long weightsLength = Product(nameof(weights), "weights (Batch·Heads·QueryLength·KeyLength)", int.MaxValue, shape.Batch, shape.Heads, shape.QueryLength, shape.KeyLength);
+        if (weights.Length != weightsLength) ThrowHelper.ThrowSizeMismatch(nameof(weights), "weights length (Batch·Heads·QueryLength·KeyLength)", weightsLength, weights.Length);
+        CheckNoOverlap<float, float>(weights, query, nameof(weights), nameof(query));
+        CheckNoOverlap<float, float>(weights, key, nameof(weights), nameof(key));
+        CheckNoOverlap<float, float>(weights, value, nameof(weights), nameof(value));
+        CheckNoOverlap<float, float>(weights, output, nameof(weights), nameof(output));
+    }
+
     /// <summary>The totals of a validated packed call: rows of the query (output) and key (value) buffers.</summary>
     internal readonly record struct PackedSizes(MultiHeadSizes Sizes, int QueryRows, int KeyRows);
 

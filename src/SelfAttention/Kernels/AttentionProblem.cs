@@ -9,8 +9,9 @@ namespace SelfAttention.Kernels;
 /// value  row (b, j) of kv head g: Value  + b·ValueBatchStride  + g·ValueDim                + j·ValueRowStride
 /// output row (b, i) of head h:    Output + b·OutputBatchStride + h·ValueDim                + i·OutputRowStride
 /// </code>
-/// Query head h reads kv head <c>g = h / GroupSize</c>. <see cref="Weights"/> is null unless a single-head call asked
-/// for the weights matrix, <c>[QueryLength, KeyLength]</c> with row stride <see cref="WeightsRowStride"/>.
+/// Query head h reads kv head <c>g = h / GroupSize</c>. <see cref="Weights"/> is null unless the call asked for the
+/// weights: each head's <c>[QueryLength, KeyLength]</c> with row stride <see cref="WeightsRowStride"/>, heads
+/// <see cref="WeightsHeadStride"/> apart (<see cref="WeightsRow"/>).
 /// <para>
 /// Every entry point builds it through <see cref="Create"/>, the one place that turns sizes and row strides into
 /// the layout above (single head: batch 1, one head, the views' own strides; BSNH buffers and the KV cache: row
@@ -51,6 +52,12 @@ internal unsafe readonly struct AttentionProblem
     /// <inheritdoc cref="KeyScales"/>
     public float* ValueScales { get; init; }
     public nint WeightsRowStride { get; init; }
+
+    /// <summary>Elements between the weights of consecutive heads, <c>(batch·Heads + head)</c> apart (a multi-head call's <c>[Batch, Heads, QueryLength, KeyLength]</c>); 0 for one head.</summary>
+    public nint WeightsHeadStride { get; init; }
+
+    /// <summary>Row i of head (batch, head)'s weights.</summary>
+    public float* WeightsRow(int batch, int head, int i) => Weights + ((nint)batch * Heads + head) * WeightsHeadStride + i * WeightsRowStride;
     public nint QueryRowStride { get; init; }
     public nint KeyRowStride { get; init; }
     public nint ValueRowStride { get; init; }

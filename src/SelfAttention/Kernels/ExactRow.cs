@@ -158,10 +158,10 @@ internal static unsafe class ExactRow
             }
         }
 
-        // Pass 4: the weights row (a single-head call with weights), masked entries 0.
+        // Pass 4: the weights row (a call with weights), masked entries 0.
         if (p.Weights != null)
         {
-            float* w = p.Weights + i * p.WeightsRowStride;
+            float* w = p.WeightsRow(batch, head, i);
             for (int j = 0; j < p.KeyLength; j++)
             {
                 w[j] = j >= first && j < keys.End ? (float)scores[j - first] + 0f : 0f;

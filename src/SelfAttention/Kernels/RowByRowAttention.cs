@@ -81,7 +81,7 @@ internal static unsafe class RowByRowAttention
             {
                 KeyRange keys = mask.Keys(i);
                 int first = keys.Start, visible = keys.Count;
-                float* row = p.Weights == null ? scratch : p.Weights + i * p.WeightsRowStride;
+                float* row = p.Weights == null ? scratch : p.WeightsRow(batch, head, i);
                 float* s = row + first;
                 RowKernels.Scores<TV, TOps>(ref q[i * p.QueryRowStride], ref k[first * p.KeyRowStride], p.KeyRowStride, visible, headDim, p.Scale, ref Unsafe.AsRef<float>(s));
                 // A score that is not finite came from float overflow (or from ±∞/NaN in the inputs): the row is

@@ -273,9 +273,43 @@ public static class NaiveAttention
         RunMultiHeadModified(query, key, value, output, shape, keyLengths, queryLengths, padded: true, modifiers, options, modifier);
     }
 
+    /// <summary>Multi-head attention over flat BSNH buffers with every head's weights, one head at a time; the semantics of <see cref="Attention.ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, AttentionShape, AttentionOptions)"/>.</summary>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>.</param>
+    /// <param name="weights">Receives <c>[Batch, Heads, QueryLength, KeyLength]</c>, masked entries 0.</param>
+    /// <param name="shape">The sizes.</param>
+    /// <param name="options">Scale, softcap, causal mask, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void ComputeMultiHead(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                        Span<float> output, Span<float> weights, AttentionShape shape, AttentionOptions options = default) =>
+        ComputeMultiHead(query, key, value, output, weights, shape, default, options);
+
+    /// <summary>Multi-head attention over flat BSNH buffers with every head's weights and <paramref name="modifiers"/>; the semantics of <see cref="Attention.ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, AttentionShape, AttentionModifiers, AttentionOptions)"/>.</summary>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>.</param>
+    /// <param name="weights">Receives <c>[Batch, Heads, QueryLength, KeyLength]</c>, masked entries 0.</param>
+    /// <param name="shape">The sizes.</param>
+    /// <param name="modifiers">ALiBi slopes and sinks, log-sum-exp output, boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void ComputeMultiHead(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                        Span<float> output, Span<float> weights, AttentionShape shape, AttentionModifiers modifiers,
+                                        AttentionOptions options = default)
+    {
+        AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
+        AttentionValidation.ValidateMultiHeadWeights(query, key, value, output, weights, shape);
+        AttentionValidation.CheckNoOverlap(MemoryExtent.Of((ReadOnlySpan<float>)modifiers.LogSumExp), MemoryExtent.Of((ReadOnlySpan<float>)weights), "modifiers", nameof(weights));
+        RunMultiHeadModified(query, key, value, output, shape, default, default, padded: false, modifiers, options, default(NoModifier), weights);
+    }
+
     private static void RunMultiHeadModified<TModifier>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                                         Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
-                                                        bool padded, AttentionModifiers modifiers, in AttentionOptions options, in TModifier user)
+                                                        bool padded, AttentionModifiers modifiers, in AttentionOptions options, in TModifier user,
+                                                        Span<float> weights = default)
         where TModifier : struct, IAttentionModifier<TModifier>
     {
         var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
@@ -294,7 +328,9 @@ public static class NaiveAttention
             for (int h = 0; h < shape.Heads; h++)
             {
                 var views = HeadViews.Create(query, key, value, output, shape, b, h, h / groupSize);
-                ComputeHead(views.Query, views.Key, views.Value, views.Output, default, hasWeights: false, sizes.Scale, options, realQueries, realKeys,
+                int block = shape.QueryLength * shape.KeyLength;
+                Span2D<float> headWeights = weights.IsEmpty ? default : weights.Slice((b * shape.Heads + h) * block, block).AsSpan2D(shape.QueryLength, shape.KeyLength);
+                ComputeHead(views.Query, views.Key, views.Value, views.Output, headWeights, hasWeights: !weights.IsEmpty, sizes.Scale, options, realQueries, realKeys,
                             new HeadModifiers(modifiers, layout, b, h, shape.Heads, shape.QueryLength), user);
             }
         }

@@ -67,6 +67,11 @@ internal static class Api
     public const string ModifierModifyScore = "SelfAttention.IAttentionModifier`1.ModifyScore(Single, Int32, Int32, Int32, Int32)";
     public const string ModifierClassifyTile = "SelfAttention.IAttentionModifier`1.ClassifyTile(TSelf&, Int32, Int32, Int32, Int32, Int32, Int32)";
     public const string ModifierKeyRange = "SelfAttention.IAttentionModifier`1.KeyRange(TSelf&, Int32, Int32, Int32, Int32)";
+    private const string MultiHeadWeights = "ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Span<Single>, AttentionShape";
+    public const string AttentionComputeMultiHeadWeights = "SelfAttention.Attention.ComputeMultiHead(" + MultiHeadWeights + ", AttentionOptions)";
+    public const string AttentionComputeMultiHeadWeightsModified = "SelfAttention.Attention.ComputeMultiHead(" + MultiHeadWeights + ", AttentionModifiers, AttentionOptions)";
+    public const string NaiveComputeMultiHeadWeights = "SelfAttention.Reference.NaiveAttention.ComputeMultiHead(" + MultiHeadWeights + ", AttentionOptions)";
+    public const string NaiveComputeMultiHeadWeightsModified = "SelfAttention.Reference.NaiveAttention.ComputeMultiHead(" + MultiHeadWeights + ", AttentionModifiers, AttentionOptions)";
     public const string KvCacheCtor = "SelfAttention.KvCache(Int32, Int32, Int32, Int32, Int32, KvCacheStorage)";
     public const string KvCacheClear = "SelfAttention.KvCache.Clear()";
     public const string KvCacheTruncate = "SelfAttention.KvCache.Truncate(Int32)";

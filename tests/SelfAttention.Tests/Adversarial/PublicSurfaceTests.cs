@@ -67,6 +67,7 @@ public class PublicSurfaceTests
         PackedAdversarialTests.Table,
         LayerModifierAdversarialTests.Table,
         UserModifierAdversarialTests.Table,
+        MultiHeadWeightsAdversarialTests.Table,
     ];
 
     [Fact]
