@@ -184,6 +184,38 @@ public sealed class MultiHeadAttention
         Forward(LayerValidation.ForwardNames.Self, input, input, output, default, AttentionWeightsMode.PerHead, hasWeights: false, batch, sequenceLength, sequenceLength, true, modifiers, options);
 
     /// <summary>
+    /// Self-attention (as <see cref="Forward(ReadOnlySpan{float}, Span{float}, int, int, AttentionModifiers, AttentionOptions)"/>)
+    /// under a modifier of your own, <paramref name="modifier"/> (see <see cref="IAttentionModifier{TSelf}"/>), applied to
+    /// the attention of the projected heads: it is asked with the sequence, the query head and token indices.
+    /// </summary>
+    /// <typeparam name="TModifier">Your modifier struct.</typeparam>
+    /// <param name="input"><c>[batch, sequenceLength, ModelDim]</c>.</param>
+    /// <param name="output">Receives <c>[batch, sequenceLength, ModelDim]</c>; must not overlap the input.</param>
+    /// <param name="batch">Sequences; at least 0.</param>
+    /// <param name="sequenceLength">Tokens per sequence; at least 0.</param>
+    /// <param name="modifier">Your modifier; read in place for the duration of the call.</param>
+    /// <param name="modifiers">ALiBi slopes, sinks, log-sum-exp output, boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">As for <see cref="Attention"/>.</param>
+    /// <exception cref="ArgumentException">As for the overload without <paramref name="modifier"/>, or the modifier changes scores and the normalisation is not softmax (parameter <c>modifier</c>); nothing has been written.</exception>
+    public void Forward<TModifier>(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, TModifier modifier,
+                                   AttentionModifiers modifiers, AttentionOptions options = default)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        ModifierValidation.ValidateUser<TModifier>(options);
+        var shape = new AttentionShape(batch, sequenceLength, sequenceLength, Heads, HeadDim) { KvHeads = KvHeads, ValueDim = ValueDim };
+        var sizes = LayerValidation.Validate(this, LayerValidation.ForwardNames.Self, input, input, output, default, AttentionWeightsMode.PerHead, hasWeights: false, shape, options);
+        ValidateModifiers(modifiers, batch, sequenceLength, sequenceLength, options, output, input, input);
+        if (sizes.QueryRows == 0)
+        {
+            return;
+        }
+
+        using var work = Project(input, input, sizes);
+        Attention.ComputeMultiHead(work.Queries, work.Keys, work.Values, work.Context, shape, modifier, modifiers, options);
+        ProjectOutput(work.Context, output, sizes.QueryRows);
+    }
+
+    /// <summary>
     /// Incremental self-attention against a <see cref="KvCache"/>: projects the new tokens, appends their keys and values
     /// to the cache, and lets their queries attend to every cached token (with <see cref="AttentionOptions.IsCausal"/>,
     /// bottom-right: new token i sees the cache up to itself). A prompt's prefill is one call with all its tokens; each
@@ -219,8 +251,38 @@ public sealed class MultiHeadAttention
     public void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, KvCache cache, AttentionModifiers modifiers, AttentionOptions options = default) =>
         Forward(input, output, batch, sequenceLength, cache, hasModifiers: true, modifiers, options);
 
+    /// <summary>
+    /// Incremental self-attention against a <see cref="KvCache"/> (as <see cref="Forward(ReadOnlySpan{float}, Span{float}, int, int, KvCache, AttentionModifiers, AttentionOptions)"/>)
+    /// under a modifier of your own, passed to <see cref="KvCache.Attend{TModifier}(ReadOnlySpan{float}, Span{float}, int, int, TModifier, AttentionModifiers, AttentionOptions)"/>:
+    /// asked with the sequence, the query head, the new token's row (0 ≤ i &lt; sequenceLength) and the cached token.
+    /// </summary>
+    /// <typeparam name="TModifier">Your modifier struct.</typeparam>
+    /// <param name="input">The new tokens, <c>[batch, sequenceLength, ModelDim]</c>.</param>
+    /// <param name="output">Receives <c>[batch, sequenceLength, ModelDim]</c>.</param>
+    /// <param name="batch">Sequences; must equal the cache's <see cref="KvCache.Batch"/>.</param>
+    /// <param name="sequenceLength">New tokens per sequence; 0 does nothing.</param>
+    /// <param name="cache">This layer's cache, with room for the new tokens.</param>
+    /// <param name="modifier">Your modifier; read in place for the duration of the call.</param>
+    /// <param name="modifiers">ALiBi slopes, sinks, log-sum-exp output, boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">As for <see cref="Attention"/>; use <c>IsCausal = true</c> for generation.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="cache"/> is null.</exception>
+    /// <exception cref="ArgumentException">As for the overload without <paramref name="modifier"/>, or the modifier changes scores and the normalisation is not softmax (parameter <c>modifier</c>); neither the output nor the cache has changed.</exception>
+    public void Forward<TModifier>(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, KvCache cache, TModifier modifier,
+                                   AttentionModifiers modifiers, AttentionOptions options = default)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        ModifierValidation.ValidateUser<TModifier>(options);
+        Forward(input, output, batch, sequenceLength, cache, hasModifiers: true, modifiers, options, hasUser: true, modifier);
+    }
+
     private void Forward(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, KvCache cache, bool hasModifiers,
-                         in AttentionModifiers modifiers, AttentionOptions options)
+                         in AttentionModifiers modifiers, AttentionOptions options) =>
+        Forward(input, output, batch, sequenceLength, cache, hasModifiers, modifiers, options, hasUser: false, default(NoUserModifier));
+
+    // user: the caller's modifier when hasUser; otherwise never used (so no kernel is compiled for NoUserModifier).
+    private void Forward<TModifier>(ReadOnlySpan<float> input, Span<float> output, int batch, int sequenceLength, KvCache cache, bool hasModifiers,
+                                    in AttentionModifiers modifiers, AttentionOptions options, bool hasUser, TModifier user)
+        where TModifier : struct, IAttentionModifier<TModifier>
     {
         ArgumentNullException.ThrowIfNull(cache);
         var shape = new AttentionShape(batch, sequenceLength, sequenceLength, Heads, HeadDim) { KvHeads = KvHeads, ValueDim = ValueDim };
@@ -255,7 +317,11 @@ public sealed class MultiHeadAttention
 
         using var work = Project(input, input, sizes);
         cache.Append(work.Keys, work.Values, sequenceLength);
-        if (hasModifiers)
+        if (hasUser)
+        {
+            cache.Attend(work.Queries, work.Context, Heads, sequenceLength, user, modifiers, options);
+        }
+        else if (hasModifiers)
         {
             cache.Attend(work.Queries, work.Context, Heads, sequenceLength, modifiers, options);
         }
@@ -477,5 +543,17 @@ public sealed class MultiHeadAttention
                 TensorPrimitives.MultiplyAdd(perHead.Slice(h * block, block), 1f / Heads, averaged, averaged);
             }
         }
+    }
+
+    /// <summary>The cached forward's stand-in when the caller passes no modifier of their own; never given to a kernel.</summary>
+    private readonly struct NoUserModifier : IAttentionModifier<NoUserModifier>
+    {
+        public static AttentionMaskKind MaskKind => AttentionMaskKind.None;
+
+        public static bool ModifiesScores => false;
+
+        public bool IsVisible(int batch, int head, int queryIndex, int keyIndex) => true;
+
+        public float ModifyScore(float score, int batch, int head, int queryIndex, int keyIndex) => score;
     }
 }

@@ -91,6 +91,8 @@ internal static class Api
     public const string NaiveLayer = "SelfAttention.Reference.NaiveMultiHeadAttention.Forward(MultiHeadAttention, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Int32, Int32, Int32, AttentionOptions)";
     public const string LayerSelfModified = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, AttentionModifiers, AttentionOptions)";
     public const string LayerCachedModified = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, KvCache, AttentionModifiers, AttentionOptions)";
+    public const string LayerSelfUser = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, TModifier, AttentionModifiers, AttentionOptions)";
+    public const string LayerCachedUser = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, Span<Single>, Int32, Int32, KvCache, TModifier, AttentionModifiers, AttentionOptions)";
     public const string LayerCrossModified = "SelfAttention.MultiHeadAttention.Forward(ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Int32, Int32, Int32, AttentionModifiers, AttentionOptions)";
     public const string NaiveLayerModified = "SelfAttention.Reference.NaiveMultiHeadAttention.Forward(MultiHeadAttention, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Int32, Int32, Int32, AttentionModifiers, AttentionOptions)";
     public const string NaiveLayerWeights = "SelfAttention.Reference.NaiveMultiHeadAttention.Forward(MultiHeadAttention, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, Span<Single>, AttentionWeightsMode, Int32, Int32, Int32, AttentionOptions)";

@@ -8,7 +8,8 @@ namespace SelfAttention.Tests.Adversarial;
 /// <summary>
 /// Hostile calls to every entry point that takes a user-defined modifier (<see cref="IAttentionModifier{TSelf}"/>), fast
 /// and reference: a modifier that changes scores under the sum normalisation (parameter <c>modifier</c>), and the
-/// checks of the overloads without one, which still hold (a short output, a bad built-in modifier, a bad option).
+/// checks of the overloads without one, which still hold (a short output, a bad built-in modifier, a bad option),
+/// for the attention entry points, the KV cache and <see cref="MultiHeadAttention"/> (whose cache must stay empty).
 /// Shapes: 2 sequences × 4 heads × 5 queries × 7 keys × 8 dims (one head of 5 × 7; a cache of 7 tokens for
 /// <see cref="KvCache"/>). The output keeps its sentinels.
 /// </summary>
@@ -43,6 +44,8 @@ public class UserModifierAdversarialTests
         int[] lengths = [7, 3], queryLengths = [5, 2];
         var cache = new KvCache(16, Heads, D, batch: Batch);
         cache.Append(k, v, Nk);
+        var layer = MultiHeadAttention.CreateRandom(Heads * D, Heads, seed: 3);
+        var layerCache = new KvCache(16, Heads, D, batch: Batch);
         var entries = new (string Target, string Name, int Heads, int OutputLength, Entry<TModifier> Call)[]
         {
             (Api.AttentionComputeMultiHeadUser, "Attention.ComputeMultiHead", Heads, q.Length, (o, u, m, opt) => Attention.ComputeMultiHead(q, k, v, o, shape, u, m, opt)),
@@ -54,6 +57,8 @@ public class UserModifierAdversarialTests
             (Api.AttentionComputeWeightsUser, "Attention.Compute (weights)", 1, q1.Length, (o, u, m, opt) => Attention.Compute(new ReadOnlySpan2D<float>(q1, Nq, D), new ReadOnlySpan2D<float>(k1, Nk, D), new ReadOnlySpan2D<float>(v1, Nk, D), new Span2D<float>(o, Nq, D), new Span2D<float>(new float[Nq * Nk], Nq, Nk), u, m, opt)),
             (Api.NaiveComputeWeightsUser, "NaiveAttention.Compute (weights)", 1, q1.Length, (o, u, m, opt) => NaiveAttention.Compute(new ReadOnlySpan2D<float>(q1, Nq, D), new ReadOnlySpan2D<float>(k1, Nk, D), new ReadOnlySpan2D<float>(v1, Nk, D), new Span2D<float>(o, Nq, D), new Span2D<float>(new float[Nq * Nk], Nq, Nk), u, m, opt)),
             (Api.KvCacheAttendUser, "KvCache.Attend", Heads, Batch * Nq * Heads * D, (o, u, m, opt) => cache.Attend(q, o, Heads, Nq, u, m, opt)),
+            (Api.LayerSelfUser, "MultiHeadAttention.Forward", Heads, Batch * Nq * Heads * D, (o, u, m, opt) => layer.Forward(q.AsSpan(0, Batch * Nq * Heads * D), o, Batch, Nq, u, m, opt)),
+            (Api.LayerCachedUser, "MultiHeadAttention.Forward (cache)", Heads, Batch * Nq * Heads * D, (o, u, m, opt) => layer.Forward(q.AsSpan(0, Batch * Nq * Heads * D), o, Batch, Nq, layerCache, u, m, opt)),
         };
 
         var sum = new AttentionOptions { Normalization = AttentionNormalization.Sum };

@@ -350,6 +350,39 @@ public class UserModifierTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Layer_WithAHandWrittenCausal_EqualsTheBuiltInCausal_BitForBit(int degree)
+    {
+        var layer = MultiHeadAttention.CreateRandom(64, 4, seed: 9, kvHeads: 2);
+        var rng = new Random(degree);
+        const int batch = 2, tokens = 37;
+        float[] input = TestInputs.Uniform(rng, batch * tokens * 64, 1f), builtIn = new float[input.Length], hand = new float[input.Length];
+        var options = new AttentionOptions { MaxDegreeOfParallelism = degree };
+        layer.Forward(input, builtIn, batch, tokens, options with { IsCausal = true });
+        layer.Forward(input, hand, batch, tokens, new RangeCausal(0), default, options);
+        Oracle.AssertBitIdentical(builtIn, hand, $"self-attention, degree {degree}, {SimdWidth.Name}");
+
+        // Prefill 30 tokens, then 7 steps of one token, through caches: the hand-written rule sees what causal sees.
+        var builtInCache = new KvCache(64, 2, 16, batch: batch);
+        var handCache = new KvCache(64, 2, 16, batch: batch);
+        for (int start = 0; start < tokens; start += start == 0 ? 30 : 1)
+        {
+            int n = start == 0 ? 30 : 1;
+            float[] step = new float[batch * n * 64];
+            for (int b = 0; b < batch; b++)
+            {
+                input.AsSpan((b * tokens + start) * 64, n * 64).CopyTo(step.AsSpan(b * n * 64));
+            }
+
+            float[] expected = new float[step.Length], actual = new float[step.Length];
+            layer.Forward(step, expected, batch, n, builtInCache, options with { IsCausal = true });
+            layer.Forward(step, actual, batch, n, handCache, new RangeCausal(start), default, options);
+            Oracle.AssertBitIdentical(expected, actual, $"cached, tokens {start}..{start + n}, degree {degree}, {SimdWidth.Name}");
+        }
+    }
+
+    [Theory]
     [InlineData(8)]
     [InlineData(63)]
     public void Reference_HandWrittenCausal_EqualsItsOwnCausal(int nq)
