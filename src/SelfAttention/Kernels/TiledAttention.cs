@@ -57,6 +57,9 @@ internal static unsafe class TiledAttention
     private static bool FewRegisters => !Vector512.IsHardwareAccelerated && !AdvSimd.Arm64.IsSupported;
     private const int VectorsPerTile = 4;
 
+    /// <summary>Rows and keys of the sub-tiles a partial tile of a per-element mask is classified in before any element is asked (<see cref="MaskTile"/>).</summary>
+    private const int SubTile = 16;
+
     /// <summary>Query rows per work item at this width.</summary>
     public static int QueryBlock<TV, TOps>() where TV : struct where TOps : struct, IFloatVector<TV> => VectorsPerTile * TOps.Count;
 
@@ -748,15 +751,32 @@ internal static unsafe class TiledAttention
         int w = TOps.Count, bq = VectorsPerTile * w;
         if (!TMask.IsRange)
         {
-            // Key by key, the rows in memory order (Sᵀ's rows are keys); each element asked only inside its row's range.
-            for (int j = 0; j < keyCount; j++)
+            // The per-element rule, by sub-tiles of SubTile rows × SubTile keys that the mask classifies first: a full one
+            // is left alone, an empty one masked whole without asking, and only a partial one asked element by element
+            // (a causal rule written per element asks about the diagonal's sub-tiles only). Keys then rows in memory
+            // order (Sᵀ's rows are keys); each element only inside its row's range.
+            for (int r0 = 0; r0 < rows; r0 += SubTile)
             {
-                float* s = st + j * bq;
-                for (int r = 0; r < rows; r++)
+                int rowsNow = Math.Min(SubTile, rows - r0);
+                for (int k0 = 0; k0 < keyCount; k0 += SubTile)
                 {
-                    if (j >= lo[r] && j < hi[r] && !mask.IsVisible(first + r, j0 + j))
+                    int keysNow = Math.Min(SubTile, keyCount - k0);
+                    TileVisibility part = mask.Classify(first + r0, rowsNow, j0 + k0, keysNow);
+                    if (part == TileVisibility.Full)
                     {
-                        s[r] = float.NegativeInfinity;
+                        continue;
+                    }
+
+                    for (int j = k0; j < k0 + keysNow; j++)
+                    {
+                        float* s = st + j * bq;
+                        for (int r = r0; r < r0 + rowsNow; r++)
+                        {
+                            if (j >= lo[r] && j < hi[r] && (part == TileVisibility.Empty || !mask.IsVisible(first + r, j0 + j)))
+                            {
+                                s[r] = float.NegativeInfinity;
+                            }
+                        }
                     }
                 }
             }
