@@ -30,6 +30,7 @@ app.Add(Simple("gemm", "the projection GEMM against OpenBLAS cblas_sgemm", "gemm
 app.Add(Simple("layer", "a MultiHeadAttention forward pass at BERT-base", "layer", LayerComparison.Run));
 app.Add(Simple("linear", "Linear (weights packed once, fused bias and GELU) against the per-call GEMM, MiniLM sizes", "linear", LinearComparison.Run));
 app.Add(Simple("model", "all-MiniLM-L6-v2 sentence embeddings against ONNX Runtime on the same model, whole pass", "model", ModelComparison.Run));
+app.Add(Simple("masks", "what each mask and score modifier costs against the unmasked call, at (12, 512, 512, 64)", "masks", MaskComparison.Run));
 app.Add(Simple("cache", "a decode step against a 4096-token KvCache, float and Half", "cache", CacheComparison.Run));
 app.Add(ColdStartCommand());
 app.Add(ColdStartChildCommand());
