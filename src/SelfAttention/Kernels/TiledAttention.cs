@@ -213,7 +213,9 @@ internal static unsafe class TiledAttention
             // A scale below 1 can also push q' = q·scale into float's subnormal range, where it keeps few bits; that
             // matters once keys are large enough to lift the lost bits into the score: headDim·max|k| > 2¹¹⁰ keeps the
             // loss under 2⁻⁴⁰ of a score otherwise.
-            // Key blocks start at multiples of KeyBlock, whatever the mask, so a row's sums group its keys the same way.
+            // Key blocks start at multiples of KeyBlock, whatever the mask, so a row's sums group its keys the same way
+            // for every mask whose rows start at key 0 (a block whose rows start later, in a window, cuts its first tile
+            // to its own keys below).
             keyStart = keyEnd == 0 ? 0 : keyStart / KeyBlock * KeyBlock;
             double keyBound = (double)headDim * LargestMagnitude<TV, TOps>(k + keyStart * p.KeyRowStride, headDim, p.KeyRowStride, keyEnd - keyStart);
             double bound = keyBound * largestQuery;
@@ -238,10 +240,12 @@ internal static unsafe class TiledAttention
                         continue;
                     }
 
-                    // The tile: the block's rows × keys [j0, j0 + bk). Empty is skipped; full takes the running max as the
-                    // scores are computed; partial is masked with −∞ first, per element, then folded into the max.
-                    int bk = Math.Min(KeyBlock, block.KeyEnd - j0);
-                    TileVisibility tile = TMask.HidesNothing ? TileVisibility.Full : mask.Classify(block.First, block.Rows, j0, bk);
+                    // The tile: the block's rows × keys [jt, jt + bk), the key block cut to the keys the block's rows see
+                    // (a window's block starts inside it). Empty is skipped; full takes the running max as the scores
+                    // are computed; partial is masked with −∞ first, per element, then folded into the max.
+                    int jt = Math.Max(j0, block.KeyStart);
+                    int bk = Math.Min(j0 + KeyBlock, block.KeyEnd) - jt;
+                    TileVisibility tile = TMask.HidesNothing ? TileVisibility.Full : mask.Classify(block.First, block.Rows, jt, bk);
                     if (tile == TileVisibility.Empty)
                     {
                         continue;
@@ -253,18 +257,18 @@ internal static unsafe class TiledAttention
                     // A score-only first step (the softcap) is applied to the score registers before they are stored
                     // and folded, so a tile with nothing else to modify still takes its max from the registers.
                     new Span<float>(block.M, bq).CopyTo(new Span<float>(block.MNext, bq));
-                    Scores<TV, TOps, TMask>(mask, block.Qt, k + j0 * p.KeyRowStride, p.KeyRowStride, bk, headDim, st,
+                    Scores<TV, TOps, TMask>(mask, block.Qt, k + jt * p.KeyRowStride, p.KeyRowStride, bk, headDim, st,
                                             partial || TMask.ModifiesTileAfterLanes ? null : block.MNext);
                     if (TMask.ModifiesTileAfterLanes)
                     {
-                        TMask.ModifyTileAfterLanes<TV, TOps>(mask, st, bq, block.First, block.Rows, j0, bk);
+                        TMask.ModifyTileAfterLanes<TV, TOps>(mask, st, bq, block.First, block.Rows, jt, bk);
                     }
 
                     int allSee = bk;
                     if (partial)
                     {
-                        allSee = TileRanges(mask, block.First, block.Rows, bq, j0, bk, lo, hi);
-                        MaskTile<TV, TOps, TMask>(st, bk, mask, block.First, block.Rows, j0, lo, hi, block.MNext);
+                        allSee = TileRanges(mask, block.First, block.Rows, bq, jt, bk, lo, hi);
+                        MaskTile<TV, TOps, TMask>(st, bk, mask, block.First, block.Rows, jt, lo, hi, block.MNext);
                     }
                     else if (TMask.ModifiesTileAfterLanes)
                     {
@@ -272,7 +276,7 @@ internal static unsafe class TiledAttention
                     }
 
                     OnlineSoftmax.StepColumns<TV, TOps>(st, bk, bq, block.M, block.MNext, block.L, block.Alpha);
-                    AccumulateValues<TV, TOps, TMask>(st, bk, allSee, mask, block.First, j0, lo, hi, v + j0 * p.ValueRowStride, p.ValueRowStride, valueDim, block.Alpha, block.Ot);
+                    AccumulateValues<TV, TOps, TMask>(st, bk, allSee, mask, block.First, jt, lo, hi, v + jt * p.ValueRowStride, p.ValueRowStride, valueDim, block.Alpha, block.Ot);
                 }
             }
 
