@@ -176,15 +176,82 @@ public static unsafe class Attention
     /// the offsets' total rows long, or the output overlaps an input; nothing has been written.</exception>
     public static void ComputeMultiHeadPacked(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                               Span<float> output, AttentionShape shape, ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets,
-                                              AttentionOptions options = default)
+                                              AttentionOptions options = default) =>
+        ComputeMultiHeadPacked(query, key, value, output, shape, queryOffsets, keyOffsets, default(AttentionModifiers), options);
+
+    /// <summary>
+    /// Computes multi-head attention over packed variable-length sequences (as
+    /// <see cref="ComputeMultiHeadPacked(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>)
+    /// with <paramref name="modifiers"/>. ALiBi uses each sequence's own lengths. The log-sum-exp is
+    /// <c>[Heads, queryOffsets[Batch]]</c>, FlashAttention's varlen <c>softmax_lse</c>: head h of the packed row r at
+    /// <c>h·queryOffsets[Batch] + r</c>. A dense mask is indexed as a padded call's, <c>[Batch or 1, Heads or 1,
+    /// shape.QueryLength, shape.KeyLength]</c> through <see cref="AttentionModifiers.MaskStrides"/>, with row and key
+    /// indices inside each sequence.
+    /// </summary>
+    /// <param name="query"><c>[queryOffsets[Batch], Heads·HeadDim]</c>, row-major.</param>
+    /// <param name="key"><c>[keyOffsets[Batch], KvHeads·HeadDim]</c>, row-major.</param>
+    /// <param name="value"><c>[keyOffsets[Batch], KvHeads·ValueDim]</c>, row-major.</param>
+    /// <param name="output">Receives <c>[queryOffsets[Batch], Heads·ValueDim]</c>; must not overlap the inputs.</param>
+    /// <param name="shape">As for the overload without modifiers: Batch = sequences, QueryLength and KeyLength = the longest a sequence may be.</param>
+    /// <param name="queryOffsets"><c>[Batch + 1]</c> cumulative query lengths from 0.</param>
+    /// <param name="keyOffsets"><c>[Batch + 1]</c> cumulative key lengths from 0.</param>
+    /// <param name="modifiers">ALiBi slopes and sinks (<c>[Heads]</c>), log-sum-exp output (<c>[Heads, queryOffsets[Batch]]</c>), boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without modifiers, or a modifier is invalid (parameter <c>modifiers</c>); nothing has been written.</exception>
+    public static void ComputeMultiHeadPacked(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                              Span<float> output, AttentionShape shape, ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets,
+                                              AttentionModifiers modifiers, AttentionOptions options = default)
     {
-        var packed = AttentionValidation.ValidatePacked(query, key, value, output, shape, queryOffsets, keyOffsets, options);
+        NoModifier none = default;
+        RunPacked(query, key, value, output, shape, queryOffsets, keyOffsets, modifiers, options, ref none);
+    }
+
+    /// <summary>
+    /// Computes multi-head attention over packed variable-length sequences under a modifier of your own,
+    /// <paramref name="modifier"/> (see <see cref="IAttentionModifier{TSelf}"/>), with <paramref name="modifiers"/>
+    /// around it. Your modifier is asked with the sequence's index <c>b</c> and the row and key indices inside that
+    /// sequence (row i of sequence b is packed row <c>queryOffsets[b] + i</c>), about that sequence's own keys only.
+    /// </summary>
+    /// <typeparam name="TModifier">Your modifier struct.</typeparam>
+    /// <param name="query"><c>[queryOffsets[Batch], Heads·HeadDim]</c>, row-major.</param>
+    /// <param name="key"><c>[keyOffsets[Batch], KvHeads·HeadDim]</c>, row-major.</param>
+    /// <param name="value"><c>[keyOffsets[Batch], KvHeads·ValueDim]</c>, row-major.</param>
+    /// <param name="output">Receives <c>[queryOffsets[Batch], Heads·ValueDim]</c>; must not overlap the inputs.</param>
+    /// <param name="shape">As for the overload without modifiers.</param>
+    /// <param name="queryOffsets"><c>[Batch + 1]</c> cumulative query lengths from 0.</param>
+    /// <param name="keyOffsets"><c>[Batch + 1]</c> cumulative key lengths from 0.</param>
+    /// <param name="modifier">Your modifier; read in place for the duration of the call.</param>
+    /// <param name="modifiers">As for the overload without <paramref name="modifier"/>; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without <paramref name="modifier"/>, or the modifier changes scores
+    /// and the normalisation is not softmax (parameter <c>modifier</c>); nothing has been written.</exception>
+    public static void ComputeMultiHeadPacked<TModifier>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                                         Span<float> output, AttentionShape shape, ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets,
+                                                         TModifier modifier, AttentionModifiers modifiers, AttentionOptions options = default)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        ModifierValidation.ValidateUser<TModifier>(options);
+        RunPacked(query, key, value, output, shape, queryOffsets, keyOffsets, modifiers, options, ref modifier);
+    }
+
+    /// <summary>
+    /// The packed entry points: validates, then runs one problem per sequence at its own lengths (nothing pads, and
+    /// each sequence's rows see only its own keys), its log-sum-exp rows and dense mask at the sequence's place.
+    /// <see cref="NoModifier"/> as <typeparamref name="TModifier"/> is no modifier of the user's: the built-in masks run alone.
+    /// </summary>
+    private static void RunPacked<TModifier>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                             Span<float> output, in AttentionShape shape, ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets,
+                                             in AttentionModifiers modifiers, in AttentionOptions options, ref TModifier user)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        var (packed, layout) = ModifierValidation.ValidatePacked(query, key, value, output, shape, queryOffsets, keyOffsets, modifiers, options);
         var sizes = packed.Sizes;
         int queryWidth = shape.Heads * shape.HeadDim, keyWidth = sizes.KvHeads * shape.HeadDim;
         int valueWidth = sizes.KvHeads * sizes.ValueDim, outputWidth = shape.Heads * sizes.ValueDim;
         fixed (float* q = query, k = key, v = value, o = output)
+        fixed (float* slopes = modifiers.AlibiSlopes, sinks = modifiers.Sinks, lse = modifiers.LogSumExp, additive = modifiers.AdditiveMask)
+        fixed (bool* boolean = modifiers.BooleanMask)
         {
-            // One call per sequence, at its own lengths: nothing pads, and each sequence's rows see only its own keys.
             for (int b = 0; b < shape.Batch; b++)
             {
                 int queryLength = queryOffsets[b + 1] - queryOffsets[b], keyLength = keyOffsets[b + 1] - keyOffsets[b];
@@ -193,11 +260,27 @@ public static unsafe class Attention
                     continue;
                 }
 
+                // Sequence b's dense mask starts b batch strides in (validated over the shape's longest lengths, so every
+                // element a sequence reads is inside); its log-sum-exp rows start at its first packed row of each head.
+                nint maskStart = b * layout.BatchStride;
                 var problem = AttentionProblem.Create(q + (nint)queryOffsets[b] * queryWidth, queryWidth, k + (nint)keyOffsets[b] * keyWidth, keyWidth,
                                                       v + (nint)keyOffsets[b] * valueWidth, valueWidth, o + (nint)queryOffsets[b] * outputWidth, outputWidth,
                                                       batch: 1, shape.Heads, sizes.KvHeads, queryLength, keyLength, keyRowsPerBatch: keyLength,
-                                                      shape.HeadDim, sizes.ValueDim, sizes.Scale, options);
-                KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
+                                                      shape.HeadDim, sizes.ValueDim, sizes.Scale, options)
+                    with
+                    {
+                        AlibiSlopes = slopes, Sinks = sinks, LogSumExp = lse == null ? null : lse + queryOffsets[b], LogSumExpHeadStride = packed.QueryRows,
+                        AdditiveMask = additive == null ? null : additive + maskStart, BooleanMask = boolean == null ? null : (byte*)boolean + maskStart,
+                        DenseMask = layout,
+                    };
+                if (typeof(TModifier) == typeof(NoModifier))
+                {
+                    KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
+                }
+                else
+                {
+                    KernelDispatch.RunWithUser(problem, UserMask<TModifier>.Create(ref user, keyLength, firstBatch: b), options.Kernel, options.MaxDegreeOfParallelism);
+                }
             }
         }
     }

@@ -16,20 +16,24 @@ internal static class ModifierValidation
     /// <summary>
     /// Validates the modifiers of a call with these sizes and returns the dense mask's layout (the default strides when
     /// none are given). the output and input extents are the call's buffers, for the overlap check of the
-    /// log-sum-exp output.
+    /// log-sum-exp output. A packed call passes its total query rows as <paramref name="packedQueryRows"/> (its
+    /// log-sum-exp is <c>[Heads, packedQueryRows]</c>) and the shape's longest lengths as the query and key lengths,
+    /// over which its dense mask is indexed as a padded call's.
     /// </summary>
     public static DenseMaskLayout Validate(in AttentionModifiers modifiers, int batch, int heads, int queryLength, int keyLength,
-                                           in AttentionOptions options, in MemoryExtent output, in MemoryExtent query, in MemoryExtent key, in MemoryExtent value)
+                                           in AttentionOptions options, in MemoryExtent output, in MemoryExtent query, in MemoryExtent key, in MemoryExtent value,
+                                           int packedQueryRows = -1)
     {
         CheckPerHead(modifiers.AlibiSlopes, heads, "modifiers.AlibiSlopes");
         CheckPerHead(modifiers.Sinks, heads, "modifiers.Sinks");
         bool softmax = options.Normalization == AttentionNormalization.Softmax;
         if (!modifiers.LogSumExp.IsEmpty)
         {
-            long rows = (long)batch * heads * queryLength;
+            long rows = packedQueryRows >= 0 ? (long)heads * packedQueryRows : (long)batch * heads * queryLength;
             if (modifiers.LogSumExp.Length != rows)
             {
-                ThrowHelper.ThrowSizeMismatch(Param, "modifiers.LogSumExp length (Batch·Heads·QueryLength)", rows, modifiers.LogSumExp.Length);
+                ThrowHelper.ThrowSizeMismatch(Param, packedQueryRows >= 0 ? "modifiers.LogSumExp length (Heads·queryOffsets[Batch], packed)"
+                                                                          : "modifiers.LogSumExp length (Batch·Heads·QueryLength)", rows, modifiers.LogSumExp.Length);
             }
 
             var lse = MemoryExtent.Of((ReadOnlySpan<float>)modifiers.LogSumExp);
@@ -76,6 +80,22 @@ internal static class ModifierValidation
         }
 
         return new DenseMaskLayout((nint)strides.Batch, (nint)strides.Head, (nint)strides.Query, (nint)strides.Key);
+    }
+
+    /// <summary>
+    /// Validates a packed call with modifiers, for <see cref="Attention"/> and the reference alike: the packed buffers
+    /// and offsets (<see cref="AttentionValidation.ValidatePacked"/>), then the modifiers, with the log-sum-exp as
+    /// <c>[Heads, totalQueryRows]</c> and a dense mask over the shape's longest lengths.
+    /// </summary>
+    public static (AttentionValidation.PackedSizes Packed, DenseMaskLayout Layout) ValidatePacked(
+        ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value, Span<float> output, in AttentionShape shape,
+        ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets, in AttentionModifiers modifiers, in AttentionOptions options)
+    {
+        var packed = AttentionValidation.ValidatePacked(query, key, value, output, shape, queryOffsets, keyOffsets, options);
+        var layout = Validate(modifiers, shape.Batch, shape.Heads, shape.QueryLength, shape.KeyLength, options,
+                              MemoryExtent.Of((ReadOnlySpan<float>)output), MemoryExtent.Of(query), MemoryExtent.Of(key), MemoryExtent.Of(value),
+                              packedQueryRows: packed.QueryRows);
+        return (packed, layout);
     }
 
     /// <summary>

@@ -122,8 +122,16 @@ internal unsafe readonly struct AttentionProblem
     /// </summary>
     public bool HasModifiers => SoftCap != 0f || AlibiSlopes != null || Sinks != null || LogSumExp != null || AdditiveMask != null || BooleanMask != null;
 
+    /// <summary>
+    /// Elements between the log-sum-exp rows of consecutive heads: <see cref="QueryLength"/> for the
+    /// <c>[Batch, Heads, QueryLength]</c> layout (what <see cref="Create"/> sets). A packed call, whose log-sum-exp is
+    /// <c>[Heads, totalQueryRows]</c> (FlashAttention's varlen <c>softmax_lse</c>), runs one sequence at a time as batch 0
+    /// with <see cref="LogSumExp"/> at the sequence's first row and this stride the total rows.
+    /// </summary>
+    public nint LogSumExpHeadStride { get; init; }
+
     /// <summary>Index of row i of head (batch, head) in <see cref="LogSumExp"/>.</summary>
-    public nint LogSumExpIndex(int batch, int head, int i) => ((nint)batch * Heads + head) * QueryLength + i;
+    public nint LogSumExpIndex(int batch, int head, int i) => ((nint)batch * Heads + head) * LogSumExpHeadStride + i;
 
     /// <summary>Set by the dispatcher for the decode kernel: kv heads per work item.</summary>
     public int DecodeKvHeadsPerItem { get; init; }
@@ -151,7 +159,7 @@ internal unsafe readonly struct AttentionProblem
         Batch = batch, Heads = heads, GroupSize = heads / kvHeads, QueryLength = queryLength, KeyLength = keyLength,
         HeadDim = headDim, ValueDim = valueDim, Scale = scale, IsCausal = options.IsCausal, Normalization = options.Normalization,
         CausalAlignment = options.CausalAlignment, Window = options.Window is { IsUnbounded: false } window ? window : null,
-        SoftCap = options.SoftCap ?? 0f,
+        SoftCap = options.SoftCap ?? 0f, LogSumExpHeadStride = queryLength,
     };
 
     public float* QueryHead(int batch, int head) => Query + batch * QueryBatchStride + (nint)head * HeadDim;

@@ -95,7 +95,7 @@ public static class NaiveAttention
 
     /// <summary>
     /// Computes multi-head attention over packed variable-length sequences (<c>cu_seqlens</c> offsets), one sequence and
-    /// head at a time; the semantics of <see cref="Attention.ComputeMultiHeadPacked"/>.
+    /// head at a time; the semantics of <see cref="Attention.ComputeMultiHeadPacked(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>.
     /// </summary>
     /// <param name="query"><c>[queryOffsets[Batch], Heads·HeadDim]</c>.</param>
     /// <param name="key"><c>[keyOffsets[Batch], KvHeads·HeadDim]</c>.</param>
@@ -120,6 +120,73 @@ public static class NaiveAttention
             ComputeMultiHead(query.Slice(queryOffsets[b] * queryWidth, queryLength * queryWidth), key.Slice(keyOffsets[b] * keyWidth, keyLength * keyWidth),
                              value.Slice(keyOffsets[b] * valueWidth, keyLength * valueWidth), output.Slice(queryOffsets[b] * outputWidth, queryLength * outputWidth),
                              sequence, options);
+        }
+    }
+
+    /// <summary>Multi-head attention over packed variable-length sequences with <paramref name="modifiers"/>, one sequence and head at a time; the semantics of <see cref="Attention.ComputeMultiHeadPacked(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionModifiers, AttentionOptions)"/>.</summary>
+    /// <param name="query"><c>[queryOffsets[Batch], Heads·HeadDim]</c>.</param>
+    /// <param name="key"><c>[keyOffsets[Batch], KvHeads·HeadDim]</c>.</param>
+    /// <param name="value"><c>[keyOffsets[Batch], KvHeads·ValueDim]</c>.</param>
+    /// <param name="output">Receives <c>[queryOffsets[Batch], Heads·ValueDim]</c>.</param>
+    /// <param name="shape">Batch = sequences; QueryLength and KeyLength = the longest a sequence may be; the head sizes.</param>
+    /// <param name="queryOffsets"><c>[Batch + 1]</c> cumulative query lengths from 0.</param>
+    /// <param name="keyOffsets"><c>[Batch + 1]</c> cumulative key lengths from 0.</param>
+    /// <param name="modifiers">ALiBi slopes and sinks (<c>[Heads]</c>), log-sum-exp output (<c>[Heads, queryOffsets[Batch]]</c>), boolean or additive mask (indexed as a padded call's); <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void ComputeMultiHeadPacked(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                              Span<float> output, AttentionShape shape, ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets,
+                                              AttentionModifiers modifiers, AttentionOptions options = default) =>
+        RunPacked(query, key, value, output, shape, queryOffsets, keyOffsets, modifiers, options, default(NoModifier));
+
+    /// <summary>Multi-head attention over packed variable-length sequences under your <paramref name="modifier"/> and <paramref name="modifiers"/>; the semantics of <see cref="Attention.ComputeMultiHeadPacked{TModifier}(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, TModifier, AttentionModifiers, AttentionOptions)"/>.</summary>
+    /// <typeparam name="TModifier">Your modifier struct.</typeparam>
+    /// <param name="query"><c>[queryOffsets[Batch], Heads·HeadDim]</c>.</param>
+    /// <param name="key"><c>[keyOffsets[Batch], KvHeads·HeadDim]</c>.</param>
+    /// <param name="value"><c>[keyOffsets[Batch], KvHeads·ValueDim]</c>.</param>
+    /// <param name="output">Receives <c>[queryOffsets[Batch], Heads·ValueDim]</c>.</param>
+    /// <param name="shape">Batch = sequences; QueryLength and KeyLength = the longest a sequence may be; the head sizes.</param>
+    /// <param name="queryOffsets"><c>[Batch + 1]</c> cumulative query lengths from 0.</param>
+    /// <param name="keyOffsets"><c>[Batch + 1]</c> cumulative key lengths from 0.</param>
+    /// <param name="modifier">Your modifier, asked with the sequence index and indices inside the sequence.</param>
+    /// <param name="modifiers">As for the overload without <paramref name="modifier"/>; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void ComputeMultiHeadPacked<TModifier>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                                         Span<float> output, AttentionShape shape, ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets,
+                                                         TModifier modifier, AttentionModifiers modifiers, AttentionOptions options = default)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        ModifierValidation.ValidateUser<TModifier>(options);
+        RunPacked(query, key, value, output, shape, queryOffsets, keyOffsets, modifiers, options, modifier);
+    }
+
+    private static void RunPacked<TModifier>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                             Span<float> output, AttentionShape shape, ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets,
+                                             AttentionModifiers modifiers, in AttentionOptions options, in TModifier user)
+        where TModifier : struct, IAttentionModifier<TModifier>
+    {
+        var (packed, layout) = ModifierValidation.ValidatePacked(query, key, value, output, shape, queryOffsets, keyOffsets, modifiers, options);
+        var sizes = packed.Sizes;
+        int queryWidth = shape.Heads * shape.HeadDim, keyWidth = sizes.KvHeads * shape.HeadDim;
+        int valueWidth = sizes.KvHeads * sizes.ValueDim, outputWidth = shape.Heads * sizes.ValueDim;
+        int groupSize = shape.Heads / sizes.KvHeads;
+        for (int b = 0; b < shape.Batch; b++)
+        {
+            // Sequence b alone, as a call of one sequence at its own lengths; its log-sum-exp rows of head h start at
+            // h·totalRows + queryOffsets[b] ([Heads, totalRows]), its dense mask's at sequence b's.
+            int queryLength = queryOffsets[b + 1] - queryOffsets[b], keyLength = keyOffsets[b + 1] - keyOffsets[b];
+            var sequence = shape with { Batch = 1, QueryLength = queryLength, KeyLength = keyLength };
+            var sequenceQuery = query.Slice(queryOffsets[b] * queryWidth, queryLength * queryWidth);
+            var sequenceKey = key.Slice(keyOffsets[b] * keyWidth, keyLength * keyWidth);
+            var sequenceValue = value.Slice(keyOffsets[b] * valueWidth, keyLength * valueWidth);
+            var sequenceOutput = output.Slice(queryOffsets[b] * outputWidth, queryLength * outputWidth);
+            for (int h = 0; h < shape.Heads; h++)
+            {
+                var views = HeadViews.Create(sequenceQuery, sequenceKey, sequenceValue, sequenceOutput, sequence, 0, h, h / groupSize);
+                ComputeHead(views.Query, views.Key, views.Value, views.Output, default, hasWeights: false, sizes.Scale, options, queryLength, keyLength,
+                            new HeadModifiers(modifiers, layout, b, h, h * packed.QueryRows + queryOffsets[b], queryLength), user);
+            }
         }
     }
 
@@ -199,7 +266,7 @@ public static class NaiveAttention
             AttentionValidation.CheckNoOverlap(MemoryExtent.Of((ReadOnlySpan<float>)modifiers.LogSumExp), MemoryExtent.Of(weights), "modifiers", nameof(weights));
         }
 
-        ComputeHead(query, key, value, output, weights, hasWeights, scale, options, query.Height, key.Height, new HeadModifiers(modifiers, layout, 0, 0, 1, query.Height), user);
+        ComputeHead(query, key, value, output, weights, hasWeights, scale, options, query.Height, key.Height, new HeadModifiers(modifiers, layout, 0, 0, 0, query.Height), user);
     }
 
     /// <summary>Multi-head attention over flat BSNH buffers with <paramref name="modifiers"/>, one head at a time; the semantics of <see cref="Attention.ComputeMultiHead(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, AttentionOptions)"/>.</summary>
@@ -331,14 +398,14 @@ public static class NaiveAttention
                 int block = shape.QueryLength * shape.KeyLength;
                 Span2D<float> headWeights = weights.IsEmpty ? default : weights.Slice((b * shape.Heads + h) * block, block).AsSpan2D(shape.QueryLength, shape.KeyLength);
                 ComputeHead(views.Query, views.Key, views.Value, views.Output, headWeights, hasWeights: !weights.IsEmpty, sizes.Scale, options, realQueries, realKeys,
-                            new HeadModifiers(modifiers, layout, b, h, shape.Heads, shape.QueryLength), user);
+                            new HeadModifiers(modifiers, layout, b, h, (b * shape.Heads + h) * shape.QueryLength, shape.QueryLength), user);
             }
         }
     }
 
     /// <summary>
     /// The modifiers as one head (b, h) sees them: its ALiBi slope and sink (none: 0 and −∞), its rows of the
-    /// log-sum-exp output, and its dense mask's elements.
+    /// log-sum-exp output (<c>queryLength</c> of them from <c>logSumExpStart</c>), and its dense mask's elements.
     /// </summary>
     private readonly ref struct HeadModifiers
     {
@@ -351,7 +418,7 @@ public static class NaiveAttention
         private readonly ReadOnlySpan<float> _additive;
         private readonly long _start, _query, _key;
 
-        public HeadModifiers(AttentionModifiers modifiers, Kernels.Masks.DenseMaskLayout layout, int b, int h, int heads, int queryLength)
+        public HeadModifiers(AttentionModifiers modifiers, Kernels.Masks.DenseMaskLayout layout, int b, int h, int logSumExpStart, int queryLength)
         {
             Batch = b;
             Head = h;
@@ -359,7 +426,7 @@ public static class NaiveAttention
             HasSink = !modifiers.Sinks.IsEmpty;
             Slope = HasAlibi ? modifiers.AlibiSlopes[h] : 0;
             _sink = HasSink ? modifiers.Sinks[h] : 0;
-            LogSumExp = modifiers.LogSumExp.IsEmpty ? default : modifiers.LogSumExp.Slice((b * heads + h) * queryLength, queryLength);
+            LogSumExp = modifiers.LogSumExp.IsEmpty ? default : modifiers.LogSumExp.Slice(logSumExpStart, queryLength);
             _boolean = modifiers.BooleanMask;
             _additive = modifiers.AdditiveMask;
             HasBoolean = !_boolean.IsEmpty;
@@ -564,17 +631,5 @@ public static class NaiveAttention
                 }
             }
         }
-    }
-
-    /// <summary>No modifier of the user's: masks nothing, modifies nothing (the reference's calls without one).</summary>
-    private readonly struct NoModifier : IAttentionModifier<NoModifier>
-    {
-        public static AttentionMaskKind MaskKind => AttentionMaskKind.None;
-
-        public static bool ModifiesScores => false;
-
-        public bool IsVisible(int batch, int head, int queryIndex, int keyIndex) => true;
-
-        public float ModifyScore(float score, int batch, int head, int queryIndex, int keyIndex) => score;
     }
 }

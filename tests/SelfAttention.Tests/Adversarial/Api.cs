@@ -36,6 +36,12 @@ internal static class Api
     private const string Packed = "ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, AttentionShape, ReadOnlySpan<Int32>, ReadOnlySpan<Int32>, AttentionOptions";
     public const string AttentionComputeMultiHeadPacked = "SelfAttention.Attention.ComputeMultiHeadPacked(" + Packed + ")";
     public const string NaiveComputeMultiHeadPacked = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPacked(" + Packed + ")";
+    private const string PackedModified = "ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, AttentionShape, ReadOnlySpan<Int32>, ReadOnlySpan<Int32>, AttentionModifiers, AttentionOptions";
+    public const string AttentionComputeMultiHeadPackedModified = "SelfAttention.Attention.ComputeMultiHeadPacked(" + PackedModified + ")";
+    public const string NaiveComputeMultiHeadPackedModified = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPacked(" + PackedModified + ")";
+    private const string PackedUser = "ReadOnlySpan<Single>, ReadOnlySpan<Single>, ReadOnlySpan<Single>, Span<Single>, AttentionShape, ReadOnlySpan<Int32>, ReadOnlySpan<Int32>, TModifier, AttentionModifiers, AttentionOptions";
+    public const string AttentionComputeMultiHeadPackedUser = "SelfAttention.Attention.ComputeMultiHeadPacked(" + PackedUser + ")";
+    public const string NaiveComputeMultiHeadPackedUser = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPacked(" + PackedUser + ")";
     public const string AttentionWindowCtor = "SelfAttention.AttentionWindow(Int32, Int32)";
 
     public const string Softmax = "SelfAttention.AttentionPrimitives.Softmax(ReadOnlySpan<Single>, Span<Single>)";

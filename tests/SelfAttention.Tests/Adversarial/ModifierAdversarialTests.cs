@@ -9,7 +9,7 @@ namespace SelfAttention.Tests.Adversarial;
 /// validation): per-head arrays of the wrong length (an empty one means none) or non-finite, a log-sum-exp output that is short or overlaps the
 /// output, a dense mask too short for its strides, both masks at once, and modifiers that need softmax under the sum
 /// normalisation. Shapes: 2 sequences × 4 heads × 5 queries × 7 keys × 8 dims (one head of 5 × 7 for the single-head
-/// overloads). The output and the log-sum-exp keep their sentinels.
+/// overloads; packed: sequences of 5 and 2 queries over 7 and 3 keys, a dense mask indexed over the longest lengths). The output and the log-sum-exp keep their sentinels.
 /// </summary>
 public class ModifierAdversarialTests
 {
@@ -32,8 +32,14 @@ public class ModifierAdversarialTests
         float[] q = new float[Batch * Nq * Heads * D], k = new float[Batch * Nk * Heads * D], v = new float[Batch * Nk * Heads * D];
         float[] q1 = new float[Nq * D], k1 = new float[Nk * D], v1 = new float[Nk * D];
         int[] lengths = [7, 3], queryLengths = [5, 2];
+
+        // The same two sequences packed: 5 + 2 query rows, 7 + 3 key rows; the log-sum-exp is [Heads, 7].
+        int[] queryOffsets = [0, 5, 7], keyOffsets = [0, 7, 10];
+        float[] pq = new float[7 * Heads * D], pk = new float[10 * Heads * D], pv = new float[10 * Heads * D];
         var entries = new (string Target, string Name, int Heads, int LseLength, int OutputLength, Entry Call)[]
         {
+            (Api.AttentionComputeMultiHeadPackedModified, "Attention.ComputeMultiHeadPacked", Heads, Heads * 7, pq.Length, (o, l, m, opt) => Attention.ComputeMultiHeadPacked(pq, pk, pv, o, shape, queryOffsets, keyOffsets, m, opt)),
+            (Api.NaiveComputeMultiHeadPackedModified, "NaiveAttention.ComputeMultiHeadPacked", Heads, Heads * 7, pq.Length, (o, l, m, opt) => NaiveAttention.ComputeMultiHeadPacked(pq, pk, pv, o, shape, queryOffsets, keyOffsets, m, opt)),
             (Api.AttentionComputeMultiHeadModified, "Attention.ComputeMultiHead", Heads, Batch * Heads * Nq, q.Length, (o, l, m, opt) => Attention.ComputeMultiHead(q, k, v, o, shape, m, opt)),
             (Api.NaiveComputeMultiHeadModified, "NaiveAttention.ComputeMultiHead", Heads, Batch * Heads * Nq, q.Length, (o, l, m, opt) => NaiveAttention.ComputeMultiHead(q, k, v, o, shape, m, opt)),
             (Api.AttentionComputeMultiHeadPaddedModified, "Attention.ComputeMultiHeadPadded", Heads, Batch * Heads * Nq, q.Length, (o, l, m, opt) => Attention.ComputeMultiHeadPadded(q, k, v, o, shape, lengths, queryLengths, m, opt)),

@@ -4,7 +4,7 @@ using Xunit;
 namespace SelfAttention.Tests.Adversarial;
 
 /// <summary>
-/// Hostile calls to <see cref="Attention.ComputeMultiHeadPacked"/> and <see cref="NaiveAttention.ComputeMultiHeadPacked"/>:
+/// Hostile calls to <see cref="Attention.ComputeMultiHeadPacked(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/> and <see cref="NaiveAttention.ComputeMultiHeadPacked(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>:
 /// offsets of the wrong length, not starting at 0, decreasing, making a sequence longer than the shape's lengths, at
 /// <see cref="int.MinValue"/> and <see cref="int.MaxValue"/>, buffers that do not hold the offsets' totals, aliasing and
 /// bad options or shapes, each rejected naming its parameter before anything is written.

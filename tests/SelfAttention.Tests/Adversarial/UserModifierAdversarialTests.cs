@@ -46,8 +46,12 @@ public class UserModifierAdversarialTests
         cache.Append(k, v, Nk);
         var layer = MultiHeadAttention.CreateRandom(Heads * D, Heads, seed: 3);
         var layerCache = new KvCache(16, Heads, D, batch: Batch);
+        int[] queryOffsets = [0, 5, 7], keyOffsets = [0, 7, 10];
+        float[] pq = new float[7 * Heads * D], pk = new float[10 * Heads * D], pv = new float[10 * Heads * D];
         var entries = new (string Target, string Name, int Heads, int OutputLength, Entry<TModifier> Call)[]
         {
+            (Api.AttentionComputeMultiHeadPackedUser, "Attention.ComputeMultiHeadPacked", Heads, pq.Length, (o, u, m, opt) => Attention.ComputeMultiHeadPacked(pq, pk, pv, o, shape, queryOffsets, keyOffsets, u, m, opt)),
+            (Api.NaiveComputeMultiHeadPackedUser, "NaiveAttention.ComputeMultiHeadPacked", Heads, pq.Length, (o, u, m, opt) => NaiveAttention.ComputeMultiHeadPacked(pq, pk, pv, o, shape, queryOffsets, keyOffsets, u, m, opt)),
             (Api.AttentionComputeMultiHeadUser, "Attention.ComputeMultiHead", Heads, q.Length, (o, u, m, opt) => Attention.ComputeMultiHead(q, k, v, o, shape, u, m, opt)),
             (Api.NaiveComputeMultiHeadUser, "NaiveAttention.ComputeMultiHead", Heads, q.Length, (o, u, m, opt) => NaiveAttention.ComputeMultiHead(q, k, v, o, shape, u, m, opt)),
             (Api.AttentionComputeMultiHeadPaddedUser, "Attention.ComputeMultiHeadPadded", Heads, q.Length, (o, u, m, opt) => Attention.ComputeMultiHeadPadded(q, k, v, o, shape, lengths, queryLengths, u, m, opt)),

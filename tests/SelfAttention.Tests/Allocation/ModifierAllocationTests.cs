@@ -34,6 +34,9 @@ public class ModifierAllocationTests
                 new AttentionModifiers { BooleanMask = boolean, LogSumExp = lse }, options), $"padded + boolean + LSE, degree {degree}");
             AllocationAssert.SteadyStateAllocatesNothing(() => Attention.ComputeMultiHeadPacked(q.AsSpan(0, 50 * heads * d), k.AsSpan(0, 60 * 2 * d), v.AsSpan(0, 60 * 2 * d),
                 o.AsSpan(0, 50 * heads * d), shape, [0, 33, 50], [0, 40, 60], options), $"packed, degree {degree}");
+            AllocationAssert.SteadyStateAllocatesNothing(() => Attention.ComputeMultiHeadPacked(q.AsSpan(0, 50 * heads * d), k.AsSpan(0, 60 * 2 * d), v.AsSpan(0, 60 * 2 * d),
+                o.AsSpan(0, 50 * heads * d), shape, [0, 33, 50], [0, 40, 60],
+                new AttentionModifiers { AlibiSlopes = slopes, Sinks = sinks, LogSumExp = lse.AsSpan(0, heads * 50), AdditiveMask = additive }, options), $"packed + ALiBi + sinks + LSE + additive, degree {degree}");
         }
 
         var cache = new KvCache(64, 2, d, batch: 2, storage: KvCacheStorage.Half);
@@ -55,6 +58,9 @@ public class ModifierAllocationTests
                 new Masks.UserModifiers.RelativeBias(bias, 6, nk - nq), new AttentionModifiers { LogSumExp = lse }, options with { IsCausal = true }), $"user relative bias + LSE, degree {degree}");
             AllocationAssert.SteadyStateAllocatesNothing(() => Attention.ComputeMultiHeadPadded(q, k, v, o, shape, [40, 17], [33, 9],
                 new Masks.UserModifiers.RangeCausal(7), default, options), $"user exact range, padded, degree {degree}");
+            AllocationAssert.SteadyStateAllocatesNothing(() => Attention.ComputeMultiHeadPacked(q.AsSpan(0, 50 * heads * d), k.AsSpan(0, 60 * 2 * d), v.AsSpan(0, 60 * 2 * d),
+                o.AsSpan(0, 50 * heads * d), shape, [0, 33, 50], [0, 40, 60], new Masks.UserModifiers.Both(), new AttentionModifiers { LogSumExp = lse.AsSpan(0, heads * 50) }, options),
+                $"user modifier + LSE, packed, degree {degree}");
         }
 
         AllocationAssert.SteadyStateAllocatesNothing(() => cache.Attend(step, stepOut, heads, 1, new Masks.UserModifiers.Both(), default), "KvCache step, Half, user modifier");

@@ -5,7 +5,7 @@ using Xunit;
 namespace SelfAttention.Tests.Masks;
 
 /// <summary>
-/// Packed variable-length sequences (<see cref="Attention.ComputeMultiHeadPacked"/>, <c>cu_seqlens</c> offsets): packed
+/// Packed variable-length sequences (<see cref="Attention.ComputeMultiHeadPacked(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>, <c>cu_seqlens</c> offsets): packed
 /// equals padded (the same sequences in padded buffers through <see cref="Attention.ComputeMultiHeadPadded(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>)
 /// and the reference's packed path, row for row, over random batches with lengths 0, 1, ragged and the maximum, with
 /// causal (both alignments), windows, softcap and grouped-query heads, at every kernel; lengths of queries and keys differ.

@@ -45,6 +45,29 @@ internal static class UserModifiers
             : keyStart > queryStart + queryCount - 1 + m._offset ? AttentionTile.Empty : AttentionTile.Partial;
     }
 
+    /// <summary>
+    /// Bottom-right causal per sequence, as an exact range: row i of sequence b sees <c>j ≤ i + offsets[b]</c> (its own
+    /// key length minus its own query length), so it must read the sequence index the kernels pass.
+    /// </summary>
+    public readonly struct SequenceCausal(int[] offsets) : IAttentionModifier<SequenceCausal>
+    {
+        private readonly int[] _offsets = offsets;
+
+        public static AttentionMaskKind MaskKind => AttentionMaskKind.Range;
+
+        public static bool ModifiesScores => false;
+
+        public bool IsVisible(int batch, int head, int queryIndex, int keyIndex) => throw new InvalidOperationException("an exact range is never asked per element");
+
+        public float ModifyScore(float score, int batch, int head, int queryIndex, int keyIndex) => score;
+
+        public static (int Start, int End) KeyRange(in SequenceCausal m, int batch, int head, int queryIndex, int keyLength) => (0, queryIndex + m._offsets[batch] + 1);
+
+        public static AttentionTile ClassifyTile(in SequenceCausal m, int batch, int head, int queryStart, int queryCount, int keyStart, int keyCount) =>
+            keyStart + keyCount - 1 <= queryStart + m._offsets[batch] ? AttentionTile.Full
+            : keyStart > queryStart + queryCount - 1 + m._offsets[batch] ? AttentionTile.Empty : AttentionTile.Partial;
+    }
+
     /// <summary>An exact range of <c>[start, end)</c> for every row, as given (outside the head, or reversed, to test the clamping).</summary>
     public readonly struct FixedRange(int start, int end) : IAttentionModifier<FixedRange>
     {

@@ -23,11 +23,12 @@ internal readonly unsafe struct UserMask<TUser> : IAttentionMask<UserMask<TUser>
     where TUser : struct, IAttentionModifier<TUser>
 {
     private readonly void* _user;
-    private readonly int _batch, _head, _keyLength;
+    private readonly int _firstBatch, _batch, _head, _keyLength;
 
-    private UserMask(void* user, int batch, int head, int keyLength)
+    private UserMask(void* user, int firstBatch, int batch, int head, int keyLength)
     {
         _user = user;
+        _firstBatch = firstBatch;
         _batch = batch;
         _head = head;
         _keyLength = keyLength;
@@ -35,9 +36,12 @@ internal readonly unsafe struct UserMask<TUser> : IAttentionMask<UserMask<TUser>
 
     /// <summary>
     /// The mask over <paramref name="user"/>, which must stay where it is (a by-value parameter of the entry point that
-    /// runs the call) until the call returns.
+    /// runs the call) until the call returns. <paramref name="firstBatch"/> is the user's sequence index of the
+    /// problem's batch 0: a packed call runs each sequence as a problem of one, and the user is asked with the
+    /// sequence's own index.
     /// </summary>
-    public static UserMask<TUser> Create(ref TUser user, int keyLength) => new(Unsafe.AsPointer(ref user), 0, 0, keyLength);
+    public static UserMask<TUser> Create(ref TUser user, int keyLength, int firstBatch = 0) =>
+        new(Unsafe.AsPointer(ref user), firstBatch, firstBatch, 0, keyLength);
 
     private ref TUser User => ref Unsafe.AsRef<TUser>(_user);
 
@@ -51,7 +55,7 @@ internal readonly unsafe struct UserMask<TUser> : IAttentionMask<UserMask<TUser>
 
     public static bool StartsAtZero => !HasRange;
 
-    public UserMask<TUser> ForHead(int batch, int head) => new(_user, batch, head, _keyLength);
+    public UserMask<TUser> ForHead(int batch, int head) => new(_user, _firstBatch, _firstBatch + batch, head, _keyLength);
 
     // Asked only when IsRange is false, i.e. for the per-element kinds.
     public bool IsVisible(int i, int j) => User.IsVisible(_batch, _head, i, j);
