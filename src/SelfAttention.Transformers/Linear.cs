@@ -66,7 +66,7 @@ public sealed class Linear
 
         // The packed copy rounds the columns up to whole panels (at most 63 more), and must fit one array too.
         int panel = PackedMatrix.PanelForThisProcess;
-        AttentionValidation.Product(nameof(weights), "inFeatures · outFeatures rounded up to whole GEMM panels", Array.MaxLength,
+        AttentionValidation.Product(nameof(weights), "inFeatures · outFeatures rounded up to whole GEMM panels", PackedMatrix.MaxLength,
                                     inFeatures, (int)Math.Min(int.MaxValue, ((long)outFeatures + panel - 1) / panel * panel));
         if (weights.Length != count)
         {

@@ -15,6 +15,12 @@ namespace SelfAttention.Kernels;
 /// micro-kernels are straight loads, FMAs and stores with no calls (a call would clobber every vector register).
 /// On 16-register ISAs (x64 without AVX-512) the tile is 6 × 2 vectors. Rows past a multiple of 6 take a one-row kernel;
 /// a panel at the right edge of C runs on a zero-padded copy of its rows that is copied back, so nothing past N is written.
+/// While a panel is computed, its row tiles prefetch the next panel into L2, spread over all of them (tile t fetches
+/// its share a few cache lines per step of its loop), so the memory streams the next panel during the whole of this
+/// one's work instead of stalling the first tile of every panel: with few rows the weights come from memory (a model's
+/// do not fit in cache). Measured on all-MiniLM-L6-v2's whole forward pass, alternating in one process, against no
+/// prefetch: 1.37× at 16 tokens, 1.34× at 32, 1.09× at 128; the whole next panel fetched by the first tile alone
+/// gained only 1.04–1.05×, because that tile is already waiting on memory for its own panel.
 /// </para>
 /// Scratch: the packed B block, <c>ceil(N / (4·lanes)) · KBlock · 4·lanes</c> floats, then a 6 × 4·lanes edge tile.
 /// </summary>
@@ -25,6 +31,9 @@ internal static unsafe class Gemm
 
     /// <summary>Rows of C per register tile.</summary>
     internal const int RowsPerTile = 6;
+
+    /// <summary>Floats per 64-byte cache line: the unit of the next panel's prefetch.</summary>
+    private const int LineFloats = 64 / sizeof(float);
 
     private static bool FewRegisters => !Vector512.IsHardwareAccelerated && !AdvSimd.Arm64.IsSupported;
 
@@ -101,7 +110,9 @@ internal static unsafe class Gemm
     /// One panel of C for one K block: <c>C[m × cols] += A[m × kc]·Bp[kc × panel]</c>, a: the block's first column of
     /// A (row stride <paramref name="lda"/>), c: the panel's first column of C. Six-row tiles, then pairs, then a single row; an edge
     /// panel (cols &lt; panel) runs on a zero-padded copy of its rows in <paramref name="edge"/> ([RowsPerTile][panel]),
-    /// copied back, so nothing past the panel's columns is written. Shared by the per-call and the packed GEMM.
+    /// copied back, so nothing past the panel's columns is written. Shared by the per-call and the packed GEMM. The tiles
+    /// prefetch the <c>kc × panel</c> floats after <paramref name="bp"/> into L2, the next panel of a packed matrix
+    /// (past its last panel the fetches are harmless: a prefetch never faults).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PanelRows<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc, int m, int cols, float* edge)
@@ -109,8 +120,18 @@ internal static unsafe class Gemm
     {
         int w = TOps.Count;
         int i = 0;
-        for (; i + RowsPerTile <= m; i += RowsPerTile)
+
+        // The next panel's kc·panel floats are fetched into L2 while this one is computed, spread over the panel's
+        // tiles: tile t fetches `step` floats (whole cache lines) per step of its loop, from t·kc·step on.
+        int tiles = Math.Max(1, m / RowsPerTile + (m % RowsPerTile + 1) / 2);
+        int step = Math.Min(Math.Max(panel, LineFloats), Math.Max(LineFloats, (panel / tiles + LineFloats - 1) / LineFloats * LineFloats));
+        float* next = bp + kc * panel;
+        long nextLength = (long)kc * panel;
+        int t = 0;
+        for (; i + RowsPerTile <= m; i += RowsPerTile, t++)
         {
+            float* fetch = (long)t * kc * step >= nextLength ? null : next + (nint)t * kc * step;
+
             // A full panel works on C in place; the edge panel on a zero-padded copy of its rows.
             float* tile = c + i * ldc;
             nint tileStride = ldc;
@@ -123,12 +144,12 @@ internal static unsafe class Gemm
 
             if (FewRegisters)
             {
-                Tile6HalfWidth<TV, TOps>(a + i * lda, lda, bp, kc, panel, tile, tileStride);
-                Tile6HalfWidth<TV, TOps>(a + i * lda, lda, bp + 2 * w, kc, panel, tile + 2 * w, tileStride);
+                Tile6HalfWidth<TV, TOps>(a + i * lda, lda, bp, kc, panel, tile, tileStride, fetch, step);
+                Tile6HalfWidth<TV, TOps>(a + i * lda, lda, bp + 2 * w, kc, panel, tile + 2 * w, tileStride, null, step);
             }
             else
             {
-                Tile6<TV, TOps>(a + i * lda, lda, bp, kc, panel, tile, tileStride);
+                Tile6<TV, TOps>(a + i * lda, lda, bp, kc, panel, tile, tileStride, fetch, step);
             }
 
             if (cols < panel)
@@ -139,8 +160,9 @@ internal static unsafe class Gemm
 
         // The last one to five rows: pairs, then a single row. A single row has four accumulators, one per vector of
         // the panel, each waiting on its own previous FMA, so it runs at about half the FMA rate; a pair has eight.
-        for (; i < m; )
+        for (; i < m; t++)
         {
+            float* fetch = (long)t * kc * step >= nextLength ? null : next + (nint)t * kc * step;
             int rows = m - i >= 2 ? 2 : 1;
             float* tile = c + i * ldc;
             nint tileStride = ldc;
@@ -153,11 +175,11 @@ internal static unsafe class Gemm
 
             if (rows == 2)
             {
-                Tile2<TV, TOps>(a + i * lda, lda, bp, kc, panel, tile, tileStride);
+                Tile2<TV, TOps>(a + i * lda, lda, bp, kc, panel, tile, tileStride, fetch, step);
             }
             else
             {
-                Tile1<TV, TOps>(a + i * lda, bp, kc, panel, tile);
+                Tile1<TV, TOps>(a + i * lda, bp, kc, panel, tile, fetch, step);
             }
 
             if (cols < panel)
@@ -228,7 +250,7 @@ internal static unsafe class Gemm
 
     // C[6 × 4·lanes] += A[6 × kc]·Bp[kc × 4·lanes]; c has row stride ldc and every column of the tile exists.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile6<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
+    private static void Tile6<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc, float* next, int step)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count;
@@ -244,6 +266,11 @@ internal static unsafe class Gemm
         float* bk = bp;
         for (int kk = 0; kk < kc; kk++, bk += panel)
         {
+            if (next != null)
+            {
+                Prefetch.ToL2(next + kk * step, step);
+            }
+
             TV b0 = TOps.Load(ref bk[0], 0), b1 = TOps.Load(ref bk[0], w1), b2 = TOps.Load(ref bk[0], w2), b3 = TOps.Load(ref bk[0], w3);
             TV s = TOps.Create(a0[kk]);
             x00 = TOps.MultiplyAdd(s, b0, x00); x01 = TOps.MultiplyAdd(s, b1, x01); x02 = TOps.MultiplyAdd(s, b2, x02); x03 = TOps.MultiplyAdd(s, b3, x03);
@@ -269,7 +296,7 @@ internal static unsafe class Gemm
 
     // Tile6 for two vectors of the panel (12 accumulators), for 16-register ISAs; bp and c point at the half.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile6HalfWidth<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
+    private static void Tile6HalfWidth<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc, float* next, int step)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         nuint w1 = (nuint)TOps.Count;
@@ -281,6 +308,11 @@ internal static unsafe class Gemm
         float* bk = bp;
         for (int kk = 0; kk < kc; kk++, bk += panel)
         {
+            if (next != null)
+            {
+                Prefetch.ToL2(next + kk * step, step);
+            }
+
             TV b0 = TOps.Load(ref bk[0], 0), b1 = TOps.Load(ref bk[0], w1);
             TV s = TOps.Create(a0[kk]);
             x00 = TOps.MultiplyAdd(s, b0, x00); x01 = TOps.MultiplyAdd(s, b1, x01);
@@ -304,7 +336,7 @@ internal static unsafe class Gemm
     // Two rows: C[2 × 4·lanes] += A[2 × kc]·Bp[kc × 4·lanes], eight accumulators (fourteen registers with B and the
     // broadcast, so 16-register ISAs hold it too). Each element accumulates in the order Tile1 and Tile6 use.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile2<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc)
+    private static void Tile2<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc, float* next, int step)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         nuint w1 = (nuint)TOps.Count, w2 = 2 * w1, w3 = 3 * w1;
@@ -314,6 +346,11 @@ internal static unsafe class Gemm
         float* bk = bp;
         for (int kk = 0; kk < kc; kk++, bk += panel)
         {
+            if (next != null)
+            {
+                Prefetch.ToL2(next + kk * step, step);
+            }
+
             TV b0 = TOps.Load(ref bk[0], 0), b1 = TOps.Load(ref bk[0], w1), b2 = TOps.Load(ref bk[0], w2), b3 = TOps.Load(ref bk[0], w3);
             TV s = TOps.Create(a0[kk]);
             x00 = TOps.MultiplyAdd(s, b0, x00); x01 = TOps.MultiplyAdd(s, b1, x01); x02 = TOps.MultiplyAdd(s, b2, x02); x03 = TOps.MultiplyAdd(s, b3, x03);
@@ -327,7 +364,7 @@ internal static unsafe class Gemm
 
     // One row: C[1 × 4·lanes] += A[1 × kc]·Bp[kc × 4·lanes].
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile1<TV, TOps>(float* a, float* bp, int kc, int panel, float* c)
+    private static void Tile1<TV, TOps>(float* a, float* bp, int kc, int panel, float* c, float* next, int step)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         nuint w1 = (nuint)TOps.Count, w2 = 2 * w1, w3 = 3 * w1;
@@ -335,6 +372,11 @@ internal static unsafe class Gemm
         float* bk = bp;
         for (int kk = 0; kk < kc; kk++, bk += panel)
         {
+            if (next != null)
+            {
+                Prefetch.ToL2(next + kk * step, step);
+            }
+
             TV s = TOps.Create(a[kk]);
             x0 = TOps.MultiplyAdd(s, TOps.Load(ref bk[0], 0), x0);
             x1 = TOps.MultiplyAdd(s, TOps.Load(ref bk[0], w1), x1);

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.InteropServices;
 
 namespace SelfAttention.Kernels;
 
@@ -31,7 +32,15 @@ internal readonly struct NoEpilogue : IRowEpilogue
 /// </summary>
 internal sealed unsafe class PackedMatrix
 {
+    /// <summary>
+    /// Floats of slack before the first packed float, so that it starts on a 64-byte line: every panel row is then whole
+    /// cache lines, and no vector load of B straddles two (measured: 7–10 % of the micro-kernel's rate at 16 and 128
+    /// rows of MiniLM's projections, packed data aligned against 4 bytes off).
+    /// </summary>
+    public const int AlignmentFloats = 64 / sizeof(float);
+
     private readonly float[] _data;
+    private readonly int _start;
 
     private PackedMatrix(int rows, int columns, int panel)
     {
@@ -40,9 +49,16 @@ internal sealed unsafe class PackedMatrix
         Panel = panel;
         Panels = (columns + panel - 1) / panel;
         long length = (long)rows * Panels * panel;
-        Debug.Assert(length <= Array.MaxLength, "the caller bounds the padded size");
-        _data = GC.AllocateArray<float>((int)Math.Max(1, length), pinned: true);
+        Debug.Assert(length <= MaxLength, "the caller bounds the padded size");
+
+        // Pinned, so the alignment computed here holds for the array's lifetime.
+        _data = GC.AllocateArray<float>((int)Math.Max(1, length) + AlignmentFloats, pinned: true);
+        nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(_data));
+        _start = (int)((64 - (address & 63)) & 63) / sizeof(float);
     }
+
+    /// <summary>The most floats a packed matrix can hold: one array, less the alignment slack.</summary>
+    public const int MaxLength = 0x7FFFFFC7 - AlignmentFloats;
 
     /// <summary>K: rows of B, the inner dimension of the product.</summary>
     public int Rows { get; }
@@ -60,7 +76,7 @@ internal sealed unsafe class PackedMatrix
     public int PaddedColumns => Panels * Panel;
 
     /// <summary>The first packed float.</summary>
-    public float* Data => (float*)Unsafe.AsPointer(ref _data[0]);
+    public float* Data => (float*)Unsafe.AsPointer(ref _data[_start]);
 
     /// <summary>The panel width of the widest accelerated vector, which <see cref="PackedGemm.Multiply"/> uses too.</summary>
     public static int PanelForThisProcess =>
@@ -74,7 +90,7 @@ internal sealed unsafe class PackedMatrix
         Debug.Assert(k >= 0 && n >= 0 && ldb >= n && (k == 0 || b.Length >= (long)(k - 1) * ldb + n));
         var packed = new PackedMatrix(k, n, PanelForThisProcess);
         int panel = packed.Panel, padded = packed.PaddedColumns;
-        Span<float> data = packed._data;
+        Span<float> data = packed._data.AsSpan(packed._start);
         for (int k0 = 0; k0 < k; k0 += Gemm.KBlock)
         {
             int kc = Math.Min(Gemm.KBlock, k - k0);

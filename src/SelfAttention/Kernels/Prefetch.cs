@@ -53,4 +53,18 @@ internal static unsafe class Prefetch
             }
         }
     }
+
+    /// <summary>Fetches into the L2 cache (not L1) the cache lines of the <paramref name="count"/> floats at <paramref name="start"/>, which may lie past the end of a buffer.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void ToL2(float* start, int count)
+    {
+        if (Sse.IsSupported)
+        {
+            byte* p = (byte*)start, end = (byte*)(start + count);
+            for (; p < end; p += 64)
+            {
+                Sse.Prefetch1(p);
+            }
+        }
+    }
 }

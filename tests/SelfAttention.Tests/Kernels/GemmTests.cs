@@ -68,4 +68,33 @@ public class GemmTests
             Assert.True(c[index] == Sentinel, $"m={m} n={n} k={k}: past the end, c[{index}] was written: {c[index]}");
         }
     }
+
+    [Theory]
+    [InlineData(1, 1)]
+    [InlineData(7, 3)]
+    [InlineData(384, 1536)]
+    [InlineData(257, 65)]
+    public unsafe void PackedMatrix_StartsOnACacheLine_AndHoldsB(int k, int n)
+    {
+        // The packed weights start on a 64-byte line (no vector load of B straddles two), and the slack before them
+        // does not shift the layout: element (kk, j) of block kb's panel p is where PackedMatrix says.
+        var rng = new Random(k * 31 + n);
+        float[] b = TestInputs.Uniform(rng, k * n, 1f);
+        for (int copy = 0; copy < 4; copy++)
+        {
+            var packed = PackedMatrix.Pack(b, n, k, n);
+            Assert.Equal(0, (long)packed.Data & 63);
+            int panel = packed.Panel;
+            for (int kk = 0; kk < k; kk += Math.Max(1, k / 7))
+            {
+                int k0 = kk / Gemm.KBlock * Gemm.KBlock, kc = Math.Min(Gemm.KBlock, k - k0);
+                for (int j = 0; j < packed.PaddedColumns; j += Math.Max(1, n / 5))
+                {
+                    float expected = j < n ? b[kk * n + j] : 0f;
+                    float actual = packed.Data[(nint)k0 * packed.PaddedColumns + (j / panel) * kc * panel + (kk - k0) * panel + j % panel];
+                    Assert.True(expected == actual, $"k={k} n={n}: B[{kk}, {j}] expected {expected}, actual {actual}");
+                }
+            }
+        }
+    }
 }
