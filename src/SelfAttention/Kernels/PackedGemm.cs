@@ -123,8 +123,14 @@ internal static unsafe class PackedGemm
         public float* A, Bias, C;
         public PackedMatrix B;
         public nint Lda, Ldc;
-        public int M, PanelsPerItem;
+        public int M, PanelsPerItem, Slabs, RowsPerItem;
     }
+
+    /// <summary>
+    /// The fewest rows a work item takes when the rows are split too: each item reads its slab's panels of B again, which
+    /// costs little only when that read is shared by many row tiles.
+    /// </summary>
+    private const int MinRowsPerItem = 96;
 
     /// <summary>
     /// C[m × n] = epilogue(A[m × k]·B + bias[n]); a: row stride <paramref name="lda"/>, c: row stride
@@ -145,16 +151,26 @@ internal static unsafe class PackedGemm
 
         int threads = degree == -1 ? Environment.ProcessorCount : Math.Max(1, degree);
 
-        // Two slabs per thread balance uneven finishing; a slab is at least one panel.
-        int items = Math.Min(b.Panels, threads == 1 ? 1 : 2 * threads);
+        // Two items per thread balance uneven finishing. An item is a slab of at least one panel; when there are fewer
+        // slabs than that (a narrow product: 384 columns are six panels, which two threads would split 2 : 1) and many
+        // rows, the rows are split too, in chunks of whole row tiles. Each element of C is still made by one item, in the
+        // same order, so the bits do not depend on the split.
+        int wanted = threads == 1 ? 1 : 2 * threads;
+        int slabs = Math.Min(b.Panels, wanted);
+        int panelsPerItem = (b.Panels + slabs - 1) / slabs;
+        slabs = (b.Panels + panelsPerItem - 1) / panelsPerItem;
+        int chunks = slabs >= wanted ? 1 : Math.Max(1, Math.Min((wanted + slabs - 1) / slabs, m / MinRowsPerItem));
+        int rowsPerItem = (m + chunks - 1) / chunks;
+        rowsPerItem = (rowsPerItem + Gemm.RowsPerTile - 1) / Gemm.RowsPerTile * Gemm.RowsPerTile;
+        chunks = (m + rowsPerItem - 1) / rowsPerItem;
+        int items = slabs * chunks;
         fixed (float* pa = a, pbias = bias, pc = c)
         {
             var job = new Job
             {
                 A = pa, Bias = bias.IsEmpty ? null : pbias, C = pc, B = b, Lda = lda, Ldc = ldc, M = m,
-                PanelsPerItem = (b.Panels + items - 1) / items,
+                PanelsPerItem = panelsPerItem, Slabs = slabs, RowsPerItem = rowsPerItem,
             };
-            items = (b.Panels + job.PanelsPerItem - 1) / job.PanelsPerItem;
             if (Vector512.IsHardwareAccelerated) WorkerPool.RunJob(Unsafe.AsPointer(ref job), items, threads, &RunSlab<Vector512<float>, Vector512Ops, TEpilogue>);
             else if (Vector256.IsHardwareAccelerated) WorkerPool.RunJob(Unsafe.AsPointer(ref job), items, threads, &RunSlab<Vector256<float>, Vector256Ops, TEpilogue>);
             else if (Vector128.IsHardwareAccelerated) WorkerPool.RunJob(Unsafe.AsPointer(ref job), items, threads, &RunSlab<Vector128<float>, Vector128Ops, TEpilogue>);
@@ -162,7 +178,7 @@ internal static unsafe class PackedGemm
         }
     }
 
-    // One slab: panels [item·PanelsPerItem, …) of C, every row, every K block.
+    // One item: slab item % Slabs (panels [slab·PanelsPerItem, …) of C), row chunk item / Slabs, every K block.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void RunSlab<TV, TOps, TEpilogue>(void* state, int item)
         where TV : struct
@@ -172,10 +188,12 @@ internal static unsafe class PackedGemm
         ref Job job = ref Unsafe.AsRef<Job>(state);
         PackedMatrix b = job.B;
         int panel = b.Panel, n = b.Columns, k = b.Rows, m = job.M;
-        int p0 = item * job.PanelsPerItem, p1 = Math.Min(b.Panels, p0 + job.PanelsPerItem);
+        int slab = item % job.Slabs, first = item / job.Slabs * job.RowsPerItem;
+        m = Math.Min(m - first, job.RowsPerItem);
+        int p0 = slab * job.PanelsPerItem, p1 = Math.Min(b.Panels, p0 + job.PanelsPerItem);
         int c0 = p0 * panel, c1 = Math.Min(n, p1 * panel);
-        float* a = job.A, c = job.C;
         nint lda = job.Lda, ldc = job.Ldc;
+        float* a = job.A + first * lda, c = job.C + first * ldc;
 
         // C's slab starts as the bias (or zero); with no K at all, that plus the epilogue is the answer.
         for (int i = 0; i < m; i++)

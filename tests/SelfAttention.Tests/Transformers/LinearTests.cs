@@ -94,15 +94,20 @@ public class LinearTests
     public void EveryDegreeOfParallelism_GivesTheSameBits(int degree)
     {
         var rng = new Random(degree + 10);
-        float[] weights = TestInputs.Uniform(rng, 300 * 517, 0.1f), bias = TestInputs.Uniform(rng, 517, 1f);
-        var layer = new Linear(weights, bias, 300, 517, activation: LinearActivation.Gelu);
-        foreach (int rows in new[] { 1, 7, 64 })
+        // 517 columns are 9 panels at 512 bits (33 at 128); 70 are 2 (5): with many rows the narrow product splits its rows
+        // across the items too (200 and 397 rows: chunks of whole six-row tiles and a ragged last one).
+        foreach (int columns in new[] { 517, 70 })
         {
-            float[] x = TestInputs.Uniform(rng, rows * 300, 1f);
-            float[] one = new float[rows * 517], many = new float[rows * 517];
-            layer.Forward(x, one, 1);
-            layer.Forward(x, many, degree);
-            Assert.Equal(one, many);
+            float[] weights = TestInputs.Uniform(rng, 300 * columns, 0.1f), bias = TestInputs.Uniform(rng, columns, 1f);
+            var layer = new Linear(weights, bias, 300, columns, activation: LinearActivation.Gelu);
+            foreach (int rows in new[] { 1, 7, 64, 200, 397 })
+            {
+                float[] x = TestInputs.Uniform(rng, rows * 300, 1f);
+                float[] one = new float[rows * columns], many = new float[rows * columns];
+                layer.Forward(x, one, 1);
+                layer.Forward(x, many, degree);
+                Assert.Equal(one, many);
+            }
         }
     }
 
