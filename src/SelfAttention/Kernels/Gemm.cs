@@ -127,10 +127,11 @@ internal static unsafe class Gemm
         int step = Math.Min(Math.Max(panel, LineFloats), Math.Max(LineFloats, (panel / tiles + LineFloats - 1) / LineFloats * LineFloats));
         float* next = bp + kc * panel;
         long nextLength = (long)kc * panel;
+        float* Share(int t) => (long)t * kc * step >= nextLength ? null : next + (nint)t * kc * step;
         int t = 0;
         for (; i + RowsPerTile <= m; i += RowsPerTile, t++)
         {
-            float* fetch = (long)t * kc * step >= nextLength ? null : next + (nint)t * kc * step;
+            float* fetch = Share(t);
 
             // A full panel works on C in place; the edge panel on a zero-padded copy of its rows.
             float* tile = c + i * ldc;
@@ -162,7 +163,7 @@ internal static unsafe class Gemm
         // the panel, each waiting on its own previous FMA, so it runs at about half the FMA rate; a pair has eight.
         for (; i < m; t++)
         {
-            float* fetch = (long)t * kc * step >= nextLength ? null : next + (nint)t * kc * step;
+            float* fetch = Share(t);
             int rows = m - i >= 2 ? 2 : 1;
             float* tile = c + i * ldc;
             nint tileStride = ldc;

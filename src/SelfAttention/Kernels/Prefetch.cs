@@ -42,28 +42,29 @@ internal static unsafe class Prefetch
     /// <see cref="Row"/> would also bring in.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Floats(float* start, int count)
-    {
-        if (Sse.IsSupported)
-        {
-            byte* p = (byte*)start, end = (byte*)(start + count);
-            for (; p < end; p += 64)
-            {
-                Sse.Prefetch0(p);
-            }
-        }
-    }
+    public static void Floats(float* start, int count) => Lines(start, count, toL2: false);
 
     /// <summary>Fetches into the L2 cache (not L1) the cache lines of the <paramref name="count"/> floats at <paramref name="start"/>, which may lie past the end of a buffer.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void ToL2(float* start, int count)
+    public static void ToL2(float* start, int count) => Lines(start, count, toL2: true);
+
+    // Every cache line of [start, start + count) floats, into all levels or into L2 only (a constant at each caller).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Lines(float* start, int count, bool toL2)
     {
         if (Sse.IsSupported)
         {
             byte* p = (byte*)start, end = (byte*)(start + count);
             for (; p < end; p += 64)
             {
-                Sse.Prefetch1(p);
+                if (toL2)
+                {
+                    Sse.Prefetch1(p);
+                }
+                else
+                {
+                    Sse.Prefetch0(p);
+                }
             }
         }
     }
