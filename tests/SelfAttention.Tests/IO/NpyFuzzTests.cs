@@ -334,14 +334,13 @@ public class NpyFuzzTests
 
         file = output.ToArray();
         var stream = new TrickleStream(file, maxRead: 1 << 20);
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        NpyArray array = Npy.Read(stream);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        // float32 → float64 → float32 is exact, so both files read back bit for bit.
-        Assert.True(MemoryMarshal.AsBytes(values.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(array.Data.AsSpan())), "The data differs.");
-        Assert.Equal(file.Length, stream.Consumed);
         long dataBytes = (long)count * sizeof(float);
-        Assert.True(allocated < (3 * dataBytes) + AllocationSlack, $"allocated {allocated} bytes for {dataBytes} bytes of float32 data");
+        long limit = (3 * dataBytes) + AllocationSlack - 1;
+        (NpyArray? array, _, long allocated, _) = Measure(stream, limit, () => new TrickleStream(file, maxRead: 1 << 20));
+        // float32 → float64 → float32 is exact, so both files read back bit for bit.
+        Assert.True(MemoryMarshal.AsBytes(values.AsSpan()).SequenceEqual(MemoryMarshal.AsBytes(array!.Data.AsSpan())), "The data differs.");
+        Assert.Equal(file.Length, stream.Consumed);
+        Assert.True(allocated <= limit, $"allocated {allocated} bytes for {dataBytes} bytes of float32 data, expected at most {limit}");
     }
 
     private sealed record Outcome(NpyArray? Array, NpyFormatException? Error);
@@ -370,7 +369,41 @@ public class NpyFuzzTests
     private static Outcome ReadChecked(byte[] file, bool forwardOnly, string context)
     {
         context += forwardOnly ? ", forward-only" : ", seekable";
-        Stream stream = forwardOnly ? new TrickleStream(file, maxRead: 1 + (file.Length % 61)) : new MemoryStream(file, writable: false);
+        Stream Open() => forwardOnly ? new TrickleStream(file, maxRead: 1 + (file.Length % 61)) : new MemoryStream(file, writable: false);
+        Stream stream = Open();
+        long limit = ((long)AllocationFactor * file.Length) + AllocationSlack;
+        (NpyArray? array, NpyFormatException? error, long allocated, TimeSpan elapsed) = Measure(stream, limit, Open, context);
+        Assert.True(allocated <= limit, $"{context}: allocated {allocated} bytes for a {file.Length}-byte file, expected at most {limit}.");
+        Assert.True(elapsed < TimeLimit, $"{context}: took {elapsed.TotalMilliseconds:F0} ms, expected under {TimeLimit.TotalMilliseconds:F0} ms.");
+
+        if (error is not null)
+        {
+            NpyAssert.OneLineContaining(error.Message);
+            Assert.True(error.Message.Length <= 600, $"{context}: a {error.Message.Length}-character message: {error.Message[..Math.Min(200, error.Message.Length)]}…");
+            return new Outcome(null, error);
+        }
+
+        AgreesWithTheBytes(file, array!, context);
+        if (stream is TrickleStream trickle)
+        {
+            int size = array!.StoredType == NpyDataType.Float32 ? 4 : 8;
+            Assert.True(trickle.Consumed == DataOffset(file) + ((long)array.ElementCount * size), $"{context}: the stream was left at {trickle.Consumed}.");
+        }
+
+        return new Outcome(array, null);
+    }
+
+    /// <summary>
+    /// One read of <paramref name="stream"/>: its array or its <see cref="NpyFormatException"/>, the bytes this thread
+    /// allocated and the time taken. Any other exception fails the test. A read over <paramref name="limit"/> is measured
+    /// once more on a fresh stream of the same bytes (<paramref name="reopen"/>), and the smaller count is reported: the
+    /// per-thread counter is now and then off by tens of kilobytes for reasons not the caller's (seen here once in
+    /// thousands of reads; the runtime's own test of it flakes the same way, dotnet/runtime#63487), while the reader is
+    /// deterministic, so an over-allocation of its own shows in both readings.
+    /// </summary>
+    private static (NpyArray? Array, NpyFormatException? Error, long Allocated, TimeSpan Elapsed) Measure(
+        Stream stream, long limit, Func<Stream> reopen, string context = "")
+    {
         NpyArray? array = null;
         NpyFormatException? error = null;
         long before = GC.GetAllocatedBytesForCurrentThread();
@@ -390,25 +423,12 @@ public class NpyFuzzTests
 
         TimeSpan elapsed = Stopwatch.GetElapsedTime(start);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        long limit = ((long)AllocationFactor * file.Length) + AllocationSlack;
-        Assert.True(allocated <= limit, $"{context}: allocated {allocated} bytes for a {file.Length}-byte file, expected at most {limit}.");
-        Assert.True(elapsed < TimeLimit, $"{context}: took {elapsed.TotalMilliseconds:F0} ms, expected under {TimeLimit.TotalMilliseconds:F0} ms.");
-
-        if (error is not null)
+        if (allocated > limit)
         {
-            NpyAssert.OneLineContaining(error.Message);
-            Assert.True(error.Message.Length <= 600, $"{context}: a {error.Message.Length}-character message: {error.Message[..Math.Min(200, error.Message.Length)]}…");
-            return new Outcome(null, error);
+            allocated = Math.Min(allocated, Measure(reopen(), long.MaxValue, reopen, context).Allocated);
         }
 
-        AgreesWithTheBytes(file, array!, context);
-        if (stream is TrickleStream trickle)
-        {
-            int size = array!.StoredType == NpyDataType.Float32 ? 4 : 8;
-            Assert.True(trickle.Consumed == DataOffset(file) + ((long)array.ElementCount * size), $"{context}: the stream was left at {trickle.Consumed}.");
-        }
-
-        return new Outcome(array, null);
+        return (array, error, allocated, elapsed);
     }
 
     /// <summary>A read array is what its bytes say: the shape's product is the element count, and each element is decoded here from the data offset.</summary>
