@@ -25,7 +25,9 @@ namespace SelfAttention.Kernels;
 /// narrower widths, whose 16 registers hold eight accumulators and two key vectors, the query vectors as FMA operands; values four lanes × two vectors of accumulators held in registers
 /// across the eight rows of a group, so each loaded key or value vector feeds four FMAs. With one lane per kv head
 /// (multi-head attention) the one-lane kernels stream eight rows side by side, each query vector feeding eight FMAs.
-/// Software prefetch does not help (measured: 5–12 % slower).
+/// Software prefetch does not help where the rows are whole pages or one contiguous stream (measured: 5–13 % slower);
+/// where several kv heads share a row shorter than a page (a low-precision grouped-query cache), the hardware stops
+/// prefetching and the kernels fetch the rows two groups ahead themselves (<see cref="SharesPages"/>).
 /// </para>
 /// <para>
 /// Storage (<see cref="KvCacheStorage"/>): every kernel is generic over an <see cref="IStoredFormat"/> and widens
@@ -61,6 +63,32 @@ internal static unsafe class DecodeAttention
 
     /// <summary>Keys per online-softmax step.</summary>
     public const int KeyBlock = 64;
+
+    /// <summary>
+    /// Whether rows of <paramref name="rowBytes"/> read <paramref name="headBytes"/> at a time (one kv head's slice, eight
+    /// rows per kernel) put several interleaved streams in one 4 KiB page: below a page per row, with more than one kv head
+    /// in it. The L2 streamer follows one forward stream per page, so there it stops prefetching, and the kernel reads
+    /// at a third of the memory's speed (a Half cache of 8 kv heads, 2 KiB rows: 3 GB/s, against 8 for the float cache,
+    /// whose rows are whole pages). Where rows are whole pages (float, 8 heads × 128) or the heads are contiguous
+    /// (multi-query), the hardware keeps up, and fetching as well made the float cache 10–13 % slower.
+    /// </summary>
+    private static bool SharesPages(nint rowBytes, nint headBytes) => rowBytes < PageBytes && headBytes < rowBytes;
+
+    private const int PageBytes = 4096;
+
+    /// <summary>Rows ahead that <see cref="FetchRows"/> fetches: two kernels' worth (32 measured the same or slower at 8 kv heads × 128 in Half, BFloat16 and Int8).</summary>
+    private const int FetchDistance = 2 * RowGroup;
+
+    /// <summary>Fetches the kv head slice (<paramref name="headBytes"/>) of the eight rows <see cref="FetchDistance"/> rows after <paramref name="rows"/>'s first (past the cache's end: harmless).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FetchRows(Rows rows, nint headBytes)
+    {
+        byte* first = rows.First + FetchDistance * rows.Stride;
+        for (int r = 0; r < RowGroup; r++)
+        {
+            Prefetch.Floats((float*)(first + r * rows.Stride), (int)((headBytes + sizeof(float) - 1) / sizeof(float)));
+        }
+    }
 
     /// <summary>Key rows per kernel call per kv head (read side by side).</summary>
     private const int RowGroup = 8;
@@ -163,6 +191,7 @@ internal static unsafe class DecodeAttention
             Rows keys0 = HeadRows<TF>(p, key: true, batch, firstKvHead), values0 = HeadRows<TF>(p, key: false, batch, firstKvHead);
             nint keyHeadBytes = (nint)headDim * TF.ElementSize, valueHeadBytes = (nint)valueDim * TF.ElementSize;
             int keyHeadScales = Widen.Int8Blocks(headDim), valueHeadScales = Widen.Int8Blocks(valueDim);
+            bool fetchKeys = SharesPages(keys0.Stride, keyHeadBytes), fetchValues = SharesPages(values0.Stride, valueHeadBytes);
 
             // Keys any lane sees: the union of the lanes' ranges, from a multiple of KeyBlock.
             int keyStart = 0, keyEnd = keyLength;
@@ -194,6 +223,10 @@ internal static unsafe class DecodeAttention
                     for (int g = 0; g < kvHeadCount; g++)
                     {
                         Rows k = keys0.At(j0 + jj).Shifted(g * keyHeadBytes, g * keyHeadScales);
+                        if (fetchKeys)
+                        {
+                            FetchRows(k, keyHeadBytes);
+                        }
                         int lane0 = g * lanesPerKvHead, laneEnd = lane0 + lanesPerKvHead;
                         int lane = lane0;
                         if (rowsNow == RowGroup && wholeVectors)
@@ -283,6 +316,10 @@ internal static unsafe class DecodeAttention
                     for (int g = 0; g < kvHeadCount; g++)
                     {
                         Rows v = values0.At(j0 + jj).Shifted(g * valueHeadBytes, g * valueHeadScales);
+                        if (fetchValues)
+                        {
+                            FetchRows(v, valueHeadBytes);
+                        }
                         int lane0 = g * lanesPerKvHead, laneEnd = lane0 + lanesPerKvHead;
                         int lane = lane0;
                         if (rowsNow == RowGroup)
