@@ -67,13 +67,15 @@ internal static unsafe class DecodeAttention
     /// <summary>
     /// Whether rows of <paramref name="rowBytes"/> read <paramref name="headBytes"/> at a time (one kv head's slice, eight
     /// rows per kernel) put several interleaved streams in one 4 KiB page: below a page per row, with more than one kv head
-    /// in it. The L2 streamer follows one forward stream per page, so there it stops prefetching, and the kernel reads
+    /// in it. The hardware prefetcher does not follow two forward streams in one page, so there it stops, and the kernel reads
     /// at a third of the memory's speed (a Half cache of 8 kv heads, 2 KiB rows: 3 GB/s, against 8 for the float cache,
     /// whose rows are whole pages). Where rows are whole pages (float, 8 heads × 128) or the heads are contiguous
-    /// (multi-query), the hardware keeps up, and fetching as well made the float cache 10–13 % slower.
+    /// (multi-query), the hardware keeps up, and fetching as well made the float cache 10–13 % slower. (Intel documents its
+    /// L2 streamer as keeping one forward and one backward stream per 4 KiB page.)
     /// </summary>
     private static bool SharesPages(nint rowBytes, nint headBytes) => rowBytes < PageBytes && headBytes < rowBytes;
 
+    /// <summary>The page size the hardware prefetchers work within.</summary>
     private const int PageBytes = 4096;
 
     /// <summary>Rows ahead that <see cref="FetchRows"/> fetches: two kernels' worth (32 measured the same or slower at 8 kv heads × 128 in Half, BFloat16 and Int8).</summary>
@@ -227,6 +229,7 @@ internal static unsafe class DecodeAttention
                         {
                             FetchRows(k, keyHeadBytes);
                         }
+
                         int lane0 = g * lanesPerKvHead, laneEnd = lane0 + lanesPerKvHead;
                         int lane = lane0;
                         if (rowsNow == RowGroup && wholeVectors)
@@ -320,6 +323,7 @@ internal static unsafe class DecodeAttention
                         {
                             FetchRows(v, valueHeadBytes);
                         }
+
                         int lane0 = g * lanesPerKvHead, laneEnd = lane0 + lanesPerKvHead;
                         int lane = lane0;
                         if (rowsNow == RowGroup)
