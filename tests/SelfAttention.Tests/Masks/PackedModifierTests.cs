@@ -104,6 +104,25 @@ public class PackedModifierTests
             $"seed {seed}, {kernel}, queries [{string.Join(", ", QueryLengths)}], keys [{string.Join(", ", KeyLengths)}], H {Shape.Heads}/{Shape.KvHeads}, d {Shape.HeadDim}, {options}, {SimdWidth.Name}");
     }
 
+    /// <summary>One packed call of the library or (naive) of the reference: output [totalQ, Heads·ValueDim], with the batch's modifiers.</summary>
+    private delegate void PackedCall(float[] output, AttentionModifiers modifiers, bool naive);
+
+    /// <summary>
+    /// Runs <paramref name="call"/> through the library and the reference, each with the batch's modifiers and its own
+    /// log-sum-exp buffer, and asserts both outputs close; returns the library's output and log-sum-exp.
+    /// </summary>
+    private static (float[] Output, float[] LogSumExp) AgainstTheReference(Batch batch, int seed, string context, string label, PackedCall call)
+    {
+        int heads = batch.Shape.Heads, totalQ = batch.TotalQ, ow = batch.OutputWidth;
+        float[] packed = new float[totalQ * ow], reference = new float[totalQ * ow];
+        float[] packedLse = new float[heads * totalQ], referenceLse = new float[heads * totalQ];
+        call(packed, batch.Modifiers(seed, packedLse), naive: false);
+        call(reference, batch.Modifiers(seed, referenceLse), naive: true);
+        Oracle.AssertClose(reference, packed, totalQ, ow, Tolerance.Magnitude1, $"{context}: {label}packed against the reference");
+        Oracle.AssertClose(referenceLse, packedLse, heads, totalQ, Tolerance.Magnitude1, $"{context}: {label}log-sum-exp against the reference");
+        return (packed, packedLse);
+    }
+
     private static AttentionOptions Options(int seed, AttentionKernel kernel) => (seed % 4) switch
     {
         0 => new AttentionOptions { Kernel = kernel, IsCausal = true },
@@ -122,12 +141,18 @@ public class PackedModifierTests
         int heads = shape.Heads, totalQ = batch.TotalQ, ow = batch.OutputWidth;
         string context = batch.Context(seed, kernel, options);
 
-        float[] packed = new float[totalQ * ow], reference = new float[totalQ * ow];
-        float[] packedLse = new float[heads * totalQ], referenceLse = new float[heads * totalQ];
-        Attention.ComputeMultiHeadPacked(batch.Q, batch.K, batch.V, packed, shape, batch.QueryOffsets, batch.KeyOffsets, batch.Modifiers(seed, packedLse), options);
-        NaiveAttention.ComputeMultiHeadPacked(batch.Q, batch.K, batch.V, reference, shape, batch.QueryOffsets, batch.KeyOffsets, batch.Modifiers(seed, referenceLse), options);
-        Oracle.AssertClose(reference, packed, totalQ, ow, Tolerance.Magnitude1, context + ": packed against the reference");
-        Oracle.AssertClose(referenceLse, packedLse, heads, totalQ, Tolerance.Magnitude1, context + ": log-sum-exp against the reference");
+        var (packed, packedLse) = AgainstTheReference(batch, seed, context, "",
+            (output, modifiers, naive) =>
+            {
+                if (naive)
+                {
+                    NaiveAttention.ComputeMultiHeadPacked(batch.Q, batch.K, batch.V, output, shape, batch.QueryOffsets, batch.KeyOffsets, modifiers, options);
+                }
+                else
+                {
+                    Attention.ComputeMultiHeadPacked(batch.Q, batch.K, batch.V, output, shape, batch.QueryOffsets, batch.KeyOffsets, modifiers, options);
+                }
+            });
 
         // The same sequences padded, through the padded entry point: its rows and its [Batch, Heads, MaxQ] log-sum-exp,
         // real rows only, rearranged into the packed layouts.
@@ -157,18 +182,24 @@ public class PackedModifierTests
         var batch = Batch.Make(seed + 100, heads: 4, kvHeads: 2);
         var options = Options(seed, kernel);
         var shape = batch.Shape;
-        int heads = shape.Heads, totalQ = batch.TotalQ, ow = batch.OutputWidth;
+        int heads = shape.Heads;
         string context = batch.Context(seed, kernel, options);
 
         // Both hides keys by (i + 2j + batch) % 5 and by the score: a kernel that passed the packed batch index 0 for
         // every sequence, or packed row indices, would differ from the reference.
-        float[] packed = new float[totalQ * ow], reference = new float[totalQ * ow];
-        float[] packedLse = new float[heads * totalQ], referenceLse = new float[heads * totalQ];
         var user = new UserModifiers.Both();
-        Attention.ComputeMultiHeadPacked(batch.Q, batch.K, batch.V, packed, shape, batch.QueryOffsets, batch.KeyOffsets, user, batch.Modifiers(seed, packedLse), options);
-        NaiveAttention.ComputeMultiHeadPacked(batch.Q, batch.K, batch.V, reference, shape, batch.QueryOffsets, batch.KeyOffsets, user, batch.Modifiers(seed, referenceLse), options);
-        Oracle.AssertClose(reference, packed, totalQ, ow, Tolerance.Magnitude1, context + ": user modifier, packed against the reference");
-        Oracle.AssertClose(referenceLse, packedLse, heads, totalQ, Tolerance.Magnitude1, context + ": user modifier, log-sum-exp against the reference");
+        var (packed, _) = AgainstTheReference(batch, seed, context, "user modifier, ",
+            (output, modifiers, naive) =>
+            {
+                if (naive)
+                {
+                    NaiveAttention.ComputeMultiHeadPacked(batch.Q, batch.K, batch.V, output, shape, batch.QueryOffsets, batch.KeyOffsets, user, modifiers, options);
+                }
+                else
+                {
+                    Attention.ComputeMultiHeadPacked(batch.Q, batch.K, batch.V, output, shape, batch.QueryOffsets, batch.KeyOffsets, user, modifiers, options);
+                }
+            });
 
         // Every question is about a real row and key of the sequence asked, in the sequence's own indices.
         int[] faults = new int[2];
