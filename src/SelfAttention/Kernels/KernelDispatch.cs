@@ -99,6 +99,14 @@ internal static unsafe class KernelDispatch
         }
     }
 
+    /// <summary>The call's additive mask, with its tile-order copy when the tiled kernel gains from one (<see cref="TransposedMask.Prepare"/>).</summary>
+    private static AdditiveMask CreateAdditive(in AttentionProblem problem, MaskRun run) =>
+        new AdditiveMask(problem.AdditiveMask, problem.DenseMask, problem.KeyLength, TransposedMask.Prepare(problem, run.Kernel));
+
+    /// <summary>The call's boolean mask, with the tile-order copy of its biases when the tiled kernel gains from one.</summary>
+    private static BooleanMask CreateBoolean(in AttentionProblem problem, MaskRun run) =>
+        new BooleanMask(problem.BooleanMask, problem.DenseMask, problem.KeyLength, TransposedMask.Prepare(problem, run.Kernel));
+
     private readonly struct AdditiveStage : IStage
     {
         public static void Next<TMask>(in AttentionProblem problem, TMask mask, MaskRun run)
@@ -106,7 +114,7 @@ internal static unsafe class KernelDispatch
         {
             if (problem.AdditiveMask != null)
             {
-                Add<BooleanStage, TMask, AdditiveMask>(problem, mask, new AdditiveMask(problem.AdditiveMask, problem.DenseMask, problem.KeyLength), run);
+                Add<BooleanStage, TMask, AdditiveMask>(problem, mask, CreateAdditive(problem, run), run);
             }
             else
             {
@@ -122,7 +130,7 @@ internal static unsafe class KernelDispatch
         {
             if (problem.BooleanMask != null)
             {
-                Add<LengthsStage, TMask, BooleanMask>(problem, mask, new BooleanMask(problem.BooleanMask, problem.DenseMask, problem.KeyLength), run);
+                Add<LengthsStage, TMask, BooleanMask>(problem, mask, CreateBoolean(problem, run), run);
             }
             else
             {

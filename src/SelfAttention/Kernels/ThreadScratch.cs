@@ -16,20 +16,33 @@ internal static unsafe class ThreadScratch
     [ThreadStatic]
     private static float[]? t_buffer;
 
+    [ThreadStatic]
+    private static float[]? t_call;
+
     /// <summary>
     /// A span of exactly <paramref name="length"/> floats (contents undefined) whose first element is 64-byte aligned.
     /// The dispatcher has checked the length against <see cref="MaxLength"/> before any work started.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static Span<float> Get(long length)
+    public static Span<float> Get(long length) => Get(ref t_buffer, length);
+
+    /// <summary>
+    /// As <see cref="Get(long)"/>, from a second buffer of the thread's for what a call prepares before its work items
+    /// run (a dense mask's tile-order copy) and they all read: the calling thread may run items itself, whose tiles take
+    /// <see cref="Get(long)"/>'s buffer, so the two never share memory.
+    /// </summary>
+    public static Span<float> GetForCall(long length) => Get(ref t_call, length);
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static Span<float> Get(ref float[]? field, long length)
     {
         Debug.Assert(length >= 0 && length <= MaxLength, "scratch length outside what the dispatcher allows");
-        float[]? buffer = t_buffer;
+        float[]? buffer = field;
         if (buffer is null || buffer.Length < length + AlignmentFloats)
         {
             // Pinned, so the alignment computed below stays true for the buffer's lifetime.
             buffer = GC.AllocateUninitializedArray<float>((int)length + AlignmentFloats, pinned: true);
-            t_buffer = buffer;
+            field = buffer;
         }
 
         nint address = (nint)Unsafe.AsPointer(ref MemoryMarshal.GetArrayDataReference(buffer));

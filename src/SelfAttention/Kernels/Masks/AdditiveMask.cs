@@ -7,7 +7,9 @@ namespace SelfAttention.Kernels.Masks;
 /// ALiBi), so −∞ hides a key and a finite value biases it. A modifier: it hides through −∞ scores, which the online
 /// softmax weighs 0, so the kernels treat every tile as fully visible (a row whose every key is −∞ ends with l = 0 and is
 /// written as zeros, through the exact row). Element (b, h, i, j) is at <see cref="DenseMaskLayout"/>; bound to a head by
-/// <see cref="ForHead"/>. Each element is read once per query block that visits its tile.
+/// <see cref="ForHead"/>. Each element is read once per query block that visits its tile: in place, transposed in
+/// registers per tile, or, for a mask several heads or sequences share, from the call's tile-order copy
+/// (<see cref="TransposedMask"/>), so the transposes are paid once per call rather than once per head.
 /// </summary>
 internal readonly unsafe struct AdditiveMask : IAttentionMask<AdditiveMask>
 {
@@ -15,21 +17,31 @@ internal readonly unsafe struct AdditiveMask : IAttentionMask<AdditiveMask>
     private readonly float* _head;
     private readonly DenseMaskLayout _layout;
     private readonly int _keyLength;
+    private readonly TileOrderCopy _copy;
 
+    /// <summary>The mask read in place everywhere (no tile-order copy).</summary>
     public AdditiveMask(float* mask, DenseMaskLayout layout, int keyLength)
+        : this(mask, layout, keyLength, default)
     {
-        _mask = mask;
-        _head = mask;
-        _layout = layout;
-        _keyLength = keyLength;
     }
 
-    private AdditiveMask(float* mask, float* head, DenseMaskLayout layout, int keyLength)
+    /// <summary>The mask, with its copy for the tiled kernel's tiles when the call made one.</summary>
+    /// <param name="mask">The mask, element (b, h, i, j) at <paramref name="layout"/>.</param>
+    /// <param name="layout">Where each element lives.</param>
+    /// <param name="keyLength">Keys per head.</param>
+    /// <param name="copy">Its tile-order copy for the tiled kernel (<see cref="TransposedMask.Prepare"/>), or none.</param>
+    public AdditiveMask(float* mask, DenseMaskLayout layout, int keyLength, TileOrderCopy copy)
+        : this(mask, mask, layout, keyLength, copy)
+    {
+    }
+
+    private AdditiveMask(float* mask, float* head, DenseMaskLayout layout, int keyLength, TileOrderCopy copy)
     {
         _mask = mask;
         _head = head;
         _layout = layout;
         _keyLength = keyLength;
+        _copy = copy;
     }
 
     public static bool HidesNothing => true;
@@ -40,7 +52,8 @@ internal readonly unsafe struct AdditiveMask : IAttentionMask<AdditiveMask>
 
     public static bool ModifiesScores => true;
 
-    public AdditiveMask ForHead(int batch, int head) => new(_mask, _mask + _layout.Head(batch, head), _layout, _keyLength);
+    public AdditiveMask ForHead(int batch, int head) =>
+        new(_mask, _mask + _layout.Head(batch, head), _layout, _keyLength, _copy.ForHead(batch, head));
 
     public bool IsVisible(int i, int j) => true;
 
@@ -53,6 +66,12 @@ internal readonly unsafe struct AdditiveMask : IAttentionMask<AdditiveMask>
     public void ModifyTile<TV, TOps>(float* st, int bq, int i0, int rows, int j0, int keyCount)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
+        if (_copy.IsPresent)
+        {
+            _copy.AddTo<TV, TOps>(st, bq, i0, rows, j0, keyCount);
+            return;
+        }
+
         nint keyStride = _layout.KeyStride;
         int w = TOps.Count, r = 0;
         if (keyStride == 1 && TOps.Count > 1)

@@ -9,7 +9,9 @@ namespace SelfAttention.Kernels.Masks;
 /// <c>s + (−∞)</c>), so a mask of any pattern costs the same and the tiled kernel keeps its full-tile loops; a row that
 /// sees nothing ends with l = 0 and is written as zeros, through the exact row. Over a tile with contiguous keys the
 /// bytes become biases a vector at a time (lanes × lanes blocks, widened, compared and transposed in registers), so a
-/// boolean mask costs what an additive one does while reading a quarter of the bytes. Element (b, h, i, j) is at
+/// boolean mask costs what an additive one does while reading a quarter of the bytes; a mask several heads or sequences
+/// share is read by the tiled kernel from the call's tile-order copy of its biases (<see cref="TransposedMask"/>)
+/// instead. Element (b, h, i, j) is at
 /// <see cref="DenseMaskLayout"/>. Softmax only: the plain sum has no −∞ (validation refuses the combination).
 /// </summary>
 internal readonly unsafe struct BooleanMask : IAttentionMask<BooleanMask>
@@ -18,21 +20,31 @@ internal readonly unsafe struct BooleanMask : IAttentionMask<BooleanMask>
     private readonly byte* _head;
     private readonly DenseMaskLayout _layout;
     private readonly int _keyLength;
+    private readonly TileOrderCopy _copy;
 
+    /// <summary>The mask read in place everywhere (no tile-order copy).</summary>
     public BooleanMask(byte* mask, DenseMaskLayout layout, int keyLength)
+        : this(mask, layout, keyLength, default)
     {
-        _mask = mask;
-        _head = mask;
-        _layout = layout;
-        _keyLength = keyLength;
     }
 
-    private BooleanMask(byte* mask, byte* head, DenseMaskLayout layout, int keyLength)
+    /// <summary>The mask, with its copy for the tiled kernel's tiles when the call made one.</summary>
+    /// <param name="mask">The mask, element (b, h, i, j) at <paramref name="layout"/>.</param>
+    /// <param name="layout">Where each element lives.</param>
+    /// <param name="keyLength">Keys per head.</param>
+    /// <param name="copy">Its tile-order copy for the tiled kernel (<see cref="TransposedMask.Prepare"/>), or none.</param>
+    public BooleanMask(byte* mask, DenseMaskLayout layout, int keyLength, TileOrderCopy copy)
+        : this(mask, mask, layout, keyLength, copy)
+    {
+    }
+
+    private BooleanMask(byte* mask, byte* head, DenseMaskLayout layout, int keyLength, TileOrderCopy copy)
     {
         _mask = mask;
         _head = head;
         _layout = layout;
         _keyLength = keyLength;
+        _copy = copy;
     }
 
     public static bool HidesNothing => true;
@@ -43,7 +55,8 @@ internal readonly unsafe struct BooleanMask : IAttentionMask<BooleanMask>
 
     public static bool ModifiesScores => true;
 
-    public BooleanMask ForHead(int batch, int head) => new(_mask, _mask + _layout.Head(batch, head), _layout, _keyLength);
+    public BooleanMask ForHead(int batch, int head) =>
+        new(_mask, _mask + _layout.Head(batch, head), _layout, _keyLength, _copy.ForHead(batch, head));
 
     public bool IsVisible(int i, int j) => true;
 
@@ -56,11 +69,17 @@ internal readonly unsafe struct BooleanMask : IAttentionMask<BooleanMask>
 
     /// <summary>0 for a non-zero byte, −∞ for zero, by masking the bits of −∞ (0xFF800000) with 0 or all ones.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static float Bias(byte allowed) => BitConverter.Int32BitsToSingle(unchecked((int)0xFF800000) & -(allowed == 0 ? 1 : 0));
+    public static float Bias(byte allowed) => BitConverter.Int32BitsToSingle(unchecked((int)0xFF800000) & -(allowed == 0 ? 1 : 0));
 
     public void ModifyTile<TV, TOps>(float* st, int bq, int i0, int rows, int j0, int keyCount)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
+        if (_copy.IsPresent)
+        {
+            _copy.AddTo<TV, TOps>(st, bq, i0, rows, j0, keyCount);
+            return;
+        }
+
         nint keyStride = _layout.KeyStride;
         int w = TOps.Count, r = 0;
         if (keyStride == 1 && w > 1)
@@ -117,7 +136,7 @@ internal readonly unsafe struct BooleanMask : IAttentionMask<BooleanMask>
     /// compared with 0, and the all-ones lanes (zero bytes) masked to the bits of −∞. A JIT-time choice of width.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Biases<TV>(byte* m)
+    public static TV Biases<TV>(byte* m)
         where TV : struct
     {
         uint minusInfinity = 0xFF800000;
