@@ -50,18 +50,21 @@ internal readonly unsafe struct AlibiMask : IAttentionMask<AlibiMask>
     public void ModifyTile<TV, TOps>(float* st, int bq, int i0, int rows, int j0, int keyCount)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
-        // Lane r of key j: distance i0 + r + offset − (j0 + j), i.e. a base per key plus the lane index.
+        // Lane r of key j: distance i0 + r + offset − (j0 + j). Per vector of rows the distances start at the lanes'
+        // values for key j0 and fall by one per key: integers, exact in float below 2²⁴, so the same values as forming
+        // each from scratch, for a subtraction per key. Distances are finite: the native max is |d|.
         int w = TOps.Count;
-        TV minusSlope = TOps.Create(-_slope), lanes = TOps.LaneIndices;
-        for (int j = 0; j < keyCount; j++)
+        TV minusSlope = TOps.Create(-_slope), one = TOps.Create(1f), lanes = TOps.LaneIndices;
+        float first = (float)(i0 + _offset - j0);
+        for (int t = 0; t < bq; t += w)
         {
-            float* s = st + j * bq;
-            float first = (float)(i0 + _offset - (j0 + j));
-            for (int t = 0; t < bq; t += w)
+            TV d = TOps.Add(TOps.Create(first + t), lanes);
+            float* s = st + t;
+            for (int j = 0; j < keyCount; j++, s += bq)
             {
-                TV d = TOps.Add(TOps.Create(first + t), lanes);
-                TV distance = TOps.Max(d, TOps.Subtract(TOps.Zero, d));
-                TOps.Store(TOps.MultiplyAdd(distance, minusSlope, TOps.Load(ref s[0], (nuint)t)), ref s[0], (nuint)t);
+                TV distance = TOps.MaxNative(d, TOps.Subtract(TOps.Zero, d));
+                TOps.Store(TOps.MultiplyAdd(distance, minusSlope, TOps.Load(ref s[0], 0)), ref s[0], 0);
+                d = TOps.Subtract(d, one);
             }
         }
     }
@@ -76,7 +79,7 @@ internal readonly unsafe struct AlibiMask : IAttentionMask<AlibiMask>
         for (; j + w <= count; j += w)
         {
             TV d = TOps.Subtract(TOps.Create(first - j), lanes);
-            TV distance = TOps.Max(d, TOps.Subtract(TOps.Zero, d));
+            TV distance = TOps.MaxNative(d, TOps.Subtract(TOps.Zero, d));
             TOps.Store(TOps.MultiplyAdd(distance, minusSlope, TOps.Load(ref s[0], (nuint)j)), ref s[0], (nuint)j);
         }
 
