@@ -254,11 +254,13 @@ internal static unsafe class TiledAttention
                     // Score modifiers (softcap, ALiBi, a dense mask) change the scores after they are computed, so the max is
                     // folded after them: by the mask pass of a partial tile, or by its own pass over a full one.
                     bool partial = tile == TileVisibility.Partial;
+                    // A block of at most two vectors of rows (a short sequence, the last rows of a length) computes two.
+                    bool lowerHalf = !FewRegisters && block.Rows <= 2 * TOps.Count;
                     // A score-only first step (the softcap) is applied to the score registers before they are stored
                     // and folded, so a tile with nothing else to modify still takes its max from the registers.
                     new Span<float>(block.M, bq).CopyTo(new Span<float>(block.MNext, bq));
                     Scores<TV, TOps, TMask>(mask, block.Qt, k + jt * p.KeyRowStride, p.KeyRowStride, bk, headDim, st,
-                                            partial || TMask.ModifiesTileAfterLanes ? null : block.MNext);
+                                            partial || TMask.ModifiesTileAfterLanes ? null : block.MNext, lowerHalf);
                     if (TMask.ModifiesTileAfterLanes)
                     {
                         TMask.ModifyTileAfterLanes<TV, TOps>(mask, st, bq, block.First, block.Rows, jt, bk);
@@ -276,7 +278,7 @@ internal static unsafe class TiledAttention
                     }
 
                     OnlineSoftmax.StepColumns<TV, TOps>(st, bk, bq, block.M, block.MNext, block.L, block.Alpha);
-                    AccumulateValues<TV, TOps, TMask>(st, bk, allSee, mask, block.First, jt, lo, hi, v + jt * p.ValueRowStride, p.ValueRowStride, valueDim, block.Alpha, block.Ot);
+                    AccumulateValues<TV, TOps, TMask>(st, bk, allSee, mask, block.First, jt, lo, hi, v + jt * p.ValueRowStride, p.ValueRowStride, valueDim, block.Alpha, block.Ot, lowerHalf);
                 }
             }
 
@@ -475,9 +477,10 @@ internal static unsafe class TiledAttention
     /// (<see cref="IAttentionMask{TSelf}.ModifyLanes"/>: the softcap), if it has one, is applied to the accumulators
     /// before they are stored and folded. qt: [headDim][4·lanes];
     /// k: [keyCount, headDim] with row stride <paramref name="keyStride"/>; st: [keyCount][4·lanes]; rowMax: [4·lanes].
+    /// With <paramref name="lowerHalf"/> (a block of at most two vectors of rows) only the first two vectors are computed.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scores<TV, TOps, TMask>(in TMask mask, float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax)
+    private static void Scores<TV, TOps, TMask>(in TMask mask, float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax, bool lowerHalf)
         where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
@@ -485,6 +488,26 @@ internal static unsafe class TiledAttention
         {
             ScoresHalfWidth<TV, TOps, TMask>(mask, qt, k, keyStride, keyCount, headDim, st, rowMax);
             ScoresHalfWidth<TV, TOps, TMask>(mask, qt + 2 * w, k, keyStride, keyCount, headDim, st + 2 * w, rowMax == null ? null : rowMax + 2 * w);
+            return;
+        }
+
+        if (lowerHalf)
+        {
+            // The block's rows all sit in the first two vectors: those are computed; the other two lanes' scores are 0
+            // (their max folded with 0), so every later pass over all four sees finite, ordinary values there.
+            ScoresHalfWidth<TV, TOps, TMask>(mask, qt, k, keyStride, keyCount, headDim, st, rowMax);
+            for (int jj = 0; jj < keyCount; jj++)
+            {
+                TOps.Store(TOps.Zero, ref st[jj * bq], (nuint)(2 * w));
+                TOps.Store(TOps.Zero, ref st[jj * bq], (nuint)(3 * w));
+            }
+
+            if (rowMax != null)
+            {
+                FoldMax<TV, TOps>(rowMax, (nuint)(2 * w), TOps.Zero);
+                FoldMax<TV, TOps>(rowMax, (nuint)(3 * w), TOps.Zero);
+            }
+
             return;
         }
 
@@ -821,7 +844,7 @@ internal static unsafe class TiledAttention
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AccumulateValues<TV, TOps, TMask>(float* pt, int keyCount, int allSee, in TMask mask, int first, int j0, float* lo, float* hi,
-                                                          float* v, nint valueStride, int valueDim, float* alpha, float* ot)
+                                                          float* v, nint valueStride, int valueDim, float* alpha, float* ot, bool lowerHalf)
         where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
@@ -832,9 +855,17 @@ internal static unsafe class TiledAttention
         }
 
         int c = 0;
+        if (lowerHalf)
+        {
+            for (; c + 6 <= valueDim; c += 6)
+            {
+                ChannelTile6<TV, TOps, LowerHalf>(pt, allSee, v + c, valueStride, alpha, ot + c * bq);
+            }
+        }
+
         for (; !FewRegisters && c + 6 <= valueDim; c += 6)
         {
-            ChannelTile6<TV, TOps>(pt, allSee, v + c, valueStride, alpha, ot + c * bq);
+            ChannelTile6<TV, TOps, FullHeight>(pt, allSee, v + c, valueStride, alpha, ot + c * bq);
         }
 
         for (; c + 2 <= valueDim; c += 2)
@@ -924,45 +955,97 @@ internal static unsafe class TiledAttention
         return !float.IsNaN(TOps.Sum(acc) + tail);
     }
 
-    /// <summary>The 6-channel × 4-vector P·V tile (24 accumulators): channels c &lt; 6 of Oᵀ, rescaled by alpha, plus keys j &lt; keyCount.</summary>
+    /// <summary>Which vectors of a 4-vector tile a micro-kernel computes: a JIT-time constant per instantiation.</summary>
+    private interface ITileHeight
+    {
+        /// <summary>True for all four vectors, false for the first two.</summary>
+        static abstract bool AllRows { get; }
+    }
+
+    /// <summary>All four vectors of rows.</summary>
+    private readonly struct FullHeight : ITileHeight
+    {
+        public static bool AllRows => true;
+    }
+
+    /// <summary>The first two vectors of rows (a block of at most 2·lanes rows).</summary>
+    private readonly struct LowerHalf : ITileHeight
+    {
+        public static bool AllRows => false;
+    }
+
+    /// <summary><c>column[offset..]·scale</c> when <paramref name="load"/> (a JIT-time constant at every caller), else 0: an accumulator's start.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static TV Rescaled<TV, TOps>(float* column, nuint offset, TV scale, bool load)
+        where TV : struct where TOps : struct, IFloatVector<TV> =>
+        load ? TOps.Multiply(TOps.Load(ref column[0], offset), scale) : TOps.Zero;
+
+    /// <summary>Stores a 4-vector row of accumulators, or its first two for <see cref="LowerHalf"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store2<TV, TOps, THeight>(float* destination, int w, TV a0, TV a1, TV a2, TV a3)
+        where TV : struct where TOps : struct, IFloatVector<TV> where THeight : struct, ITileHeight
+    {
+        TOps.Store(a0, ref destination[0], 0);
+        TOps.Store(a1, ref destination[0], (nuint)w);
+        if (THeight.AllRows)
+        {
+            TOps.Store(a2, ref destination[0], (nuint)(2 * w));
+            TOps.Store(a3, ref destination[0], (nuint)(3 * w));
+        }
+    }
+
+    /// <summary>
+    /// The 6-channel × 4-vector P·V tile (24 accumulators): channels c &lt; 6 of Oᵀ, rescaled by alpha, plus keys
+    /// j &lt; keyCount; with <typeparamref name="THeight"/> = <see cref="LowerHalf"/> the first two vectors only (12).
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ChannelTile6<TV, TOps>(float* pt, int keyCount, float* v, nint valueStride, float* alpha, float* ot)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    private static void ChannelTile6<TV, TOps, THeight>(float* pt, int keyCount, float* v, nint valueStride, float* alpha, float* ot)
+        where TV : struct where TOps : struct, IFloatVector<TV> where THeight : struct, ITileHeight
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
         nuint o1 = (nuint)w, o2 = (nuint)(2 * w), o3 = (nuint)(3 * w);
-        TV s0 = TOps.Load(ref alpha[0], 0), s1 = TOps.Load(ref alpha[0], o1), s2 = TOps.Load(ref alpha[0], o2), s3 = TOps.Load(ref alpha[0], o3);
+        TV s0 = TOps.Load(ref alpha[0], 0), s1 = TOps.Load(ref alpha[0], o1);
+        bool all = THeight.AllRows;
+        TV s2 = all ? TOps.Load(ref alpha[0], o2) : TOps.Zero, s3 = all ? TOps.Load(ref alpha[0], o3) : TOps.Zero;
         float* c0 = ot, c1 = c0 + bq, c2 = c1 + bq, c3 = c2 + bq, c4 = c3 + bq, c5 = c4 + bq;
-        TV a00 = TOps.Multiply(TOps.Load(ref c0[0], 0), s0), a01 = TOps.Multiply(TOps.Load(ref c0[0], o1), s1), a02 = TOps.Multiply(TOps.Load(ref c0[0], o2), s2), a03 = TOps.Multiply(TOps.Load(ref c0[0], o3), s3);
-        TV a10 = TOps.Multiply(TOps.Load(ref c1[0], 0), s0), a11 = TOps.Multiply(TOps.Load(ref c1[0], o1), s1), a12 = TOps.Multiply(TOps.Load(ref c1[0], o2), s2), a13 = TOps.Multiply(TOps.Load(ref c1[0], o3), s3);
-        TV a20 = TOps.Multiply(TOps.Load(ref c2[0], 0), s0), a21 = TOps.Multiply(TOps.Load(ref c2[0], o1), s1), a22 = TOps.Multiply(TOps.Load(ref c2[0], o2), s2), a23 = TOps.Multiply(TOps.Load(ref c2[0], o3), s3);
-        TV a30 = TOps.Multiply(TOps.Load(ref c3[0], 0), s0), a31 = TOps.Multiply(TOps.Load(ref c3[0], o1), s1), a32 = TOps.Multiply(TOps.Load(ref c3[0], o2), s2), a33 = TOps.Multiply(TOps.Load(ref c3[0], o3), s3);
-        TV a40 = TOps.Multiply(TOps.Load(ref c4[0], 0), s0), a41 = TOps.Multiply(TOps.Load(ref c4[0], o1), s1), a42 = TOps.Multiply(TOps.Load(ref c4[0], o2), s2), a43 = TOps.Multiply(TOps.Load(ref c4[0], o3), s3);
-        TV a50 = TOps.Multiply(TOps.Load(ref c5[0], 0), s0), a51 = TOps.Multiply(TOps.Load(ref c5[0], o1), s1), a52 = TOps.Multiply(TOps.Load(ref c5[0], o2), s2), a53 = TOps.Multiply(TOps.Load(ref c5[0], o3), s3);
+        TV a00 = Rescaled<TV, TOps>(c0, 0, s0, true), a01 = Rescaled<TV, TOps>(c0, o1, s1, true), a02 = Rescaled<TV, TOps>(c0, o2, s2, all), a03 = Rescaled<TV, TOps>(c0, o3, s3, all);
+        TV a10 = Rescaled<TV, TOps>(c1, 0, s0, true), a11 = Rescaled<TV, TOps>(c1, o1, s1, true), a12 = Rescaled<TV, TOps>(c1, o2, s2, all), a13 = Rescaled<TV, TOps>(c1, o3, s3, all);
+        TV a20 = Rescaled<TV, TOps>(c2, 0, s0, true), a21 = Rescaled<TV, TOps>(c2, o1, s1, true), a22 = Rescaled<TV, TOps>(c2, o2, s2, all), a23 = Rescaled<TV, TOps>(c2, o3, s3, all);
+        TV a30 = Rescaled<TV, TOps>(c3, 0, s0, true), a31 = Rescaled<TV, TOps>(c3, o1, s1, true), a32 = Rescaled<TV, TOps>(c3, o2, s2, all), a33 = Rescaled<TV, TOps>(c3, o3, s3, all);
+        TV a40 = Rescaled<TV, TOps>(c4, 0, s0, true), a41 = Rescaled<TV, TOps>(c4, o1, s1, true), a42 = Rescaled<TV, TOps>(c4, o2, s2, all), a43 = Rescaled<TV, TOps>(c4, o3, s3, all);
+        TV a50 = Rescaled<TV, TOps>(c5, 0, s0, true), a51 = Rescaled<TV, TOps>(c5, o1, s1, true), a52 = Rescaled<TV, TOps>(c5, o2, s2, all), a53 = Rescaled<TV, TOps>(c5, o3, s3, all);
+
         float* pj = pt, vj = v;
         for (int j = 0; j < keyCount; j++, pj += bq, vj += valueStride)
         {
-            TV p0 = TOps.Load(ref pj[0], 0), p1 = TOps.Load(ref pj[0], o1), p2 = TOps.Load(ref pj[0], o2), p3 = TOps.Load(ref pj[0], o3);
+            TV p0 = TOps.Load(ref pj[0], 0), p1 = TOps.Load(ref pj[0], o1);
+            TV p2 = THeight.AllRows ? TOps.Load(ref pj[0], o2) : TOps.Zero, p3 = THeight.AllRows ? TOps.Load(ref pj[0], o3) : TOps.Zero;
             TV b = TOps.Create(vj[0]);
-            a00 = TOps.MultiplyAdd(p0, b, a00); a01 = TOps.MultiplyAdd(p1, b, a01); a02 = TOps.MultiplyAdd(p2, b, a02); a03 = TOps.MultiplyAdd(p3, b, a03);
+            a00 = TOps.MultiplyAdd(p0, b, a00); a01 = TOps.MultiplyAdd(p1, b, a01);
+            if (THeight.AllRows) { a02 = TOps.MultiplyAdd(p2, b, a02); a03 = TOps.MultiplyAdd(p3, b, a03); }
             b = TOps.Create(vj[1]);
-            a10 = TOps.MultiplyAdd(p0, b, a10); a11 = TOps.MultiplyAdd(p1, b, a11); a12 = TOps.MultiplyAdd(p2, b, a12); a13 = TOps.MultiplyAdd(p3, b, a13);
+            a10 = TOps.MultiplyAdd(p0, b, a10); a11 = TOps.MultiplyAdd(p1, b, a11);
+            if (THeight.AllRows) { a12 = TOps.MultiplyAdd(p2, b, a12); a13 = TOps.MultiplyAdd(p3, b, a13); }
             b = TOps.Create(vj[2]);
-            a20 = TOps.MultiplyAdd(p0, b, a20); a21 = TOps.MultiplyAdd(p1, b, a21); a22 = TOps.MultiplyAdd(p2, b, a22); a23 = TOps.MultiplyAdd(p3, b, a23);
+            a20 = TOps.MultiplyAdd(p0, b, a20); a21 = TOps.MultiplyAdd(p1, b, a21);
+            if (THeight.AllRows) { a22 = TOps.MultiplyAdd(p2, b, a22); a23 = TOps.MultiplyAdd(p3, b, a23); }
             b = TOps.Create(vj[3]);
-            a30 = TOps.MultiplyAdd(p0, b, a30); a31 = TOps.MultiplyAdd(p1, b, a31); a32 = TOps.MultiplyAdd(p2, b, a32); a33 = TOps.MultiplyAdd(p3, b, a33);
+            a30 = TOps.MultiplyAdd(p0, b, a30); a31 = TOps.MultiplyAdd(p1, b, a31);
+            if (THeight.AllRows) { a32 = TOps.MultiplyAdd(p2, b, a32); a33 = TOps.MultiplyAdd(p3, b, a33); }
             b = TOps.Create(vj[4]);
-            a40 = TOps.MultiplyAdd(p0, b, a40); a41 = TOps.MultiplyAdd(p1, b, a41); a42 = TOps.MultiplyAdd(p2, b, a42); a43 = TOps.MultiplyAdd(p3, b, a43);
+            a40 = TOps.MultiplyAdd(p0, b, a40); a41 = TOps.MultiplyAdd(p1, b, a41);
+            if (THeight.AllRows) { a42 = TOps.MultiplyAdd(p2, b, a42); a43 = TOps.MultiplyAdd(p3, b, a43); }
             b = TOps.Create(vj[5]);
-            a50 = TOps.MultiplyAdd(p0, b, a50); a51 = TOps.MultiplyAdd(p1, b, a51); a52 = TOps.MultiplyAdd(p2, b, a52); a53 = TOps.MultiplyAdd(p3, b, a53);
+            a50 = TOps.MultiplyAdd(p0, b, a50); a51 = TOps.MultiplyAdd(p1, b, a51);
+            if (THeight.AllRows) { a52 = TOps.MultiplyAdd(p2, b, a52); a53 = TOps.MultiplyAdd(p3, b, a53); }
         }
 
-        Store4<TV, TOps>(c0, w, a00, a01, a02, a03);
-        Store4<TV, TOps>(c1, w, a10, a11, a12, a13);
-        Store4<TV, TOps>(c2, w, a20, a21, a22, a23);
-        Store4<TV, TOps>(c3, w, a30, a31, a32, a33);
-        Store4<TV, TOps>(c4, w, a40, a41, a42, a43);
-        Store4<TV, TOps>(c5, w, a50, a51, a52, a53);
+        Store2<TV, TOps, THeight>(c0, w, a00, a01, a02, a03);
+        Store2<TV, TOps, THeight>(c1, w, a10, a11, a12, a13);
+        Store2<TV, TOps, THeight>(c2, w, a20, a21, a22, a23);
+        Store2<TV, TOps, THeight>(c3, w, a30, a31, a32, a33);
+        Store2<TV, TOps, THeight>(c4, w, a40, a41, a42, a43);
+        Store2<TV, TOps, THeight>(c5, w, a50, a51, a52, a53);
     }
 
     /// <summary>
