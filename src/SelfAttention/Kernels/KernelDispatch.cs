@@ -280,7 +280,7 @@ internal static unsafe class KernelDispatch
     /// The kernel that runs, and the reason when it is not the requested one. Tiled and decode compute softmax without
     /// a weights output; anything else runs row by row. <see cref="AttentionKernel.Auto"/> takes decode for at most
     /// <see cref="DecodeAttention.MaxQueryLength"/> query rows against at least one key block (its lane set-up costs
-    /// more than it saves on a few keys), tiled once a query block would be at least half full, and row by row otherwise.
+    /// more than it saves on a few keys), tiled from <see cref="TiledAttention.AutoMinimumRows"/> query rows on, and row by row otherwise.
     /// </summary>
     /// <remarks>
     /// A shape whose tile scratch would pass <see cref="MaxTileScratch"/> runs row by row, like the options the tiled
@@ -318,7 +318,7 @@ internal static unsafe class KernelDispatch
                 AttentionKernel.Tiled => KernelChoice.Tiled,
                 AttentionKernel.Decode when decodes => KernelChoice.Decode,
                 AttentionKernel.Auto when decodes && problem.KeyLength >= DecodeAttention.KeyBlock => KernelChoice.Decode,
-                AttentionKernel.Auto when problem.QueryLength * 2 >= TiledAttention.QueryBlock(lanes) => KernelChoice.Tiled,
+                AttentionKernel.Auto when problem.QueryLength >= TiledAttention.AutoMinimumRows(lanes) => KernelChoice.Tiled,
                 _ => KernelChoice.RowByRow,
             };
         }

@@ -66,6 +66,15 @@ internal static unsafe class TiledAttention
     /// <summary>Query rows per block for vectors of <paramref name="lanes"/> floats.</summary>
     public static int QueryBlock(int lanes) => VectorsPerTile * lanes;
 
+    /// <summary>
+    /// The fewest query rows for which <see cref="AttentionKernel.Auto"/> takes this kernel over the row-by-row one: half
+    /// a block, or three eighths (24 rows) at 512 bits, where a block of at most two vectors of rows computes only those.
+    /// Measured in one process, alternating, (12 heads, n = Nq = Nk): at 512 bits 24 to 31 rows ran 1.4–3.3× faster
+    /// tiled (d 32 and 64), 16 to 20 rows mixed (0.6–1.4×); at 256 and 128 bits the half block stays (a lower
+    /// threshold measured 0.3–0.7×).
+    /// </summary>
+    public static int AutoMinimumRows(int lanes) => lanes >= 16 ? 3 * QueryBlock(lanes) / 8 : QueryBlock(lanes) / 2;
+
     /// <summary>Scratch floats one work item needs (in long: with a value dim near 2²⁵ it passes <see cref="int.MaxValue"/>).</summary>
     public static long ScratchLength(int queryBlock, int headDim, int valueDim) =>
         (long)queryBlock * KeyBlock + SubBlocks * BlockState.Length(queryBlock, headDim, valueDim);
