@@ -102,12 +102,14 @@ internal static unsafe class OnlineSoftmax
     /// <summary>
     /// One step for a block of rows held in vector lanes (the tiled kernel: <c>Sᵀ[j][r]</c>, row r in lane r), given
     /// the new running max <c>m' = max(m, max_j Sᵀ[j])</c> in <paramref name="mNext"/>: <c>Pᵀ[j] = e^(Sᵀ[j] − μ)</c>
-    /// in place, <c>alpha = e^(m − μ)</c>, <c>l = l·alpha + Σ_j Pᵀ[j]</c>, <c>m = m'</c>. st: [keyCount][columns];
-    /// m, mNext, l, alpha: [columns]; columns a multiple of the lane count. Inlined, so that a caller whose column
-    /// count is a JIT-time constant gets constant strides in the exp loop.
+    /// in place, <c>alpha = e^(m − μ)</c>, <c>l = l·alpha + Σ_j Pᵀ[j]</c>, <c>m = m'</c>. st: [keyCount][columns]
+    /// with row stride <paramref name="stride"/>; m, mNext, l, alpha: [columns]; columns a multiple of the lane count.
+    /// The sums are kept in two partial sums, the even keys' and the odd keys', so a caller that leaves out keys whose
+    /// weights are 0 gets the same bits so long as it starts at an even key. Inlined, so that a caller whose stride is
+    /// a JIT-time constant gets constant strides in the exp loop.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void StepColumns<TV, TOps>(float* st, int keyCount, int columns, float* m, float* mNext, float* l, float* alpha)
+    public static void StepColumns<TV, TOps>(float* st, int keyCount, int stride, int columns, float* m, float* mNext, float* l, float* alpha)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count;
@@ -122,18 +124,18 @@ internal static unsafe class OnlineSoftmax
             int jj = 0;
             for (; jj + 2 <= keyCount; jj += 2)
             {
-                TV p0 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref s[0], (nuint)(jj * columns)), mu));
-                TV p1 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref s[0], (nuint)((jj + 1) * columns)), mu));
-                TOps.Store(p0, ref s[0], (nuint)(jj * columns));
-                TOps.Store(p1, ref s[0], (nuint)((jj + 1) * columns));
+                TV p0 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref s[0], (nuint)(jj * stride)), mu));
+                TV p1 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref s[0], (nuint)((jj + 1) * stride)), mu));
+                TOps.Store(p0, ref s[0], (nuint)(jj * stride));
+                TOps.Store(p1, ref s[0], (nuint)((jj + 1) * stride));
                 sum0 = TOps.Add(sum0, p0);
                 sum1 = TOps.Add(sum1, p1);
             }
 
             if (jj < keyCount)
             {
-                TV p0 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref s[0], (nuint)(jj * columns)), mu));
-                TOps.Store(p0, ref s[0], (nuint)(jj * columns));
+                TV p0 = FastExp.Exp<TV, TOps>(TOps.Subtract(TOps.Load(ref s[0], (nuint)(jj * stride)), mu));
+                TOps.Store(p0, ref s[0], (nuint)(jj * stride));
                 sum0 = TOps.Add(sum0, p0);
             }
 

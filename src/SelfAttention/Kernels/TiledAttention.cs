@@ -118,6 +118,7 @@ internal static unsafe class TiledAttention
     }
 
     /// <summary>The union of the key ranges of rows <c>[first, first + rows)</c>: <c>[min Start, max End)</c> over the rows that see a key.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static KeyRange RowsKeys<TMask>(in TMask mask, int first, int rows, int keyLength)
         where TMask : unmanaged, IAttentionMask<TMask>
     {
@@ -145,6 +146,7 @@ internal static unsafe class TiledAttention
     /// sequence's query length) are left out of the block, so its tiles are not partial because of them and their
     /// query rows are not even read; the caller writes their zeros.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int SeenRows<TMask>(in TMask mask, int first, int rows)
         where TMask : unmanaged, IAttentionMask<TMask>
     {
@@ -194,6 +196,12 @@ internal static unsafe class TiledAttention
             // A partial tile's key range per row, relative to the tile: row r sees tile keys lo[r] ≤ j < hi[r].
             float* lo = stackalloc float[bq];
             float* hi = stackalloc float[bq];
+
+            // Its rectangles (TileRectangles): vector t's keys [vlo[t], vhi[t]), the rectangles, and the P·V factors.
+            int* vlo = stackalloc int[VectorsPerTile];
+            int* vhi = stackalloc int[VectorsPerTile];
+            Rectangle* rects = stackalloc Rectangle[MaxRectangles];
+            float* scale = stackalloc float[bq];
             nint queryStride = p.QueryRowStride;
             float* k = p.KeyHead(batch, head);
             float* v = p.ValueHead(batch, head);
@@ -239,6 +247,7 @@ internal static unsafe class TiledAttention
             }
 
             // Each key block is visited by every query block in turn while its K and V rows are still in cache.
+            nint keyStride = p.KeyRowStride, valueStride = p.ValueRowStride;
             for (int j0 = keyStart; j0 < keyEnd; j0 += KeyBlock)
             {
                 for (int b = 0; b < subBlocks; b++)
@@ -260,34 +269,69 @@ internal static unsafe class TiledAttention
                         continue;
                     }
 
-                    // Score modifiers (softcap, ALiBi, a dense mask) change the scores after they are computed, so the max is
-                    // folded after them: by the mask pass of a partial tile, or by its own pass over a full one.
-                    bool partial = tile == TileVisibility.Partial;
-                    // A block of at most two vectors of rows (a short sequence, the last rows of a length) computes two.
-                    bool lowerHalf = !FewRegisters && block.Rows <= 2 * TOps.Count;
-                    // A score-only first step (the softcap) is applied to the score registers before they are stored
-                    // and folded, so a tile with nothing else to modify still takes its max from the registers.
+                    // Only the vectors that hold the block's rows are computed (a short sequence, the last rows of a
+                    // length); the lanes of the others stay untouched, and their rows are never written.
+                    int vectors = (block.Rows + w - 1) / w;
+                    float* kt = k + jt * keyStride, vt = v + jt * valueStride;
                     new Span<float>(block.M, bq).CopyTo(new Span<float>(block.MNext, bq));
-                    Scores<TV, TOps, TMask>(mask, block.Qt, k + jt * p.KeyRowStride, p.KeyRowStride, bk, headDim, st,
-                                            partial || TMask.ModifiesTileAfterLanes ? null : block.MNext, lowerHalf);
+                    if (tile == TileVisibility.Full)
+                    {
+                        // Score modifiers (softcap, ALiBi, a dense mask) change the scores after they are computed, so the
+                        // max is folded after them, by a pass of its own; a score-only first step (the softcap) is applied
+                        // to the score registers before they are stored and folded, so a tile with nothing else to modify
+                        // still takes its max from the registers.
+                        ScoresRun<TV, TOps, TMask>(mask, vectors, block.Qt, kt, keyStride, bk, headDim, st, TMask.ModifiesTileAfterLanes ? null : block.MNext);
+                        if (TMask.ModifiesTileAfterLanes)
+                        {
+                            TMask.ModifyTileAfterLanes<TV, TOps>(mask, st, bq, block.First, block.Rows, jt, bk);
+                            TileMax<TV, TOps>(st, bk, vectors, block.MNext);
+                        }
+
+                        OnlineSoftmax.StepColumns<TV, TOps>(st, bk, bq, vectors * w, block.M, block.MNext, block.L, block.Alpha);
+                        Values<TV, TOps>(st, bk, vt, valueStride, valueDim, block.Alpha, block.Ot, vectors);
+                        continue;
+                    }
+
+                    // A partial tile is computed in rectangles: each vector of rows only over the keys its rows see
+                    // (TileRectangles), so a causal diagonal tile costs about its triangle, not its square. The entries
+                    // left out are the ones the whole tile would mask to −∞ for every row of their vector, whose weights
+                    // are exactly 0 and whose terms add exactly nothing to the sums, so the result is bit for bit the
+                    // whole tile's. That holds while their value rows are finite (0·∞ is NaN); a tile with a non-finite
+                    // value row where some row may not see it is computed whole instead, as one rectangle.
+                    int allSee = TileRanges(mask, block.First, block.Rows, bq, jt, bk, lo, hi);
+                    bool cut = allSee == bk || AllFinite<TV, TOps>(vt + allSee * valueStride, valueStride, bk - allSee, valueDim);
+                    int rectangles = TileRectangles(lo, hi, block.Rows, w, vectors, bk, cut, vlo, vhi, rects);
+                    for (int r = 0; r < rectangles; r++)
+                    {
+                        Rectangle x = rects[r];
+                        ScoresRun<TV, TOps, TMask>(mask, x.Vectors, block.Qt + x.FirstVector * w, kt + x.KeyStart * keyStride, keyStride,
+                                                   x.KeyEnd - x.KeyStart, headDim, st + x.KeyStart * bq + x.FirstVector * w, null);
+                    }
+
                     if (TMask.ModifiesTileAfterLanes)
                     {
                         TMask.ModifyTileAfterLanes<TV, TOps>(mask, st, bq, block.First, block.Rows, jt, bk);
                     }
 
-                    int allSee = bk;
-                    if (partial)
+                    MaskTile<TV, TOps, TMask>(st, bk, mask, block.First, block.Rows, jt, lo, hi, vectors, vlo, vhi, block.MNext);
+
+                    // Each vector's softmax step starts at an even key, so its pairs of partial sums take the same keys
+                    // as the whole tile's would (the entry before an odd start is masked, so it adds 0).
+                    for (int t = 0; t < vectors; t++)
                     {
-                        allSee = TileRanges(mask, block.First, block.Rows, bq, jt, bk, lo, hi);
-                        MaskTile<TV, TOps, TMask>(st, bk, mask, block.First, block.Rows, jt, lo, hi, block.MNext);
-                    }
-                    else if (TMask.ModifiesTileAfterLanes)
-                    {
-                        TileMax<TV, TOps>(st, bk, block.MNext);
+                        int start = vlo[t] & ~1, offset = t * w;
+                        OnlineSoftmax.StepColumns<TV, TOps>(st + start * bq + offset, vhi[t] - start, bq, w,
+                                                            block.M + offset, block.MNext + offset, block.L + offset, block.Alpha + offset);
                     }
 
-                    OnlineSoftmax.StepColumns<TV, TOps>(st, bk, bq, block.M, block.MNext, block.L, block.Alpha);
-                    AccumulateValues<TV, TOps, TMask>(st, bk, allSee, mask, block.First, jt, lo, hi, v + jt * p.ValueRowStride, p.ValueRowStride, valueDim, block.Alpha, block.Ot, lowerHalf);
+                    if (cut)
+                    {
+                        AccumulateRectangles<TV, TOps>(st, vt, valueStride, valueDim, block.Alpha, block.Ot, vectors, rects, rectangles, scale);
+                    }
+                    else
+                    {
+                        AccumulateValues<TV, TOps, TMask>(st, bk, allSee, mask, block.First, jt, lo, hi, vt, valueStride, valueDim, block.Alpha, block.Ot, vectors);
+                    }
                 }
             }
 
@@ -481,45 +525,49 @@ internal static unsafe class TiledAttention
     }
 
     /// <summary>
-    /// Sᵀ[j][r] = Σ_c k[j][c]·Qt[c][r] for j &lt; keyCount, and <c>rowMax[r] = max(rowMax[r], max_j Sᵀ[j][r])</c> unless
-    /// rowMax is null: folding each register tile into the max saves a pass over Sᵀ. The mask's score-only first step
-    /// (<see cref="IAttentionMask{TSelf}.ModifyLanes"/>: the softcap), if it has one, is applied to the accumulators
-    /// before they are stored and folded. qt: [headDim][4·lanes];
-    /// k: [keyCount, headDim] with row stride <paramref name="keyStride"/>; st: [keyCount][4·lanes]; rowMax: [4·lanes].
-    /// With <paramref name="lowerHalf"/> (a block of at most two vectors of rows) only the first two vectors are computed.
+    /// Runs <see cref="Scores{TV, TOps, TMask, THeight}"/> for <paramref name="vectors"/> (1 to 4) vectors of rows, at the
+    /// height that many; where the ISA has 16 registers (<see cref="FewRegisters"/>), as at most two at a time. qt, st and
+    /// rowMax point at the first vector's lanes; rows keep their stride of 4·lanes.
     /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scores<TV, TOps, TMask>(in TMask mask, float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax, bool lowerHalf)
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ScoresRun<TV, TOps, TMask>(in TMask mask, int vectors, float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax)
         where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
     {
-        int w = TOps.Count, bq = VectorsPerTile * w;
-        if (FewRegisters)
+        int w = TOps.Count;
+        if (FewRegisters && vectors > 2)
         {
-            ScoresHalfWidth<TV, TOps, TMask>(mask, qt, k, keyStride, keyCount, headDim, st, rowMax);
-            ScoresHalfWidth<TV, TOps, TMask>(mask, qt + 2 * w, k, keyStride, keyCount, headDim, st + 2 * w, rowMax == null ? null : rowMax + 2 * w);
-            return;
+            Scores<TV, TOps, TMask, Two>(mask, qt, k, keyStride, keyCount, headDim, st, rowMax);
+            qt += 2 * w;
+            st += 2 * w;
+            rowMax = rowMax == null ? null : rowMax + 2 * w;
+            vectors -= 2;
         }
 
-        if (lowerHalf)
+        switch (vectors)
         {
-            // The block's rows all sit in the first two vectors: those are computed; the other two lanes' scores are 0
-            // (their max folded with 0), so every later pass over all four sees finite, ordinary values there.
-            ScoresHalfWidth<TV, TOps, TMask>(mask, qt, k, keyStride, keyCount, headDim, st, rowMax);
-            for (int jj = 0; jj < keyCount; jj++)
-            {
-                TOps.Store(TOps.Zero, ref st[jj * bq], (nuint)(2 * w));
-                TOps.Store(TOps.Zero, ref st[jj * bq], (nuint)(3 * w));
-            }
-
-            if (rowMax != null)
-            {
-                FoldMax<TV, TOps>(rowMax, (nuint)(2 * w), TOps.Zero);
-                FoldMax<TV, TOps>(rowMax, (nuint)(3 * w), TOps.Zero);
-            }
-
-            return;
+            case 1: Scores<TV, TOps, TMask, One>(mask, qt, k, keyStride, keyCount, headDim, st, rowMax); break;
+            case 2: Scores<TV, TOps, TMask, Two>(mask, qt, k, keyStride, keyCount, headDim, st, rowMax); break;
+            case 3: Scores<TV, TOps, TMask, Three>(mask, qt, k, keyStride, keyCount, headDim, st, rowMax); break;
+            default: Scores<TV, TOps, TMask, Four>(mask, qt, k, keyStride, keyCount, headDim, st, rowMax); break;
         }
+    }
 
+    /// <summary>
+    /// Sᵀ[j][r] = Σ_c k[j][c]·Qt[c][r] for j &lt; keyCount and the <typeparamref name="THeight"/> vectors of rows r, and
+    /// <c>rowMax[r] = max(rowMax[r], max_j Sᵀ[j][r])</c> unless rowMax is null: folding each register tile into the max
+    /// saves a pass over Sᵀ. A 6-key × height micro-kernel (24 accumulators at height 4, each loaded vector feeding six
+    /// FMAs). The mask's score-only first step (<see cref="IAttentionMask{TSelf}.ModifyLanes"/>: the softcap), if it has
+    /// one, is applied to the accumulators before they are stored and folded. Every score is the same chain of FMAs over
+    /// c whatever the height or the key's place in the tile, so a tile computed in rectangles has the whole tile's bits.
+    /// qt: [headDim][4·lanes]; k: [keyCount, headDim] with row stride <paramref name="keyStride"/>; st: [keyCount][4·lanes];
+    /// rowMax: [4·lanes] (each from the first vector's lanes).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Scores<TV, TOps, TMask, THeight>(in TMask mask, float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask> where THeight : struct, ITileHeight
+    {
+        int w = TOps.Count, bq = VectorsPerTile * w, n = THeight.Vectors;
+        nuint o1 = (nuint)w, o2 = (nuint)(2 * w), o3 = (nuint)(3 * w);
         int j = 0;
         for (; j + KeysPerTile <= keyCount; j += KeysPerTile)
         {
@@ -533,38 +581,39 @@ internal static unsafe class TiledAttention
             float* qc = qt;
             for (int c = 0; c < headDim; c++, qc += bq)
             {
-                TV q0 = TOps.Load(ref qc[0], 0), q1 = TOps.Load(ref qc[0], (nuint)w), q2 = TOps.Load(ref qc[0], (nuint)(2 * w)), q3 = TOps.Load(ref qc[0], (nuint)(3 * w));
+                TV q0 = TOps.Load(ref qc[0], 0);
+                TV q1 = n > 1 ? TOps.Load(ref qc[0], o1) : TOps.Zero, q2 = n > 2 ? TOps.Load(ref qc[0], o2) : TOps.Zero, q3 = n > 3 ? TOps.Load(ref qc[0], o3) : TOps.Zero;
                 TV b = TOps.Create(k0[c]);
-                a00 = TOps.MultiplyAdd(q0, b, a00); a01 = TOps.MultiplyAdd(q1, b, a01); a02 = TOps.MultiplyAdd(q2, b, a02); a03 = TOps.MultiplyAdd(q3, b, a03);
+                a00 = TOps.MultiplyAdd(q0, b, a00); if (n > 1) a01 = TOps.MultiplyAdd(q1, b, a01); if (n > 2) a02 = TOps.MultiplyAdd(q2, b, a02); if (n > 3) a03 = TOps.MultiplyAdd(q3, b, a03);
                 b = TOps.Create(k1[c]);
-                a10 = TOps.MultiplyAdd(q0, b, a10); a11 = TOps.MultiplyAdd(q1, b, a11); a12 = TOps.MultiplyAdd(q2, b, a12); a13 = TOps.MultiplyAdd(q3, b, a13);
+                a10 = TOps.MultiplyAdd(q0, b, a10); if (n > 1) a11 = TOps.MultiplyAdd(q1, b, a11); if (n > 2) a12 = TOps.MultiplyAdd(q2, b, a12); if (n > 3) a13 = TOps.MultiplyAdd(q3, b, a13);
                 b = TOps.Create(k2[c]);
-                a20 = TOps.MultiplyAdd(q0, b, a20); a21 = TOps.MultiplyAdd(q1, b, a21); a22 = TOps.MultiplyAdd(q2, b, a22); a23 = TOps.MultiplyAdd(q3, b, a23);
+                a20 = TOps.MultiplyAdd(q0, b, a20); if (n > 1) a21 = TOps.MultiplyAdd(q1, b, a21); if (n > 2) a22 = TOps.MultiplyAdd(q2, b, a22); if (n > 3) a23 = TOps.MultiplyAdd(q3, b, a23);
                 b = TOps.Create(k3[c]);
-                a30 = TOps.MultiplyAdd(q0, b, a30); a31 = TOps.MultiplyAdd(q1, b, a31); a32 = TOps.MultiplyAdd(q2, b, a32); a33 = TOps.MultiplyAdd(q3, b, a33);
+                a30 = TOps.MultiplyAdd(q0, b, a30); if (n > 1) a31 = TOps.MultiplyAdd(q1, b, a31); if (n > 2) a32 = TOps.MultiplyAdd(q2, b, a32); if (n > 3) a33 = TOps.MultiplyAdd(q3, b, a33);
                 b = TOps.Create(k4[c]);
-                a40 = TOps.MultiplyAdd(q0, b, a40); a41 = TOps.MultiplyAdd(q1, b, a41); a42 = TOps.MultiplyAdd(q2, b, a42); a43 = TOps.MultiplyAdd(q3, b, a43);
+                a40 = TOps.MultiplyAdd(q0, b, a40); if (n > 1) a41 = TOps.MultiplyAdd(q1, b, a41); if (n > 2) a42 = TOps.MultiplyAdd(q2, b, a42); if (n > 3) a43 = TOps.MultiplyAdd(q3, b, a43);
                 b = TOps.Create(k5[c]);
-                a50 = TOps.MultiplyAdd(q0, b, a50); a51 = TOps.MultiplyAdd(q1, b, a51); a52 = TOps.MultiplyAdd(q2, b, a52); a53 = TOps.MultiplyAdd(q3, b, a53);
+                a50 = TOps.MultiplyAdd(q0, b, a50); if (n > 1) a51 = TOps.MultiplyAdd(q1, b, a51); if (n > 2) a52 = TOps.MultiplyAdd(q2, b, a52); if (n > 3) a53 = TOps.MultiplyAdd(q3, b, a53);
             }
 
             float* s = st + j * bq;
-            Store4<TV, TOps>(s, w, a00, a01, a02, a03);
-            Store4<TV, TOps>(s + bq, w, a10, a11, a12, a13);
-            Store4<TV, TOps>(s + 2 * bq, w, a20, a21, a22, a23);
-            Store4<TV, TOps>(s + 3 * bq, w, a30, a31, a32, a33);
-            Store4<TV, TOps>(s + 4 * bq, w, a40, a41, a42, a43);
-            Store4<TV, TOps>(s + 5 * bq, w, a50, a51, a52, a53);
+            StoreRow<TV, TOps, THeight>(s, w, a00, a01, a02, a03);
+            StoreRow<TV, TOps, THeight>(s + 1 * bq, w, a10, a11, a12, a13);
+            StoreRow<TV, TOps, THeight>(s + 2 * bq, w, a20, a21, a22, a23);
+            StoreRow<TV, TOps, THeight>(s + 3 * bq, w, a30, a31, a32, a33);
+            StoreRow<TV, TOps, THeight>(s + 4 * bq, w, a40, a41, a42, a43);
+            StoreRow<TV, TOps, THeight>(s + 5 * bq, w, a50, a51, a52, a53);
             if (TMask.ModifiesLanes)
             {
-                ModifyLanes<TV, TOps, TMask>(mask, s, KeysPerTile, VectorsPerTile, rowMax);
+                ModifyLanes<TV, TOps, TMask>(mask, s, KeysPerTile, n, rowMax);
             }
             else if (rowMax != null)
             {
                 FoldMax<TV, TOps>(rowMax, 0, a00, a10, a20, a30, a40, a50);
-                FoldMax<TV, TOps>(rowMax, (nuint)w, a01, a11, a21, a31, a41, a51);
-                FoldMax<TV, TOps>(rowMax, (nuint)(2 * w), a02, a12, a22, a32, a42, a52);
-                FoldMax<TV, TOps>(rowMax, (nuint)(3 * w), a03, a13, a23, a33, a43, a53);
+                if (n > 1) FoldMax<TV, TOps>(rowMax, o1, a01, a11, a21, a31, a41, a51);
+                if (n > 2) FoldMax<TV, TOps>(rowMax, o2, a02, a12, a22, a32, a42, a52);
+                if (n > 3) FoldMax<TV, TOps>(rowMax, o3, a03, a13, a23, a33, a43, a53);
             }
         }
 
@@ -577,99 +626,170 @@ internal static unsafe class TiledAttention
             {
                 TV b = TOps.Create(kj[c]);
                 a0 = TOps.MultiplyAdd(TOps.Load(ref qc[0], 0), b, a0);
-                a1 = TOps.MultiplyAdd(TOps.Load(ref qc[0], (nuint)w), b, a1);
-                a2 = TOps.MultiplyAdd(TOps.Load(ref qc[0], (nuint)(2 * w)), b, a2);
-                a3 = TOps.MultiplyAdd(TOps.Load(ref qc[0], (nuint)(3 * w)), b, a3);
+                if (n > 1) a1 = TOps.MultiplyAdd(TOps.Load(ref qc[0], o1), b, a1);
+                if (n > 2) a2 = TOps.MultiplyAdd(TOps.Load(ref qc[0], o2), b, a2);
+                if (n > 3) a3 = TOps.MultiplyAdd(TOps.Load(ref qc[0], o3), b, a3);
             }
 
-            Store4<TV, TOps>(st + j * bq, w, a0, a1, a2, a3);
+            StoreRow<TV, TOps, THeight>(st + j * bq, w, a0, a1, a2, a3);
             if (TMask.ModifiesLanes)
             {
-                ModifyLanes<TV, TOps, TMask>(mask, st + j * bq, 1, VectorsPerTile, rowMax);
+                ModifyLanes<TV, TOps, TMask>(mask, st + j * bq, 1, n, rowMax);
             }
             else if (rowMax != null)
             {
                 FoldMax<TV, TOps>(rowMax, 0, a0);
-                FoldMax<TV, TOps>(rowMax, (nuint)w, a1);
-                FoldMax<TV, TOps>(rowMax, (nuint)(2 * w), a2);
-                FoldMax<TV, TOps>(rowMax, (nuint)(3 * w), a3);
+                if (n > 1) FoldMax<TV, TOps>(rowMax, o1, a1);
+                if (n > 2) FoldMax<TV, TOps>(rowMax, o2, a2);
+                if (n > 3) FoldMax<TV, TOps>(rowMax, o3, a3);
             }
         }
     }
 
+    /// <summary>Rectangles one partial tile can split into: up to 2·4 key bounds make 7 key segments, each with at most two runs of vectors.</summary>
+    private const int MaxRectangles = 16;
+
     /// <summary>
-    /// <see cref="Scores{TV, TOps, TMask}"/> for half of the query lanes (two vectors) with 12 accumulators, for 16-register ISAs.
-    /// qt and st point at the half's first lane; rows keep their full stride of 4·lanes.
+    /// A rectangle of a partial tile: tile keys <c>[KeyStart, KeyEnd)</c> × vectors of rows
+    /// <c>[FirstVector, FirstVector + Vectors)</c>, computed by the score and P·V micro-kernels of that height.
+    /// </summary>
+    private readonly struct Rectangle(int keyStart, int keyEnd, int firstVector, int vectors)
+    {
+        public readonly int KeyStart = keyStart, KeyEnd = keyEnd, FirstVector = firstVector, Vectors = vectors;
+    }
+
+    /// <summary>
+    /// Splits a partial tile into the rectangles it is computed in, in key order. Vector t of rows covers the union of
+    /// its rows' ranges, <c>[vlo[t], vhi[t])</c> (0..0 when none of its rows sees a tile key); the distinct bounds
+    /// cut the tile's keys into segments, and each segment is computed for the runs of consecutive vectors that cover it.
+    /// A causal diagonal tile of four vectors gives four rectangles: all four vectors up to the first vector's last key,
+    /// then the upper three, two, one. Without <paramref name="cut"/> it is one rectangle, every vector over every key.
+    /// lo, hi: [4·lanes], the rows' ranges (<see cref="TileRanges"/>); vlo, vhi: [4]; rects: [<see cref="MaxRectangles"/>].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ScoresHalfWidth<TV, TOps, TMask>(in TMask mask, float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax)
-        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
+    private static int TileRectangles(float* lo, float* hi, int rows, int w, int vectors, int keyCount, bool cut, int* vlo, int* vhi, Rectangle* rects)
     {
-        int w = TOps.Count, bq = VectorsPerTile * w;
-        int j = 0;
-        for (; j + KeysPerTile <= keyCount; j += KeysPerTile)
+        if (!cut)
         {
-            float* k0 = k + j * keyStride, k1 = k0 + keyStride, k2 = k1 + keyStride, k3 = k2 + keyStride, k4 = k3 + keyStride, k5 = k4 + keyStride;
-            TV a00 = TOps.Zero, a01 = TOps.Zero, a10 = TOps.Zero, a11 = TOps.Zero, a20 = TOps.Zero, a21 = TOps.Zero;
-            TV a30 = TOps.Zero, a31 = TOps.Zero, a40 = TOps.Zero, a41 = TOps.Zero, a50 = TOps.Zero, a51 = TOps.Zero;
-            float* qc = qt;
-            for (int c = 0; c < headDim; c++, qc += bq)
+            for (int t = 0; t < vectors; t++)
             {
-                TV q0 = TOps.Load(ref qc[0], 0), q1 = TOps.Load(ref qc[0], (nuint)w);
-                TV b = TOps.Create(k0[c]);
-                a00 = TOps.MultiplyAdd(q0, b, a00); a01 = TOps.MultiplyAdd(q1, b, a01);
-                b = TOps.Create(k1[c]);
-                a10 = TOps.MultiplyAdd(q0, b, a10); a11 = TOps.MultiplyAdd(q1, b, a11);
-                b = TOps.Create(k2[c]);
-                a20 = TOps.MultiplyAdd(q0, b, a20); a21 = TOps.MultiplyAdd(q1, b, a21);
-                b = TOps.Create(k3[c]);
-                a30 = TOps.MultiplyAdd(q0, b, a30); a31 = TOps.MultiplyAdd(q1, b, a31);
-                b = TOps.Create(k4[c]);
-                a40 = TOps.MultiplyAdd(q0, b, a40); a41 = TOps.MultiplyAdd(q1, b, a41);
-                b = TOps.Create(k5[c]);
-                a50 = TOps.MultiplyAdd(q0, b, a50); a51 = TOps.MultiplyAdd(q1, b, a51);
+                vlo[t] = 0;
+                vhi[t] = keyCount;
             }
 
-            float* s = st + j * bq;
-            TOps.Store(a00, ref s[0], 0); TOps.Store(a01, ref s[0], (nuint)w);
-            TOps.Store(a10, ref s[bq], 0); TOps.Store(a11, ref s[bq], (nuint)w);
-            TOps.Store(a20, ref s[2 * bq], 0); TOps.Store(a21, ref s[2 * bq], (nuint)w);
-            TOps.Store(a30, ref s[3 * bq], 0); TOps.Store(a31, ref s[3 * bq], (nuint)w);
-            TOps.Store(a40, ref s[4 * bq], 0); TOps.Store(a41, ref s[4 * bq], (nuint)w);
-            TOps.Store(a50, ref s[5 * bq], 0); TOps.Store(a51, ref s[5 * bq], (nuint)w);
-            if (TMask.ModifiesLanes)
+            rects[0] = new Rectangle(0, keyCount, 0, vectors);
+            return 1;
+        }
+
+        // The vectors' ranges and their distinct bounds, sorted (at most eight: insertion).
+        int* bounds = stackalloc int[2 * VectorsPerTile];
+        int boundCount = 0;
+        for (int t = 0; t < vectors; t++)
+        {
+            int start = keyCount, end = 0;
+            for (int r = t * w, last = Math.Min(rows, r + w); r < last; r++)
             {
-                ModifyLanes<TV, TOps, TMask>(mask, s, KeysPerTile, 2, rowMax);
+                if (hi[r] > lo[r])
+                {
+                    start = Math.Min(start, (int)lo[r]);
+                    end = Math.Max(end, (int)hi[r]);
+                }
             }
-            else if (rowMax != null)
+
+            vlo[t] = end == 0 ? 0 : start;
+            vhi[t] = end;
+            if (end > 0)
             {
-                FoldMax<TV, TOps>(rowMax, 0, a00, a10, a20, a30, a40, a50);
-                FoldMax<TV, TOps>(rowMax, (nuint)w, a01, a11, a21, a31, a41, a51);
+                boundCount = InsertBound(bounds, boundCount, start);
+                boundCount = InsertBound(bounds, boundCount, end);
             }
         }
 
-        for (; j < keyCount; j++)
+        int count = 0;
+        for (int s = 0; s + 1 < boundCount; s++)
         {
-            float* kj = k + j * keyStride;
-            TV a0 = TOps.Zero, a1 = TOps.Zero;
-            float* qc = qt;
-            for (int c = 0; c < headDim; c++, qc += bq)
+            int a = bounds[s], b = bounds[s + 1];
+            for (int t = 0; t < vectors;)
             {
-                TV b = TOps.Create(kj[c]);
-                a0 = TOps.MultiplyAdd(TOps.Load(ref qc[0], 0), b, a0);
-                a1 = TOps.MultiplyAdd(TOps.Load(ref qc[0], (nuint)w), b, a1);
-            }
+                if (vlo[t] > a || vhi[t] < b)
+                {
+                    t++;
+                    continue;
+                }
 
-            TOps.Store(a0, ref st[j * bq], 0);
-            TOps.Store(a1, ref st[j * bq], (nuint)w);
-            if (TMask.ModifiesLanes)
-            {
-                ModifyLanes<TV, TOps, TMask>(mask, st + j * bq, 1, 2, rowMax);
+                int first = t;
+                while (t < vectors && vlo[t] <= a && vhi[t] >= b)
+                {
+                    t++;
+                }
+
+                Debug.Assert(count < MaxRectangles, "more rectangles than MaxRectangles");
+                rects[count++] = new Rectangle(a, b, first, t - first);
             }
-            else if (rowMax != null)
+        }
+
+        return count;
+    }
+
+    /// <summary>Inserts <paramref name="bound"/> into the sorted distinct <c>bounds[..count)</c>; returns the new count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static int InsertBound(int* bounds, int count, int bound)
+    {
+        int at = 0;
+        while (at < count && bounds[at] < bound)
+        {
+            at++;
+        }
+
+        if (at < count && bounds[at] == bound)
+        {
+            return count;
+        }
+
+        for (int i = count; i > at; i--)
+        {
+            bounds[i] = bounds[i - 1];
+        }
+
+        bounds[at] = bound;
+        return count + 1;
+    }
+
+    /// <summary>
+    /// <c>Oᵀ[c][r] = Oᵀ[c][r]·alpha[r] + Σ_j Pᵀ[j][r]·v[j][c]</c> over a partial tile's rectangles, in key order: each
+    /// vector's accumulator is rescaled by its alpha in its first rectangle (the factor is 1 after that, which is
+    /// exact), or on its own when it has none. Only for tiles whose value rows are all finite. pt: [keyCount][4·lanes];
+    /// v: [keyCount, valueDim] with row stride <paramref name="valueStride"/>; alpha, scale: [4·lanes]; ot: [valueDim][4·lanes].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void AccumulateRectangles<TV, TOps>(float* pt, float* v, nint valueStride, int valueDim, float* alpha, float* ot,
+                                                       int vectors, Rectangle* rects, int rectangles, float* scale)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        int w = TOps.Count, bq = VectorsPerTile * w;
+        new Span<float>(alpha, vectors * w).CopyTo(new Span<float>(scale, vectors * w));
+        int rescaled = 0;
+        for (int r = 0; r < rectangles; r++)
+        {
+            Rectangle x = rects[r];
+            int offset = x.FirstVector * w;
+            Values<TV, TOps>(pt + x.KeyStart * bq + offset, x.KeyEnd - x.KeyStart, v + x.KeyStart * valueStride, valueStride, valueDim,
+                             scale + offset, ot + offset, x.Vectors);
+            new Span<float>(scale + offset, x.Vectors * w).Fill(1f);
+            rescaled |= ((1 << x.Vectors) - 1) << x.FirstVector;
+        }
+
+        // A vector none of whose rows sees a key of the tile still takes its factor (1 unless its max is −∞).
+        for (int t = 0; t < vectors; t++)
+        {
+            if ((rescaled & (1 << t)) == 0)
             {
-                FoldMax<TV, TOps>(rowMax, 0, a0);
-                FoldMax<TV, TOps>(rowMax, (nuint)w, a1);
+                TV factor = TOps.Load(ref alpha[0], (nuint)(t * w));
+                float* column = ot + t * w;
+                for (int c = 0; c < valueDim; c++, column += bq)
+                {
+                    TOps.Store(TOps.Multiply(TOps.Load(ref column[0], 0), factor), ref column[0], 0);
+                }
             }
         }
     }
@@ -708,16 +828,6 @@ internal static unsafe class TiledAttention
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store4<TV, TOps>(float* destination, int w, TV a0, TV a1, TV a2, TV a3)
-        where TV : struct where TOps : struct, IFloatVector<TV>
-    {
-        TOps.Store(a0, ref destination[0], 0);
-        TOps.Store(a1, ref destination[0], (nuint)w);
-        TOps.Store(a2, ref destination[0], (nuint)(2 * w));
-        TOps.Store(a3, ref destination[0], (nuint)(3 * w));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void FoldMax<TV, TOps>(float* rowMax, nuint offset, TV a0, TV a1, TV a2, TV a3, TV a4, TV a5)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -725,23 +835,27 @@ internal static unsafe class TiledAttention
         FoldMax<TV, TOps>(rowMax, offset, max);
     }
 
-    /// <summary><c>rowMax[r] = max(rowMax[r], max_j Sᵀ[j][r])</c> over a modified full tile. st: [keyCount][4·lanes]; rowMax: [4·lanes].</summary>
+    /// <summary>
+    /// <c>rowMax[r] = max(rowMax[r], max_j Sᵀ[j][r])</c> over a modified full tile's first <paramref name="vectors"/>
+    /// vectors of rows. st: [keyCount][4·lanes]; rowMax: [4·lanes].
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void TileMax<TV, TOps>(float* st, int keyCount, float* rowMax)
+    private static void TileMax<TV, TOps>(float* st, int keyCount, int vectors, float* rowMax)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
-        TV m0 = TOps.Load(ref rowMax[0], 0), m1 = TOps.Load(ref rowMax[0], (nuint)w), m2 = TOps.Load(ref rowMax[0], (nuint)(2 * w)), m3 = TOps.Load(ref rowMax[0], (nuint)(3 * w));
-        float* s = st;
-        for (int j = 0; j < keyCount; j++, s += bq)
+        for (int t = 0; t < vectors; t++)
         {
-            m0 = TOps.MaxNative(TOps.Load(ref s[0], 0), m0);
-            m1 = TOps.MaxNative(TOps.Load(ref s[0], (nuint)w), m1);
-            m2 = TOps.MaxNative(TOps.Load(ref s[0], (nuint)(2 * w)), m2);
-            m3 = TOps.MaxNative(TOps.Load(ref s[0], (nuint)(3 * w)), m3);
-        }
+            nuint offset = (nuint)(t * w);
+            TV max = TOps.Load(ref rowMax[0], offset);
+            float* s = st;
+            for (int j = 0; j < keyCount; j++, s += bq)
+            {
+                max = TOps.MaxNative(TOps.Load(ref s[0], offset), max);
+            }
 
-        Store4<TV, TOps>(rowMax, w, m0, m1, m2, m3);
+            TOps.Store(max, ref rowMax[0], offset);
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -754,6 +868,7 @@ internal static unsafe class TiledAttention
     /// empty range for the padding lanes past them; returns how many leading keys every row sees for certain (0 unless
     /// the mask is a range), which the value sums take at tile speed whatever the values hold. lo, hi: [4·lanes].
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static int TileRanges<TMask>(in TMask mask, int first, int rows, int bq, int j0, int keyCount, float* lo, float* hi)
         where TMask : unmanaged, IAttentionMask<TMask>
     {
@@ -779,9 +894,12 @@ internal static unsafe class TiledAttention
     /// Masks a partial tile: <c>Sᵀ[j][r] = −∞</c> where row <c>first + r</c> does not see key <c>j0 + j</c> (outside
     /// <c>[lo[r], hi[r])</c>, or, for a mask that is not a range, where <see cref="IAttentionMask{TSelf}.IsVisible"/> says
     /// no), and folds the masked scores into rowMax. Lanes past <paramref name="rows"/> have empty ranges: masked whole.
+    /// Vector t of rows is masked over its computed keys only, <c>[vlo[t] rounded down to even, vhi[t])</c>: the even
+    /// start is the softmax step's (an entry before an odd vlo is below every row's lo there, so it becomes −∞).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MaskTile<TV, TOps, TMask>(float* st, int keyCount, in TMask mask, int first, int rows, int j0, float* lo, float* hi, float* rowMax)
+    private static void MaskTile<TV, TOps, TMask>(float* st, int keyCount, in TMask mask, int first, int rows, int j0, float* lo, float* hi,
+                                                  int vectors, int* vlo, int* vhi, float* rowMax)
         where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
@@ -819,12 +937,14 @@ internal static unsafe class TiledAttention
         }
 
         TV minusInfinity = TOps.Create(float.NegativeInfinity);
-        for (int t = 0; t < VectorsPerTile; t++)
+        for (int t = 0; t < vectors; t++)
         {
             TV low = TOps.Load(ref lo[0], (nuint)(t * w)), high = TOps.Load(ref hi[0], (nuint)(t * w));
             TV max = TOps.Load(ref rowMax[0], (nuint)(t * w));
-            float* s = st + t * w;
-            for (int j = 0; j < keyCount; j++, s += bq)
+            int start = vlo[t] & ~1;
+            Debug.Assert(!TMask.StartsAtZero || start == 0, "a mask that starts at key 0 has a vector starting later");
+            float* s = st + start * bq + t * w;
+            for (int j = start; j < vhi[t]; j++, s += bq)
             {
                 TV key = TOps.Create(j);
                 TV masked = TOps.SelectWhereLess(key, high, TOps.Load(ref s[0], 0), minusInfinity);
@@ -842,88 +962,51 @@ internal static unsafe class TiledAttention
     }
 
     /// <summary>
-    /// <c>Oᵀ[c][r] = Oᵀ[c][r]·alpha[r] + Σ_j Pᵀ[j][r]·v[j][c]</c>, where j runs over the keys row r sees. The first
-    /// <paramref name="allSee"/> keys (every key of a full tile) go through register tiles of channels × 4 vectors of
-    /// rows that broadcast <c>v[j][c]</c>, so V is read in place whatever its alignment. The rest of a partial tile comes
-    /// after: a masked row has <c>P = 0</c> exactly, so while their value rows are finite they too take the register
-    /// tiles and give the same bits as the masked loop; otherwise the masked loop replaces a non-finite value by 0 for
-    /// the rows that do not see it (lanes outside <c>[lo[r], hi[r])</c> or not visible), so that <c>0·∞ = NaN</c>
-    /// cannot leak in. pt: [keyCount][4·lanes]; v: [keyCount, valueDim] with row stride <paramref name="valueStride"/>;
-    /// ot: [valueDim][4·lanes].
+    /// <c>Oᵀ[c][r] = Oᵀ[c][r]·alpha[r] + Σ_j Pᵀ[j][r]·v[j][c]</c> over a partial tile computed whole because a value row
+    /// past the first <paramref name="allSee"/> keys is not finite, where j runs over the keys row r sees. The first
+    /// allSee keys, which every row sees, go through the register tiles (<see cref="Values{TV, TOps}"/>); the rest
+    /// through a masked loop that replaces a non-finite value by 0 for the rows that do not see it (lanes outside
+    /// <c>[lo[r], hi[r])</c> or not visible), so that <c>0·∞ = NaN</c> cannot leak in; a finite value is simply
+    /// multiplied by its weight, which is exactly 0 for a row that does not see it, so the sums have the same bits as
+    /// the register tiles'. pt: [keyCount][4·lanes]; v: [keyCount, valueDim] with row stride
+    /// <paramref name="valueStride"/>; ot: [valueDim][4·lanes]; the first <paramref name="vectors"/> vectors of rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void AccumulateValues<TV, TOps, TMask>(float* pt, int keyCount, int allSee, in TMask mask, int first, int j0, float* lo, float* hi,
-                                                          float* v, nint valueStride, int valueDim, float* alpha, float* ot, bool lowerHalf)
+                                                          float* v, nint valueStride, int valueDim, float* alpha, float* ot, int vectors)
         where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
-
-        if (allSee < keyCount && AllFinite<TV, TOps>(v + allSee * valueStride, valueStride, keyCount - allSee, valueDim))
-        {
-            allSee = keyCount;
-        }
-
-        int c = 0;
-        if (lowerHalf)
-        {
-            for (; c + 6 <= valueDim; c += 6)
-            {
-                ChannelTile6<TV, TOps, LowerHalf>(pt, allSee, v + c, valueStride, alpha, ot + c * bq);
-            }
-        }
-
-        for (; !FewRegisters && c + 6 <= valueDim; c += 6)
-        {
-            ChannelTile6<TV, TOps, FullHeight>(pt, allSee, v + c, valueStride, alpha, ot + c * bq);
-        }
-
-        for (; c + 2 <= valueDim; c += 2)
-        {
-            ChannelTile2<TV, TOps>(pt, allSee, v + c, valueStride, alpha, ot + c * bq);
-        }
-
-        if (c < valueDim)
-        {
-            ChannelTile2<TV, TOps>(pt, allSee, v + c, valueStride, alpha, ot + c * bq, single: true);
-        }
-
+        Values<TV, TOps>(pt, allSee, v, valueStride, valueDim, alpha, ot, vectors);
         for (int j = allSee; j < keyCount; j++)
         {
             float* pj = pt + j * bq;
             float* vj = v + j * valueStride;
-            TV p0 = TOps.Load(ref pj[0], 0), p1 = TOps.Load(ref pj[0], (nuint)w), p2 = TOps.Load(ref pj[0], (nuint)(2 * w)), p3 = TOps.Load(ref pj[0], (nuint)(3 * w));
             TV key = TOps.Create(j);
             for (int cc = 0; cc < valueDim; cc++)
             {
                 float* o = ot + cc * bq;
                 TV b = TOps.Create(vj[cc]);
-                TV b0 = b, b1 = b, b2 = b, b3 = b;
-                if (!float.IsFinite(vj[cc]))
+                bool finite = float.IsFinite(vj[cc]);
+                if (!finite && !TMask.IsRange)
                 {
-                    if (!TMask.IsRange)
+                    // Lane by lane: the per-element rule decides.
+                    for (int r = 0; r < vectors * w; r++)
                     {
-                        // Lane by lane: the per-element rule decides (rare: a non-finite value in a partial tile).
-                        for (int r = 0; r < bq; r++)
+                        if (j >= lo[r] && j < hi[r] && mask.IsVisible(first + r, j0 + j))
                         {
-                            if (j >= lo[r] && j < hi[r] && mask.IsVisible(first + r, j0 + j))
-                            {
-                                o[r] = MathF.FusedMultiplyAdd(pj[r], vj[cc], o[r]);
-                            }
+                            o[r] = MathF.FusedMultiplyAdd(pj[r], vj[cc], o[r]);
                         }
-
-                        continue;
                     }
 
-                    b0 = Visible<TV, TOps, TMask>(key, lo, hi, 0, b);
-                    b1 = Visible<TV, TOps, TMask>(key, lo, hi, w, b);
-                    b2 = Visible<TV, TOps, TMask>(key, lo, hi, 2 * w, b);
-                    b3 = Visible<TV, TOps, TMask>(key, lo, hi, 3 * w, b);
+                    continue;
                 }
 
-                TOps.Store(TOps.MultiplyAdd(p0, b0, TOps.Load(ref o[0], 0)), ref o[0], 0);
-                TOps.Store(TOps.MultiplyAdd(p1, b1, TOps.Load(ref o[0], (nuint)w)), ref o[0], (nuint)w);
-                TOps.Store(TOps.MultiplyAdd(p2, b2, TOps.Load(ref o[0], (nuint)(2 * w))), ref o[0], (nuint)(2 * w));
-                TOps.Store(TOps.MultiplyAdd(p3, b3, TOps.Load(ref o[0], (nuint)(3 * w))), ref o[0], (nuint)(3 * w));
+                for (int t = 0; t < vectors * w; t += w)
+                {
+                    TV bt = finite ? b : Visible<TV, TOps, TMask>(key, lo, hi, t, b);
+                    TOps.Store(TOps.MultiplyAdd(TOps.Load(ref pj[0], (nuint)t), bt, TOps.Load(ref o[0], (nuint)t)), ref o[0], (nuint)t);
+                }
             }
         }
     }
@@ -964,23 +1047,72 @@ internal static unsafe class TiledAttention
         return !float.IsNaN(TOps.Sum(acc) + tail);
     }
 
-    /// <summary>Which vectors of a 4-vector tile a micro-kernel computes: a JIT-time constant per instantiation.</summary>
+    /// <summary>
+    /// <c>Oᵀ[c][r] = Oᵀ[c][r]·scale[r] + Σ_j Pᵀ[j][r]·v[j][c]</c> for j &lt; keyCount and the first
+    /// <paramref name="vectors"/> (1 to 4) vectors of rows, by register tiles of 6 channels (2 where the ISA has 16
+    /// registers) × that many vectors. pt, scale and ot point at the first vector's lanes, with rows of 4·lanes;
+    /// v: [keyCount, valueDim] with row stride <paramref name="valueStride"/>.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Values<TV, TOps>(float* pt, int keyCount, float* v, nint valueStride, int valueDim, float* scale, float* ot, int vectors)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        switch (vectors)
+        {
+            case 1: Values<TV, TOps, One>(pt, keyCount, v, valueStride, valueDim, scale, ot); break;
+            case 2: Values<TV, TOps, Two>(pt, keyCount, v, valueStride, valueDim, scale, ot); break;
+            case 3: Values<TV, TOps, Three>(pt, keyCount, v, valueStride, valueDim, scale, ot); break;
+            default: Values<TV, TOps, Four>(pt, keyCount, v, valueStride, valueDim, scale, ot); break;
+        }
+    }
+
+    /// <summary><see cref="Values{TV, TOps}"/> at the height <typeparamref name="THeight"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Values<TV, TOps, THeight>(float* pt, int keyCount, float* v, nint valueStride, int valueDim, float* scale, float* ot)
+        where TV : struct where TOps : struct, IFloatVector<TV> where THeight : struct, ITileHeight
+    {
+        int bq = VectorsPerTile * TOps.Count, c = 0;
+        for (; !FewRegisters && c + 6 <= valueDim; c += 6)
+        {
+            ChannelTile6<TV, TOps, THeight>(pt, keyCount, v + c, valueStride, scale, ot + c * bq);
+        }
+
+        for (; c + 2 <= valueDim; c += 2)
+        {
+            ChannelTile2<TV, TOps, THeight>(pt, keyCount, v + c, valueStride, scale, ot + c * bq);
+        }
+
+        if (c < valueDim)
+        {
+            ChannelTile2<TV, TOps, THeight>(pt, keyCount, v + c, valueStride, scale, ot + c * bq, single: true);
+        }
+    }
+
+    /// <summary>How many vectors of a 4-vector tile a micro-kernel computes: a JIT-time constant per instantiation.</summary>
     private interface ITileHeight
     {
-        /// <summary>True for all four vectors, false for the first two.</summary>
-        static abstract bool AllRows { get; }
+        /// <summary>The vectors of rows, 1 to 4, from the first.</summary>
+        static abstract int Vectors { get; }
     }
 
-    /// <summary>All four vectors of rows.</summary>
-    private readonly struct FullHeight : ITileHeight
+    private readonly struct One : ITileHeight
     {
-        public static bool AllRows => true;
+        public static int Vectors => 1;
     }
 
-    /// <summary>The first two vectors of rows (a block of at most 2·lanes rows).</summary>
-    private readonly struct LowerHalf : ITileHeight
+    private readonly struct Two : ITileHeight
     {
-        public static bool AllRows => false;
+        public static int Vectors => 2;
+    }
+
+    private readonly struct Three : ITileHeight
+    {
+        public static int Vectors => 3;
+    }
+
+    private readonly struct Four : ITileHeight
+    {
+        public static int Vectors => 4;
     }
 
     /// <summary><c>column[offset..]·scale</c> when <paramref name="load"/> (a JIT-time constant at every caller), else 0: an accumulator's start.</summary>
@@ -989,104 +1121,96 @@ internal static unsafe class TiledAttention
         where TV : struct where TOps : struct, IFloatVector<TV> =>
         load ? TOps.Multiply(TOps.Load(ref column[0], offset), scale) : TOps.Zero;
 
-    /// <summary>Stores a 4-vector row of accumulators, or its first two for <see cref="LowerHalf"/>.</summary>
+    /// <summary>Stores the first <typeparamref name="THeight"/> vectors of a 4-vector row of accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store2<TV, TOps, THeight>(float* destination, int w, TV a0, TV a1, TV a2, TV a3)
+    private static void StoreRow<TV, TOps, THeight>(float* destination, int w, TV a0, TV a1, TV a2, TV a3)
         where TV : struct where TOps : struct, IFloatVector<TV> where THeight : struct, ITileHeight
     {
         TOps.Store(a0, ref destination[0], 0);
-        TOps.Store(a1, ref destination[0], (nuint)w);
-        if (THeight.AllRows)
-        {
-            TOps.Store(a2, ref destination[0], (nuint)(2 * w));
-            TOps.Store(a3, ref destination[0], (nuint)(3 * w));
-        }
+        if (THeight.Vectors > 1) TOps.Store(a1, ref destination[0], (nuint)w);
+        if (THeight.Vectors > 2) TOps.Store(a2, ref destination[0], (nuint)(2 * w));
+        if (THeight.Vectors > 3) TOps.Store(a3, ref destination[0], (nuint)(3 * w));
     }
 
     /// <summary>
-    /// The 6-channel × 4-vector P·V tile (24 accumulators): channels c &lt; 6 of Oᵀ, rescaled by alpha, plus keys
-    /// j &lt; keyCount; with <typeparamref name="THeight"/> = <see cref="LowerHalf"/> the first two vectors only (12).
+    /// The 6-channel × height P·V tile (24 accumulators at height 4): channels c &lt; 6 of Oᵀ, rescaled by scale, plus
+    /// keys j &lt; keyCount, for the first <typeparamref name="THeight"/> vectors of rows.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ChannelTile6<TV, TOps, THeight>(float* pt, int keyCount, float* v, nint valueStride, float* alpha, float* ot)
+    private static void ChannelTile6<TV, TOps, THeight>(float* pt, int keyCount, float* v, nint valueStride, float* scale, float* ot)
         where TV : struct where TOps : struct, IFloatVector<TV> where THeight : struct, ITileHeight
     {
-        int w = TOps.Count, bq = VectorsPerTile * w;
+        int w = TOps.Count, bq = VectorsPerTile * w, n = THeight.Vectors;
         nuint o1 = (nuint)w, o2 = (nuint)(2 * w), o3 = (nuint)(3 * w);
-        TV s0 = TOps.Load(ref alpha[0], 0), s1 = TOps.Load(ref alpha[0], o1);
-        bool all = THeight.AllRows;
-        TV s2 = all ? TOps.Load(ref alpha[0], o2) : TOps.Zero, s3 = all ? TOps.Load(ref alpha[0], o3) : TOps.Zero;
+        TV s0 = TOps.Load(ref scale[0], 0), s1 = n > 1 ? TOps.Load(ref scale[0], o1) : TOps.Zero;
+        TV s2 = n > 2 ? TOps.Load(ref scale[0], o2) : TOps.Zero, s3 = n > 3 ? TOps.Load(ref scale[0], o3) : TOps.Zero;
         float* c0 = ot, c1 = c0 + bq, c2 = c1 + bq, c3 = c2 + bq, c4 = c3 + bq, c5 = c4 + bq;
-        TV a00 = Rescaled<TV, TOps>(c0, 0, s0, true), a01 = Rescaled<TV, TOps>(c0, o1, s1, true), a02 = Rescaled<TV, TOps>(c0, o2, s2, all), a03 = Rescaled<TV, TOps>(c0, o3, s3, all);
-        TV a10 = Rescaled<TV, TOps>(c1, 0, s0, true), a11 = Rescaled<TV, TOps>(c1, o1, s1, true), a12 = Rescaled<TV, TOps>(c1, o2, s2, all), a13 = Rescaled<TV, TOps>(c1, o3, s3, all);
-        TV a20 = Rescaled<TV, TOps>(c2, 0, s0, true), a21 = Rescaled<TV, TOps>(c2, o1, s1, true), a22 = Rescaled<TV, TOps>(c2, o2, s2, all), a23 = Rescaled<TV, TOps>(c2, o3, s3, all);
-        TV a30 = Rescaled<TV, TOps>(c3, 0, s0, true), a31 = Rescaled<TV, TOps>(c3, o1, s1, true), a32 = Rescaled<TV, TOps>(c3, o2, s2, all), a33 = Rescaled<TV, TOps>(c3, o3, s3, all);
-        TV a40 = Rescaled<TV, TOps>(c4, 0, s0, true), a41 = Rescaled<TV, TOps>(c4, o1, s1, true), a42 = Rescaled<TV, TOps>(c4, o2, s2, all), a43 = Rescaled<TV, TOps>(c4, o3, s3, all);
-        TV a50 = Rescaled<TV, TOps>(c5, 0, s0, true), a51 = Rescaled<TV, TOps>(c5, o1, s1, true), a52 = Rescaled<TV, TOps>(c5, o2, s2, all), a53 = Rescaled<TV, TOps>(c5, o3, s3, all);
+        TV a00 = Rescaled<TV, TOps>(c0, 0, s0, true), a01 = Rescaled<TV, TOps>(c0, o1, s1, n > 1), a02 = Rescaled<TV, TOps>(c0, o2, s2, n > 2), a03 = Rescaled<TV, TOps>(c0, o3, s3, n > 3);
+        TV a10 = Rescaled<TV, TOps>(c1, 0, s0, true), a11 = Rescaled<TV, TOps>(c1, o1, s1, n > 1), a12 = Rescaled<TV, TOps>(c1, o2, s2, n > 2), a13 = Rescaled<TV, TOps>(c1, o3, s3, n > 3);
+        TV a20 = Rescaled<TV, TOps>(c2, 0, s0, true), a21 = Rescaled<TV, TOps>(c2, o1, s1, n > 1), a22 = Rescaled<TV, TOps>(c2, o2, s2, n > 2), a23 = Rescaled<TV, TOps>(c2, o3, s3, n > 3);
+        TV a30 = Rescaled<TV, TOps>(c3, 0, s0, true), a31 = Rescaled<TV, TOps>(c3, o1, s1, n > 1), a32 = Rescaled<TV, TOps>(c3, o2, s2, n > 2), a33 = Rescaled<TV, TOps>(c3, o3, s3, n > 3);
+        TV a40 = Rescaled<TV, TOps>(c4, 0, s0, true), a41 = Rescaled<TV, TOps>(c4, o1, s1, n > 1), a42 = Rescaled<TV, TOps>(c4, o2, s2, n > 2), a43 = Rescaled<TV, TOps>(c4, o3, s3, n > 3);
+        TV a50 = Rescaled<TV, TOps>(c5, 0, s0, true), a51 = Rescaled<TV, TOps>(c5, o1, s1, n > 1), a52 = Rescaled<TV, TOps>(c5, o2, s2, n > 2), a53 = Rescaled<TV, TOps>(c5, o3, s3, n > 3);
 
         float* pj = pt, vj = v;
         for (int j = 0; j < keyCount; j++, pj += bq, vj += valueStride)
         {
-            TV p0 = TOps.Load(ref pj[0], 0), p1 = TOps.Load(ref pj[0], o1);
-            TV p2 = THeight.AllRows ? TOps.Load(ref pj[0], o2) : TOps.Zero, p3 = THeight.AllRows ? TOps.Load(ref pj[0], o3) : TOps.Zero;
+            TV p0 = TOps.Load(ref pj[0], 0), p1 = n > 1 ? TOps.Load(ref pj[0], o1) : TOps.Zero;
+            TV p2 = n > 2 ? TOps.Load(ref pj[0], o2) : TOps.Zero, p3 = n > 3 ? TOps.Load(ref pj[0], o3) : TOps.Zero;
             TV b = TOps.Create(vj[0]);
-            a00 = TOps.MultiplyAdd(p0, b, a00); a01 = TOps.MultiplyAdd(p1, b, a01);
-            if (THeight.AllRows) { a02 = TOps.MultiplyAdd(p2, b, a02); a03 = TOps.MultiplyAdd(p3, b, a03); }
+            a00 = TOps.MultiplyAdd(p0, b, a00); if (n > 1) a01 = TOps.MultiplyAdd(p1, b, a01); if (n > 2) a02 = TOps.MultiplyAdd(p2, b, a02); if (n > 3) a03 = TOps.MultiplyAdd(p3, b, a03);
             b = TOps.Create(vj[1]);
-            a10 = TOps.MultiplyAdd(p0, b, a10); a11 = TOps.MultiplyAdd(p1, b, a11);
-            if (THeight.AllRows) { a12 = TOps.MultiplyAdd(p2, b, a12); a13 = TOps.MultiplyAdd(p3, b, a13); }
+            a10 = TOps.MultiplyAdd(p0, b, a10); if (n > 1) a11 = TOps.MultiplyAdd(p1, b, a11); if (n > 2) a12 = TOps.MultiplyAdd(p2, b, a12); if (n > 3) a13 = TOps.MultiplyAdd(p3, b, a13);
             b = TOps.Create(vj[2]);
-            a20 = TOps.MultiplyAdd(p0, b, a20); a21 = TOps.MultiplyAdd(p1, b, a21);
-            if (THeight.AllRows) { a22 = TOps.MultiplyAdd(p2, b, a22); a23 = TOps.MultiplyAdd(p3, b, a23); }
+            a20 = TOps.MultiplyAdd(p0, b, a20); if (n > 1) a21 = TOps.MultiplyAdd(p1, b, a21); if (n > 2) a22 = TOps.MultiplyAdd(p2, b, a22); if (n > 3) a23 = TOps.MultiplyAdd(p3, b, a23);
             b = TOps.Create(vj[3]);
-            a30 = TOps.MultiplyAdd(p0, b, a30); a31 = TOps.MultiplyAdd(p1, b, a31);
-            if (THeight.AllRows) { a32 = TOps.MultiplyAdd(p2, b, a32); a33 = TOps.MultiplyAdd(p3, b, a33); }
+            a30 = TOps.MultiplyAdd(p0, b, a30); if (n > 1) a31 = TOps.MultiplyAdd(p1, b, a31); if (n > 2) a32 = TOps.MultiplyAdd(p2, b, a32); if (n > 3) a33 = TOps.MultiplyAdd(p3, b, a33);
             b = TOps.Create(vj[4]);
-            a40 = TOps.MultiplyAdd(p0, b, a40); a41 = TOps.MultiplyAdd(p1, b, a41);
-            if (THeight.AllRows) { a42 = TOps.MultiplyAdd(p2, b, a42); a43 = TOps.MultiplyAdd(p3, b, a43); }
+            a40 = TOps.MultiplyAdd(p0, b, a40); if (n > 1) a41 = TOps.MultiplyAdd(p1, b, a41); if (n > 2) a42 = TOps.MultiplyAdd(p2, b, a42); if (n > 3) a43 = TOps.MultiplyAdd(p3, b, a43);
             b = TOps.Create(vj[5]);
-            a50 = TOps.MultiplyAdd(p0, b, a50); a51 = TOps.MultiplyAdd(p1, b, a51);
-            if (THeight.AllRows) { a52 = TOps.MultiplyAdd(p2, b, a52); a53 = TOps.MultiplyAdd(p3, b, a53); }
+            a50 = TOps.MultiplyAdd(p0, b, a50); if (n > 1) a51 = TOps.MultiplyAdd(p1, b, a51); if (n > 2) a52 = TOps.MultiplyAdd(p2, b, a52); if (n > 3) a53 = TOps.MultiplyAdd(p3, b, a53);
         }
 
-        Store2<TV, TOps, THeight>(c0, w, a00, a01, a02, a03);
-        Store2<TV, TOps, THeight>(c1, w, a10, a11, a12, a13);
-        Store2<TV, TOps, THeight>(c2, w, a20, a21, a22, a23);
-        Store2<TV, TOps, THeight>(c3, w, a30, a31, a32, a33);
-        Store2<TV, TOps, THeight>(c4, w, a40, a41, a42, a43);
-        Store2<TV, TOps, THeight>(c5, w, a50, a51, a52, a53);
+        StoreRow<TV, TOps, THeight>(c0, w, a00, a01, a02, a03);
+        StoreRow<TV, TOps, THeight>(c1, w, a10, a11, a12, a13);
+        StoreRow<TV, TOps, THeight>(c2, w, a20, a21, a22, a23);
+        StoreRow<TV, TOps, THeight>(c3, w, a30, a31, a32, a33);
+        StoreRow<TV, TOps, THeight>(c4, w, a40, a41, a42, a43);
+        StoreRow<TV, TOps, THeight>(c5, w, a50, a51, a52, a53);
     }
 
     /// <summary>
-    /// The 2-channel × 4-vector P·V tile (8 accumulators: the widest for 16 registers, elsewhere the tail of the 6-channel
-    /// one); with <paramref name="single"/> only channel 0.
+    /// The 2-channel × height P·V tile (8 accumulators at height 4: the widest for 16 registers, elsewhere the tail of
+    /// the 6-channel one); with <paramref name="single"/> only channel 0.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void ChannelTile2<TV, TOps>(float* pt, int keyCount, float* v, nint valueStride, float* alpha, float* ot, bool single = false)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    private static void ChannelTile2<TV, TOps, THeight>(float* pt, int keyCount, float* v, nint valueStride, float* scale, float* ot, bool single = false)
+        where TV : struct where TOps : struct, IFloatVector<TV> where THeight : struct, ITileHeight
     {
-        int w = TOps.Count, bq = VectorsPerTile * w;
+        int w = TOps.Count, bq = VectorsPerTile * w, n = THeight.Vectors;
         nuint o1 = (nuint)w, o2 = (nuint)(2 * w), o3 = (nuint)(3 * w);
-        TV s0 = TOps.Load(ref alpha[0], 0), s1 = TOps.Load(ref alpha[0], o1), s2 = TOps.Load(ref alpha[0], o2), s3 = TOps.Load(ref alpha[0], o3);
+        TV s0 = TOps.Load(ref scale[0], 0), s1 = n > 1 ? TOps.Load(ref scale[0], o1) : TOps.Zero;
+        TV s2 = n > 2 ? TOps.Load(ref scale[0], o2) : TOps.Zero, s3 = n > 3 ? TOps.Load(ref scale[0], o3) : TOps.Zero;
         float* c0 = ot, c1 = single ? c0 : c0 + bq;
         nint second = single ? 0 : 1;
-        TV a00 = TOps.Multiply(TOps.Load(ref c0[0], 0), s0), a01 = TOps.Multiply(TOps.Load(ref c0[0], o1), s1), a02 = TOps.Multiply(TOps.Load(ref c0[0], o2), s2), a03 = TOps.Multiply(TOps.Load(ref c0[0], o3), s3);
-        TV a10 = TOps.Multiply(TOps.Load(ref c1[0], 0), s0), a11 = TOps.Multiply(TOps.Load(ref c1[0], o1), s1), a12 = TOps.Multiply(TOps.Load(ref c1[0], o2), s2), a13 = TOps.Multiply(TOps.Load(ref c1[0], o3), s3);
+        TV a00 = Rescaled<TV, TOps>(c0, 0, s0, true), a01 = Rescaled<TV, TOps>(c0, o1, s1, n > 1), a02 = Rescaled<TV, TOps>(c0, o2, s2, n > 2), a03 = Rescaled<TV, TOps>(c0, o3, s3, n > 3);
+        TV a10 = Rescaled<TV, TOps>(c1, 0, s0, true), a11 = Rescaled<TV, TOps>(c1, o1, s1, n > 1), a12 = Rescaled<TV, TOps>(c1, o2, s2, n > 2), a13 = Rescaled<TV, TOps>(c1, o3, s3, n > 3);
         float* pj = pt, vj = v;
         for (int j = 0; j < keyCount; j++, pj += bq, vj += valueStride)
         {
-            TV p0 = TOps.Load(ref pj[0], 0), p1 = TOps.Load(ref pj[0], o1), p2 = TOps.Load(ref pj[0], o2), p3 = TOps.Load(ref pj[0], o3);
+            TV p0 = TOps.Load(ref pj[0], 0), p1 = n > 1 ? TOps.Load(ref pj[0], o1) : TOps.Zero;
+            TV p2 = n > 2 ? TOps.Load(ref pj[0], o2) : TOps.Zero, p3 = n > 3 ? TOps.Load(ref pj[0], o3) : TOps.Zero;
             TV b = TOps.Create(vj[0]);
-            a00 = TOps.MultiplyAdd(p0, b, a00); a01 = TOps.MultiplyAdd(p1, b, a01); a02 = TOps.MultiplyAdd(p2, b, a02); a03 = TOps.MultiplyAdd(p3, b, a03);
+            a00 = TOps.MultiplyAdd(p0, b, a00); if (n > 1) a01 = TOps.MultiplyAdd(p1, b, a01); if (n > 2) a02 = TOps.MultiplyAdd(p2, b, a02); if (n > 3) a03 = TOps.MultiplyAdd(p3, b, a03);
             b = TOps.Create(vj[second]);
-            a10 = TOps.MultiplyAdd(p0, b, a10); a11 = TOps.MultiplyAdd(p1, b, a11); a12 = TOps.MultiplyAdd(p2, b, a12); a13 = TOps.MultiplyAdd(p3, b, a13);
+            a10 = TOps.MultiplyAdd(p0, b, a10); if (n > 1) a11 = TOps.MultiplyAdd(p1, b, a11); if (n > 2) a12 = TOps.MultiplyAdd(p2, b, a12); if (n > 3) a13 = TOps.MultiplyAdd(p3, b, a13);
         }
 
         if (!single)
         {
-            Store4<TV, TOps>(c1, w, a10, a11, a12, a13);
+            StoreRow<TV, TOps, THeight>(c1, w, a10, a11, a12, a13);
         }
 
-        Store4<TV, TOps>(c0, w, a00, a01, a02, a03);
+        StoreRow<TV, TOps, THeight>(c0, w, a00, a01, a02, a03);
     }
 }
