@@ -55,8 +55,10 @@ internal readonly unsafe struct AdditiveMask : IAttentionMask<AdditiveMask>
     public AdditiveMask ForHead(int batch, int head) =>
         new(_mask, _mask + _layout.Head(batch, head), _layout, _keyLength, _copy.ForHead(batch, head));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsVisible(int i, int j) => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public KeyRange Keys(int i) => new(0, _keyLength);
 
     public TileVisibility Classify(int i0, int rows, int j0, int keys) => TileVisibility.Full;

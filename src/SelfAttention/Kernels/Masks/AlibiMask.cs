@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace SelfAttention.Kernels.Masks;
 
 /// <summary>
@@ -39,8 +41,10 @@ internal readonly unsafe struct AlibiMask : IAttentionMask<AlibiMask>
     public AlibiMask ForHead(int batch, int head) =>
         new(_slopes, _slopes[head], _frame.Offset(batch, CausalAlignment.BottomRight), _frame.KeyLength(batch), _frame);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsVisible(int i, int j) => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public KeyRange Keys(int i) => new(0, _keyLength);
 
     public TileVisibility Classify(int i0, int rows, int j0, int keys) => TileVisibility.Full;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace SelfAttention.Kernels.Masks;
 
 /// <summary>
@@ -19,17 +21,32 @@ internal readonly struct And<TA, TB> : IAttentionMask<And<TA, TB>>
         _b = b;
     }
 
-    public static bool HidesNothing => TA.HidesNothing && TB.HidesNothing;
+    public static bool HidesNothing
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TA.HidesNothing && TB.HidesNothing;
+    }
 
-    public static bool IsRange => TA.IsRange && TB.IsRange;
+    public static bool IsRange
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TA.IsRange && TB.IsRange;
+    }
 
-    public static bool StartsAtZero => TA.StartsAtZero && TB.StartsAtZero;
+    public static bool StartsAtZero
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TA.StartsAtZero && TB.StartsAtZero;
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public And<TA, TB> ForHead(int batch, int head) => new(_a.ForHead(batch, head), _b.ForHead(batch, head));
 
     // Asked only inside Keys(i), which lies inside both parts' ranges, so each part's contract holds.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsVisible(int i, int j) => (TA.IsRange || _a.IsVisible(i, j)) && (TB.IsRange || _b.IsVisible(i, j));
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public KeyRange Keys(int i)
     {
         KeyRange a = _a.Keys(i), b = _b.Keys(i);
@@ -37,6 +54,7 @@ internal readonly struct And<TA, TB> : IAttentionMask<And<TA, TB>>
         return new KeyRange(start, Math.Max(start, Math.Min(a.End, b.End)));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public TileVisibility Classify(int i0, int rows, int j0, int keys)
     {
         TileVisibility a = _a.Classify(i0, rows, j0, keys);
@@ -49,9 +67,14 @@ internal readonly struct And<TA, TB> : IAttentionMask<And<TA, TB>>
         return b == TileVisibility.Empty ? b : a == TileVisibility.Full && b == TileVisibility.Full ? a : TileVisibility.Partial;
     }
 
-    public static bool ModifiesScores => TA.ModifiesScores || TB.ModifiesScores;
+    public static bool ModifiesScores
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TA.ModifiesScores || TB.ModifiesScores;
+    }
 
     // A's modification, then B's: the stages are ANDed in the order of operations (softcap, then ALiBi, then bias).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public double ModifyScore(double score, int i, int j)
     {
         if (TA.ModifiesScores)
@@ -62,6 +85,7 @@ internal readonly struct And<TA, TB> : IAttentionMask<And<TA, TB>>
         return TB.ModifiesScores ? _b.ModifyScore(score, i, j) : score;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void ModifyTile<TV, TOps>(float* st, int bq, int i0, int rows, int j0, int keyCount)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -78,20 +102,36 @@ internal readonly struct And<TA, TB> : IAttentionMask<And<TA, TB>>
 
     // The lane step is A's when A leads with one; B's when A modifies nothing; none when A's modification comes first
     // but is not score-only (ALiBi before a softcap would be out of order anyway).
-    private static bool ALeads => TA.ModifiesLanes;
+    private static bool ALeads
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TA.ModifiesLanes;
+    }
 
-    private static bool BLeads => !TA.ModifiesScores && TB.ModifiesLanes;
+    private static bool BLeads
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => !TA.ModifiesScores && TB.ModifiesLanes;
+    }
 
-    public static bool ModifiesLanes => ALeads || BLeads;
+    public static bool ModifiesLanes
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ALeads || BLeads;
+    }
 
-    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static TV ModifyLanes<TV, TOps>(in And<TA, TB> mask, TV scores)
         where TV : struct where TOps : struct, IFloatVector<TV> =>
         ALeads ? TA.ModifyLanes<TV, TOps>(mask._a, scores) : BLeads ? TB.ModifyLanes<TV, TOps>(mask._b, scores) : scores;
 
-    public static bool ModifiesTileAfterLanes =>
-        ALeads ? TA.ModifiesTileAfterLanes || TB.ModifiesScores : BLeads ? TB.ModifiesTileAfterLanes : ModifiesScores;
+    public static bool ModifiesTileAfterLanes
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => ALeads ? TA.ModifiesTileAfterLanes || TB.ModifiesScores : BLeads ? TB.ModifiesTileAfterLanes : ModifiesScores;
+    }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static unsafe void ModifyTileAfterLanes<TV, TOps>(in And<TA, TB> mask, float* st, int bq, int i0, int rows, int j0, int keyCount)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -113,6 +153,7 @@ internal readonly struct And<TA, TB> : IAttentionMask<And<TA, TB>>
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public unsafe void ModifyRow<TV, TOps>(float* s, int i, int j0, int count)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {

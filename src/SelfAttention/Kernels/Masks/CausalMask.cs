@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace SelfAttention.Kernels.Masks;
 
 /// <summary>
@@ -45,8 +47,10 @@ internal readonly struct CausalMask : IAttentionMask<CausalMask>
     public CausalMask ForHead(int batch, int head) =>
         _frame.IsRagged ? new(_frame.Offset(batch, _alignment), _frame.KeyLength(batch), _alignment, _frame) : this;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsVisible(int i, int j) => j <= i + _offset && j < _keyLength;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public KeyRange Keys(int i) => new(0, (int)Math.Clamp(i + _offset + 1, 0, _keyLength));
 
     public TileVisibility Classify(int i0, int rows, int j0, int keys)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace SelfAttention.Kernels.Masks;
 
 /// <summary>
@@ -90,17 +92,23 @@ internal unsafe interface IAttentionMask<TSelf> where TSelf : unmanaged, IAttent
     static virtual bool ModifiesLanes => false;
 
     /// <summary>The leading score-only step of the modification (see <see cref="ModifiesLanes"/>) on a vector of scores; the identity by default.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static virtual TV ModifyLanes<TV, TOps>(in TSelf mask, TV scores)
         where TV : struct where TOps : struct, IFloatVector<TV> => scores;
 
     /// <summary>True when something of the modification is left after <see cref="ModifyLanes"/> (by default: when it modifies at all and has no lane step).</summary>
-    static virtual bool ModifiesTileAfterLanes => TSelf.ModifiesScores && !TSelf.ModifiesLanes;
+    static virtual bool ModifiesTileAfterLanes
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TSelf.ModifiesScores && !TSelf.ModifiesLanes;
+    }
 
     /// <summary>
     /// The modification after its lane step, over a transposed tile as <see cref="ModifyTile"/>: with
     /// <see cref="ModifyLanes"/> applied first it equals <see cref="ModifyTile"/>. By default the whole
     /// <see cref="ModifyTile"/> (a mask with a lane step overrides it).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     static virtual void ModifyTileAfterLanes<TV, TOps>(in TSelf mask, float* st, int bq, int i0, int rows, int j0, int keyCount)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
@@ -129,6 +137,7 @@ internal readonly struct KeyRange
 {
     public readonly int Start, End;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public KeyRange(int start, int end)
     {
         Start = start;
@@ -136,9 +145,14 @@ internal readonly struct KeyRange
     }
 
     /// <summary>End − Start: how many keys the range holds.</summary>
-    public int Count => End - Start;
+    public int Count
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => End - Start;
+    }
 
     /// <summary>The range's keys inside <c>[j0, j0 + count)</c>, relative to j0 and clamped to <c>[0, count]</c> (Start ≤ End still).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public KeyRange Within(int j0, int count)
     {
         int start = Math.Clamp(Start - j0, 0, count);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace SelfAttention.Kernels.Masks;
 
 /// <summary>
@@ -30,8 +32,10 @@ internal readonly struct LengthsMask : IAttentionMask<LengthsMask>
 
     public LengthsMask ForHead(int batch, int head) => new(_frame.QueryLength(batch), _frame.KeyLength(batch), _frame);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsVisible(int i, int j) => i < _queryLength && j < _keyLength;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public KeyRange Keys(int i) => i < _queryLength ? new KeyRange(0, _keyLength) : default;
 
     public TileVisibility Classify(int i0, int rows, int j0, int keys)

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace SelfAttention.Kernels.Masks;
 
 /// <summary>No mask: every row sees every key. The kernels instantiated with it are the unmasked kernels.</summary>
@@ -15,8 +17,10 @@ internal readonly struct NoMask : IAttentionMask<NoMask>
 
     public NoMask ForHead(int batch, int head) => this;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsVisible(int i, int j) => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public KeyRange Keys(int i) => new(0, _keyLength);
 
     public TileVisibility Classify(int i0, int rows, int j0, int keys) => TileVisibility.Full;

@@ -47,8 +47,10 @@ internal readonly unsafe struct SoftCapMask : IAttentionMask<SoftCapMask>
 
     public SoftCapMask ForHead(int batch, int head) => this;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsVisible(int i, int j) => true;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public KeyRange Keys(int i) => new(0, _keyLength);
 
     public TileVisibility Classify(int i0, int rows, int j0, int keys) => TileVisibility.Full;

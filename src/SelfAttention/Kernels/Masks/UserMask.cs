@@ -45,21 +45,43 @@ internal readonly unsafe struct UserMask<TUser> : IAttentionMask<UserMask<TUser>
 
     private ref TUser User => ref Unsafe.AsRef<TUser>(_user);
 
-    private static bool Masks => TUser.MaskKind != AttentionMaskKind.None;
+    private static bool Masks
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TUser.MaskKind != AttentionMaskKind.None;
+    }
 
-    private static bool HasRange => TUser.MaskKind is AttentionMaskKind.Range or AttentionMaskKind.BoundedElements;
+    private static bool HasRange
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TUser.MaskKind is AttentionMaskKind.Range or AttentionMaskKind.BoundedElements;
+    }
 
-    public static bool HidesNothing => !Masks;
+    public static bool HidesNothing
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => !Masks;
+    }
 
-    public static bool IsRange => TUser.MaskKind is AttentionMaskKind.None or AttentionMaskKind.Range;
+    public static bool IsRange
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TUser.MaskKind is AttentionMaskKind.None or AttentionMaskKind.Range;
+    }
 
-    public static bool StartsAtZero => !HasRange;
+    public static bool StartsAtZero
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => !HasRange;
+    }
 
     public UserMask<TUser> ForHead(int batch, int head) => new(_user, _firstBatch, _firstBatch + batch, head, _keyLength);
 
     // Asked only when IsRange is false, i.e. for the per-element kinds.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsVisible(int i, int j) => User.IsVisible(_batch, _head, i, j);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public KeyRange Keys(int i)
     {
         if (!HasRange)
@@ -88,7 +110,11 @@ internal readonly unsafe struct UserMask<TUser> : IAttentionMask<UserMask<TUser>
         };
     }
 
-    public static bool ModifiesScores => TUser.ModifiesScores;
+    public static bool ModifiesScores
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => TUser.ModifiesScores;
+    }
 
     public double ModifyScore(double score, int i, int j) =>
         TUser.ModifiesScores ? User.ModifyScore((float)score, _batch, _head, i, j) : score;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace SelfAttention.Kernels.Masks;
 
 /// <summary>
@@ -39,9 +41,11 @@ internal readonly struct WindowMask : IAttentionMask<WindowMask>
     public WindowMask ForHead(int batch, int head) =>
         _frame.IsRagged ? new(_frame.Offset(batch, _alignment), _left, _right, _frame.KeyLength(batch), _alignment, _frame) : this;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public bool IsVisible(int i, int j) =>
         j < _keyLength && (_left < 0 || j >= i + _offset - _left) && (_right < 0 || j <= i + _offset + _right);
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public KeyRange Keys(int i)
     {
         int start = _left < 0 ? 0 : (int)Math.Clamp(i + _offset - _left, 0, _keyLength);
