@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.OnnxRuntime;
+using SelfAttention.Comparison.Quick;
 using SelfAttention.Transformers;
 
 namespace SelfAttention.Benchmarks.Commands;
@@ -10,7 +11,9 @@ namespace SelfAttention.Benchmarks.Commands;
 /// Runtime needs), the whole pass for both: tokenization with the same tokenizer, the encoder, mean pooling and L2
 /// normalisation. Both are checked first on every batch (hidden states and embeddings). Then alternating rounds after
 /// a warm-up, medians, one thread each (ONNX Runtime with intra-op threads 1, spinning off), and two threads at
-/// 8 × 128 for both.
+/// 8 × 128 for both. The single-core FMA peak is measured in the same process, and each side's matrix-product flops
+/// (ours over the real tokens, ONNX Runtime's over the padded batch it computes) are read as a share of it, so a
+/// speed target can be checked against what the core allows that day.
 /// </summary>
 public static class ModelComparison
 {
@@ -44,10 +47,11 @@ public static class ModelComparison
             firstCalls[call] = Stopwatch.GetElapsedTime(start).TotalMicroseconds;
         }
 
+        double peak = MachineControls.MeasureFmaPeak();
         using var one = new OnnxPeer(Path.Combine(folder, "model.onnx"), tokenizer, threads: 1);
         using var two = new OnnxPeer(Path.Combine(folder, "model.onnx"), tokenizer, threads: 2);
         output.WriteLine("all-MiniLM-L6-v2 sentence embeddings, whole pass (tokenize, encode, mean-pool, normalise); ours packed, ONNX Runtime padded");
-        output.WriteLine($"{"batch",-28} {"threads",7} {"ours us",10} {"ORT us",10} {"ORT/ours",9} {"max |dh|",10} {"min cos",10} {"ours B/call",12}");
+        output.WriteLine($"{"batch",-28} {"threads",7} {"ours us",10} {"ORT us",10} {"ORT/ours",9} {"max |dh|",10} {"min cos",10} {"ours B/call",12} {"GFLOP",6} {"ours %pk",9} {"ORT %pk",8}");
         foreach ((string name, string[] sentences) in batches)
         {
             foreach (int threads in name.StartsWith("8 x", StringComparison.Ordinal) ? new[] { 1, 2 } : [1])
@@ -91,7 +95,12 @@ public static class ModelComparison
                     s_steadyFirstBatch = o;
                 }
 
-                output.WriteLine($"{name,-28} {threads,7} {o,10:0} {t,10:0} {t / o,8:0.00}x {hidden,10:0.0e+0} {cosine,10:0.0000000} {bytes,12}");
+                int[] lengths = [.. sentences.Select(sentence => tokenizer.Tokenize(sentence).Length)];
+                double real = MatrixFlops(embedder.Encoder, lengths);
+                double padded = MatrixFlops(embedder.Encoder, [.. lengths.Select(_ => lengths.Max())]);
+                double available = peak * 1e3 * Math.Min(threads, Environment.ProcessorCount);   // flops per microsecond
+                output.WriteLine($"{name,-28} {threads,7} {o,10:0} {t,10:0} {t / o,8:0.00}x {hidden,10:0.0e+0} {cosine,10:0.0000000} {bytes,12} "
+                                 + $"{real / 1e9,6:0.00} {100 * real / (o * available),8:0.0}% {100 * padded / (t * available),7:0.0}%");
             }
         }
 
@@ -101,7 +110,28 @@ public static class ModelComparison
                          + $"= {GemmComparison.Median(later) / steady:0.00}x the steady state ({steady:0} us above)");
         output.WriteLine("ORT/ours: ONNX Runtime's time / ours (above 1: we are faster). max |dh|: the largest difference of a real token's last");
         output.WriteLine("hidden state; min cos: the smallest cosine between the two embeddings of a sentence. B/call: bytes allocated per call, process-wide.");
+        output.WriteLine($"GFLOP: the matrix products' flops over the real tokens; %pk: flops / time against the FMA peak measured in this process,");
+        output.WriteLine($"{peak:0.0} GFLOP/s per core ({MachineControls.VectorWidth}) x threads; ORT's over the padded batch it computes. A speedup s over ORT needs");
+        output.WriteLine("s x ORT's %pk of the peak (times padded / real flops where ORT pads).");
         return 0;
+    }
+
+    // The flops of the encoder's matrix products for sequences of these lengths: per layer and sequence of n tokens,
+    // 2·n·(h·3h + h·h + h·f + f·h) for the projections and the feed-forward block and 4·n²·h for the scores and the
+    // weighted sum over all heads. Layer norms, GELU, softmax and the embeddings are left out (a few percent).
+    private static double MatrixFlops(TransformerEncoder encoder, int[] lengths)
+    {
+        double flops = 0;
+        foreach (EncoderLayer layer in encoder.Layers)
+        {
+            double h = layer.ModelDim, f = layer.FeedForwardDim;
+            foreach (int n in lengths)
+            {
+                flops += 2.0 * n * (4 * h * h + 2 * h * f) + 4.0 * n * n * h;
+            }
+        }
+
+        return flops;
     }
 
     // Our last hidden state against ONNX Runtime's on the real tokens, and the embeddings' cosines.
