@@ -108,8 +108,8 @@ internal static unsafe class Gemm
 
     /// <summary>
     /// One panel of C for one K block: <c>C[m × cols] += A[m × kc]·Bp[kc × panel]</c>, a: the block's first column of
-    /// A (row stride <paramref name="lda"/>), c: the panel's first column of C. Six-row tiles, then pairs, then a single row; an edge
-    /// panel (cols &lt; panel) runs on a zero-padded copy of its rows in <paramref name="edge"/> ([RowsPerTile][panel]),
+    /// A (row stride <paramref name="lda"/>), c: the panel's first column of C. Six-row tiles, then four rows
+    /// (32-register ISAs), pairs and a single row; an edge panel (cols &lt; panel) runs on a zero-padded copy of its rows in <paramref name="edge"/> ([RowsPerTile][panel]),
     /// copied back, so nothing past the panel's columns is written. Shared by the per-call and the packed GEMM. The tiles
     /// prefetch the <c>kc × panel</c> floats after <paramref name="bp"/> into L2, the next panel of a packed matrix
     /// (past its last panel the fetches are harmless: a prefetch never faults).
@@ -123,7 +123,8 @@ internal static unsafe class Gemm
 
         // The next panel's kc·panel floats are fetched into L2 while this one is computed, spread over the panel's
         // tiles: tile t fetches `step` floats (whole cache lines) per step of its loop, from t·kc·step on.
-        int tiles = Math.Max(1, m / RowsPerTile + (m % RowsPerTile + 1) / 2);
+        int rest = m % RowsPerTile;
+        int tiles = Math.Max(1, m / RowsPerTile + (!FewRegisters && rest >= 4 ? 1 + (rest - 3) / 2 : (rest + 1) / 2));
         int step = Math.Min(Math.Max(panel, LineFloats), Math.Max(LineFloats, (panel / tiles + LineFloats - 1) / LineFloats * LineFloats));
         float* next = bp + kc * panel;
         long nextLength = (long)kc * panel;
@@ -150,7 +151,7 @@ internal static unsafe class Gemm
             }
             else
             {
-                Tile6<TV, TOps>(a + i * lda, lda, bp, kc, panel, tile, tileStride, fetch, step);
+                Tile<TV, TOps, Six>(a + i * lda, lda, bp, kc, panel, tile, tileStride, fetch, step);
             }
 
             if (cols < panel)
@@ -159,12 +160,14 @@ internal static unsafe class Gemm
             }
         }
 
-        // The last one to five rows: pairs, then a single row. A single row has four accumulators, one per vector of
-        // the panel, each waiting on its own previous FMA, so it runs at about half the FMA rate; a pair has eight.
+        // The last one to five rows: four at once where the registers hold it, then pairs, then a single row. A single
+        // row has four accumulators, one per vector of the panel, each waiting on its own previous FMA, so it runs at
+        // about half the FMA rate; a pair has eight, and reads the panel's B once per two rows; four rows have sixteen
+        // and read B once for four (16 rows, a short sentence, are 6 + 6 + 4: three reads of B, not four).
         for (; i < m; t++)
         {
             float* fetch = Share(t);
-            int rows = m - i >= 2 ? 2 : 1;
+            int rows = !FewRegisters && m - i >= 4 ? 4 : m - i >= 2 ? 2 : 1;
             float* tile = c + i * ldc;
             nint tileStride = ldc;
             if (cols < panel)
@@ -174,13 +177,17 @@ internal static unsafe class Gemm
                 tileStride = panel;
             }
 
-            if (rows == 2)
+            if (rows == 4)
             {
-                Tile2<TV, TOps>(a + i * lda, lda, bp, kc, panel, tile, tileStride, fetch, step);
+                Tile<TV, TOps, Four>(a + i * lda, lda, bp, kc, panel, tile, tileStride, fetch, step);
+            }
+            else if (rows == 2)
+            {
+                Tile<TV, TOps, Two>(a + i * lda, lda, bp, kc, panel, tile, tileStride, fetch, step);
             }
             else
             {
-                Tile1<TV, TOps>(a + i * lda, bp, kc, panel, tile, fetch, step);
+                Tile<TV, TOps, One>(a + i * lda, lda, bp, kc, panel, tile, tileStride, fetch, step);
             }
 
             if (cols < panel)
@@ -249,21 +256,40 @@ internal static unsafe class Gemm
         }
     }
 
-    // C[6 × 4·lanes] += A[6 × kc]·Bp[kc × 4·lanes]; c has row stride ldc and every column of the tile exists.
+    // C[rows × 4·lanes] += A[rows × kc]·Bp[kc × 4·lanes], rows = TRows (1, 2, 4 or 6); c has row stride ldc and every
+    // column of the tile exists. Each element accumulates over kk in order, whatever the height, so a row's bits do not
+    // depend on the tile it falls in. Six rows hold 24 accumulators, four B vectors and the broadcast (29 registers:
+    // 32-register ISAs); four rows 21; two rows 14 and one row 9 fit 16-register ISAs too. A single row's four
+    // accumulators each wait on their own previous FMA, so it runs at about half the FMA rate.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile6<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc, float* next, int step)
-        where TV : struct where TOps : struct, IFloatVector<TV>
+    private static void Tile<TV, TOps, TRows>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc, float* next, int step)
+        where TV : struct where TOps : struct, IFloatVector<TV> where TRows : struct, ICount
     {
-        int w = TOps.Count;
-        nuint w1 = (nuint)w, w2 = (nuint)(2 * w), w3 = (nuint)(3 * w);
+        int rows = TRows.Value;
+        nuint w1 = (nuint)TOps.Count, w2 = 2 * w1, w3 = 3 * w1;
         float* a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         float* c0 = c, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
         TV x00 = TOps.Load(ref c0[0], 0), x01 = TOps.Load(ref c0[0], w1), x02 = TOps.Load(ref c0[0], w2), x03 = TOps.Load(ref c0[0], w3);
-        TV x10 = TOps.Load(ref c1[0], 0), x11 = TOps.Load(ref c1[0], w1), x12 = TOps.Load(ref c1[0], w2), x13 = TOps.Load(ref c1[0], w3);
-        TV x20 = TOps.Load(ref c2[0], 0), x21 = TOps.Load(ref c2[0], w1), x22 = TOps.Load(ref c2[0], w2), x23 = TOps.Load(ref c2[0], w3);
-        TV x30 = TOps.Load(ref c3[0], 0), x31 = TOps.Load(ref c3[0], w1), x32 = TOps.Load(ref c3[0], w2), x33 = TOps.Load(ref c3[0], w3);
-        TV x40 = TOps.Load(ref c4[0], 0), x41 = TOps.Load(ref c4[0], w1), x42 = TOps.Load(ref c4[0], w2), x43 = TOps.Load(ref c4[0], w3);
-        TV x50 = TOps.Load(ref c5[0], 0), x51 = TOps.Load(ref c5[0], w1), x52 = TOps.Load(ref c5[0], w2), x53 = TOps.Load(ref c5[0], w3);
+        TV x10 = default, x11 = default, x12 = default, x13 = default, x20 = default, x21 = default, x22 = default, x23 = default;
+        TV x30 = default, x31 = default, x32 = default, x33 = default, x40 = default, x41 = default, x42 = default, x43 = default;
+        TV x50 = default, x51 = default, x52 = default, x53 = default;
+        if (rows > 1)
+        {
+            x10 = TOps.Load(ref c1[0], 0); x11 = TOps.Load(ref c1[0], w1); x12 = TOps.Load(ref c1[0], w2); x13 = TOps.Load(ref c1[0], w3);
+        }
+
+        if (rows > 2)
+        {
+            x20 = TOps.Load(ref c2[0], 0); x21 = TOps.Load(ref c2[0], w1); x22 = TOps.Load(ref c2[0], w2); x23 = TOps.Load(ref c2[0], w3);
+            x30 = TOps.Load(ref c3[0], 0); x31 = TOps.Load(ref c3[0], w1); x32 = TOps.Load(ref c3[0], w2); x33 = TOps.Load(ref c3[0], w3);
+        }
+
+        if (rows > 4)
+        {
+            x40 = TOps.Load(ref c4[0], 0); x41 = TOps.Load(ref c4[0], w1); x42 = TOps.Load(ref c4[0], w2); x43 = TOps.Load(ref c4[0], w3);
+            x50 = TOps.Load(ref c5[0], 0); x51 = TOps.Load(ref c5[0], w1); x52 = TOps.Load(ref c5[0], w2); x53 = TOps.Load(ref c5[0], w3);
+        }
+
         float* bk = bp;
         for (int kk = 0; kk < kc; kk++, bk += panel)
         {
@@ -275,27 +301,49 @@ internal static unsafe class Gemm
             TV b0 = TOps.Load(ref bk[0], 0), b1 = TOps.Load(ref bk[0], w1), b2 = TOps.Load(ref bk[0], w2), b3 = TOps.Load(ref bk[0], w3);
             TV s = TOps.Create(a0[kk]);
             x00 = TOps.MultiplyAdd(s, b0, x00); x01 = TOps.MultiplyAdd(s, b1, x01); x02 = TOps.MultiplyAdd(s, b2, x02); x03 = TOps.MultiplyAdd(s, b3, x03);
-            s = TOps.Create(a1[kk]);
-            x10 = TOps.MultiplyAdd(s, b0, x10); x11 = TOps.MultiplyAdd(s, b1, x11); x12 = TOps.MultiplyAdd(s, b2, x12); x13 = TOps.MultiplyAdd(s, b3, x13);
-            s = TOps.Create(a2[kk]);
-            x20 = TOps.MultiplyAdd(s, b0, x20); x21 = TOps.MultiplyAdd(s, b1, x21); x22 = TOps.MultiplyAdd(s, b2, x22); x23 = TOps.MultiplyAdd(s, b3, x23);
-            s = TOps.Create(a3[kk]);
-            x30 = TOps.MultiplyAdd(s, b0, x30); x31 = TOps.MultiplyAdd(s, b1, x31); x32 = TOps.MultiplyAdd(s, b2, x32); x33 = TOps.MultiplyAdd(s, b3, x33);
-            s = TOps.Create(a4[kk]);
-            x40 = TOps.MultiplyAdd(s, b0, x40); x41 = TOps.MultiplyAdd(s, b1, x41); x42 = TOps.MultiplyAdd(s, b2, x42); x43 = TOps.MultiplyAdd(s, b3, x43);
-            s = TOps.Create(a5[kk]);
-            x50 = TOps.MultiplyAdd(s, b0, x50); x51 = TOps.MultiplyAdd(s, b1, x51); x52 = TOps.MultiplyAdd(s, b2, x52); x53 = TOps.MultiplyAdd(s, b3, x53);
+            if (rows > 1)
+            {
+                s = TOps.Create(a1[kk]);
+                x10 = TOps.MultiplyAdd(s, b0, x10); x11 = TOps.MultiplyAdd(s, b1, x11); x12 = TOps.MultiplyAdd(s, b2, x12); x13 = TOps.MultiplyAdd(s, b3, x13);
+            }
+
+            if (rows > 2)
+            {
+                s = TOps.Create(a2[kk]);
+                x20 = TOps.MultiplyAdd(s, b0, x20); x21 = TOps.MultiplyAdd(s, b1, x21); x22 = TOps.MultiplyAdd(s, b2, x22); x23 = TOps.MultiplyAdd(s, b3, x23);
+                s = TOps.Create(a3[kk]);
+                x30 = TOps.MultiplyAdd(s, b0, x30); x31 = TOps.MultiplyAdd(s, b1, x31); x32 = TOps.MultiplyAdd(s, b2, x32); x33 = TOps.MultiplyAdd(s, b3, x33);
+            }
+
+            if (rows > 4)
+            {
+                s = TOps.Create(a4[kk]);
+                x40 = TOps.MultiplyAdd(s, b0, x40); x41 = TOps.MultiplyAdd(s, b1, x41); x42 = TOps.MultiplyAdd(s, b2, x42); x43 = TOps.MultiplyAdd(s, b3, x43);
+                s = TOps.Create(a5[kk]);
+                x50 = TOps.MultiplyAdd(s, b0, x50); x51 = TOps.MultiplyAdd(s, b1, x51); x52 = TOps.MultiplyAdd(s, b2, x52); x53 = TOps.MultiplyAdd(s, b3, x53);
+            }
         }
 
         TOps.Store(x00, ref c0[0], 0); TOps.Store(x01, ref c0[0], w1); TOps.Store(x02, ref c0[0], w2); TOps.Store(x03, ref c0[0], w3);
-        TOps.Store(x10, ref c1[0], 0); TOps.Store(x11, ref c1[0], w1); TOps.Store(x12, ref c1[0], w2); TOps.Store(x13, ref c1[0], w3);
-        TOps.Store(x20, ref c2[0], 0); TOps.Store(x21, ref c2[0], w1); TOps.Store(x22, ref c2[0], w2); TOps.Store(x23, ref c2[0], w3);
-        TOps.Store(x30, ref c3[0], 0); TOps.Store(x31, ref c3[0], w1); TOps.Store(x32, ref c3[0], w2); TOps.Store(x33, ref c3[0], w3);
-        TOps.Store(x40, ref c4[0], 0); TOps.Store(x41, ref c4[0], w1); TOps.Store(x42, ref c4[0], w2); TOps.Store(x43, ref c4[0], w3);
-        TOps.Store(x50, ref c5[0], 0); TOps.Store(x51, ref c5[0], w1); TOps.Store(x52, ref c5[0], w2); TOps.Store(x53, ref c5[0], w3);
+        if (rows > 1)
+        {
+            TOps.Store(x10, ref c1[0], 0); TOps.Store(x11, ref c1[0], w1); TOps.Store(x12, ref c1[0], w2); TOps.Store(x13, ref c1[0], w3);
+        }
+
+        if (rows > 2)
+        {
+            TOps.Store(x20, ref c2[0], 0); TOps.Store(x21, ref c2[0], w1); TOps.Store(x22, ref c2[0], w2); TOps.Store(x23, ref c2[0], w3);
+            TOps.Store(x30, ref c3[0], 0); TOps.Store(x31, ref c3[0], w1); TOps.Store(x32, ref c3[0], w2); TOps.Store(x33, ref c3[0], w3);
+        }
+
+        if (rows > 4)
+        {
+            TOps.Store(x40, ref c4[0], 0); TOps.Store(x41, ref c4[0], w1); TOps.Store(x42, ref c4[0], w2); TOps.Store(x43, ref c4[0], w3);
+            TOps.Store(x50, ref c5[0], 0); TOps.Store(x51, ref c5[0], w1); TOps.Store(x52, ref c5[0], w2); TOps.Store(x53, ref c5[0], w3);
+        }
     }
 
-    // Tile6 for two vectors of the panel (12 accumulators), for 16-register ISAs; bp and c point at the half.
+    // The six-row tile for two vectors of the panel (12 accumulators), for 16-register ISAs; bp and c point at the half.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile6HalfWidth<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc, float* next, int step)
         where TV : struct where TOps : struct, IFloatVector<TV>
@@ -332,59 +380,5 @@ internal static unsafe class Gemm
         TOps.Store(x00, ref c0[0], 0); TOps.Store(x01, ref c0[0], w1); TOps.Store(x10, ref c1[0], 0); TOps.Store(x11, ref c1[0], w1);
         TOps.Store(x20, ref c2[0], 0); TOps.Store(x21, ref c2[0], w1); TOps.Store(x30, ref c3[0], 0); TOps.Store(x31, ref c3[0], w1);
         TOps.Store(x40, ref c4[0], 0); TOps.Store(x41, ref c4[0], w1); TOps.Store(x50, ref c5[0], 0); TOps.Store(x51, ref c5[0], w1);
-    }
-
-    // Two rows: C[2 × 4·lanes] += A[2 × kc]·Bp[kc × 4·lanes], eight accumulators (fourteen registers with B and the
-    // broadcast, so 16-register ISAs hold it too). Each element accumulates in the order Tile1 and Tile6 use.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile2<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc, float* next, int step)
-        where TV : struct where TOps : struct, IFloatVector<TV>
-    {
-        nuint w1 = (nuint)TOps.Count, w2 = 2 * w1, w3 = 3 * w1;
-        float* a0 = a, a1 = a + lda, c0 = c, c1 = c + ldc;
-        TV x00 = TOps.Load(ref c0[0], 0), x01 = TOps.Load(ref c0[0], w1), x02 = TOps.Load(ref c0[0], w2), x03 = TOps.Load(ref c0[0], w3);
-        TV x10 = TOps.Load(ref c1[0], 0), x11 = TOps.Load(ref c1[0], w1), x12 = TOps.Load(ref c1[0], w2), x13 = TOps.Load(ref c1[0], w3);
-        float* bk = bp;
-        for (int kk = 0; kk < kc; kk++, bk += panel)
-        {
-            if (next != null)
-            {
-                Prefetch.ToL2(next + kk * step, step);
-            }
-
-            TV b0 = TOps.Load(ref bk[0], 0), b1 = TOps.Load(ref bk[0], w1), b2 = TOps.Load(ref bk[0], w2), b3 = TOps.Load(ref bk[0], w3);
-            TV s = TOps.Create(a0[kk]);
-            x00 = TOps.MultiplyAdd(s, b0, x00); x01 = TOps.MultiplyAdd(s, b1, x01); x02 = TOps.MultiplyAdd(s, b2, x02); x03 = TOps.MultiplyAdd(s, b3, x03);
-            s = TOps.Create(a1[kk]);
-            x10 = TOps.MultiplyAdd(s, b0, x10); x11 = TOps.MultiplyAdd(s, b1, x11); x12 = TOps.MultiplyAdd(s, b2, x12); x13 = TOps.MultiplyAdd(s, b3, x13);
-        }
-
-        TOps.Store(x00, ref c0[0], 0); TOps.Store(x01, ref c0[0], w1); TOps.Store(x02, ref c0[0], w2); TOps.Store(x03, ref c0[0], w3);
-        TOps.Store(x10, ref c1[0], 0); TOps.Store(x11, ref c1[0], w1); TOps.Store(x12, ref c1[0], w2); TOps.Store(x13, ref c1[0], w3);
-    }
-
-    // One row: C[1 × 4·lanes] += A[1 × kc]·Bp[kc × 4·lanes].
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile1<TV, TOps>(float* a, float* bp, int kc, int panel, float* c, float* next, int step)
-        where TV : struct where TOps : struct, IFloatVector<TV>
-    {
-        nuint w1 = (nuint)TOps.Count, w2 = 2 * w1, w3 = 3 * w1;
-        TV x0 = TOps.Load(ref c[0], 0), x1 = TOps.Load(ref c[0], w1), x2 = TOps.Load(ref c[0], w2), x3 = TOps.Load(ref c[0], w3);
-        float* bk = bp;
-        for (int kk = 0; kk < kc; kk++, bk += panel)
-        {
-            if (next != null)
-            {
-                Prefetch.ToL2(next + kk * step, step);
-            }
-
-            TV s = TOps.Create(a[kk]);
-            x0 = TOps.MultiplyAdd(s, TOps.Load(ref bk[0], 0), x0);
-            x1 = TOps.MultiplyAdd(s, TOps.Load(ref bk[0], w1), x1);
-            x2 = TOps.MultiplyAdd(s, TOps.Load(ref bk[0], w2), x2);
-            x3 = TOps.MultiplyAdd(s, TOps.Load(ref bk[0], w3), x3);
-        }
-
-        TOps.Store(x0, ref c[0], 0); TOps.Store(x1, ref c[0], w1); TOps.Store(x2, ref c[0], w2); TOps.Store(x3, ref c[0], w3);
     }
 }

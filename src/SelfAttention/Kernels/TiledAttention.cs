@@ -564,9 +564,9 @@ internal static unsafe class TiledAttention
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Scores<TV, TOps, TMask, THeight>(in TMask mask, float* qt, float* k, nint keyStride, int keyCount, int headDim, float* st, float* rowMax)
-        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask> where THeight : struct, ITileHeight
+        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask> where THeight : struct, ICount
     {
-        int w = TOps.Count, bq = VectorsPerTile * w, n = THeight.Vectors;
+        int w = TOps.Count, bq = VectorsPerTile * w, n = THeight.Value;
         nuint o1 = (nuint)w, o2 = (nuint)(2 * w), o3 = (nuint)(3 * w);
         int j = 0;
         for (; j + KeysPerTile <= keyCount; j += KeysPerTile)
@@ -1069,7 +1069,7 @@ internal static unsafe class TiledAttention
     /// <summary><see cref="Values{TV, TOps}"/> at the height <typeparamref name="THeight"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Values<TV, TOps, THeight>(float* pt, int keyCount, float* v, nint valueStride, int valueDim, float* scale, float* ot)
-        where TV : struct where TOps : struct, IFloatVector<TV> where THeight : struct, ITileHeight
+        where TV : struct where TOps : struct, IFloatVector<TV> where THeight : struct, ICount
     {
         int bq = VectorsPerTile * TOps.Count, c = 0;
         for (; !FewRegisters && c + 6 <= valueDim; c += 6)
@@ -1088,33 +1088,6 @@ internal static unsafe class TiledAttention
         }
     }
 
-    /// <summary>How many vectors of a 4-vector tile a micro-kernel computes: a JIT-time constant per instantiation.</summary>
-    private interface ITileHeight
-    {
-        /// <summary>The vectors of rows, 1 to 4, from the first.</summary>
-        static abstract int Vectors { get; }
-    }
-
-    private readonly struct One : ITileHeight
-    {
-        public static int Vectors => 1;
-    }
-
-    private readonly struct Two : ITileHeight
-    {
-        public static int Vectors => 2;
-    }
-
-    private readonly struct Three : ITileHeight
-    {
-        public static int Vectors => 3;
-    }
-
-    private readonly struct Four : ITileHeight
-    {
-        public static int Vectors => 4;
-    }
-
     /// <summary><c>column[offset..]·scale</c> when <paramref name="load"/> (a JIT-time constant at every caller), else 0: an accumulator's start.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV Rescaled<TV, TOps>(float* column, nuint offset, TV scale, bool load)
@@ -1124,12 +1097,12 @@ internal static unsafe class TiledAttention
     /// <summary>Stores the first <typeparamref name="THeight"/> vectors of a 4-vector row of accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void StoreRow<TV, TOps, THeight>(float* destination, int w, TV a0, TV a1, TV a2, TV a3)
-        where TV : struct where TOps : struct, IFloatVector<TV> where THeight : struct, ITileHeight
+        where TV : struct where TOps : struct, IFloatVector<TV> where THeight : struct, ICount
     {
         TOps.Store(a0, ref destination[0], 0);
-        if (THeight.Vectors > 1) TOps.Store(a1, ref destination[0], (nuint)w);
-        if (THeight.Vectors > 2) TOps.Store(a2, ref destination[0], (nuint)(2 * w));
-        if (THeight.Vectors > 3) TOps.Store(a3, ref destination[0], (nuint)(3 * w));
+        if (THeight.Value > 1) TOps.Store(a1, ref destination[0], (nuint)w);
+        if (THeight.Value > 2) TOps.Store(a2, ref destination[0], (nuint)(2 * w));
+        if (THeight.Value > 3) TOps.Store(a3, ref destination[0], (nuint)(3 * w));
     }
 
     /// <summary>
@@ -1138,9 +1111,9 @@ internal static unsafe class TiledAttention
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ChannelTile6<TV, TOps, THeight>(float* pt, int keyCount, float* v, nint valueStride, float* scale, float* ot)
-        where TV : struct where TOps : struct, IFloatVector<TV> where THeight : struct, ITileHeight
+        where TV : struct where TOps : struct, IFloatVector<TV> where THeight : struct, ICount
     {
-        int w = TOps.Count, bq = VectorsPerTile * w, n = THeight.Vectors;
+        int w = TOps.Count, bq = VectorsPerTile * w, n = THeight.Value;
         nuint o1 = (nuint)w, o2 = (nuint)(2 * w), o3 = (nuint)(3 * w);
         TV s0 = TOps.Load(ref scale[0], 0), s1 = n > 1 ? TOps.Load(ref scale[0], o1) : TOps.Zero;
         TV s2 = n > 2 ? TOps.Load(ref scale[0], o2) : TOps.Zero, s3 = n > 3 ? TOps.Load(ref scale[0], o3) : TOps.Zero;
@@ -1185,9 +1158,9 @@ internal static unsafe class TiledAttention
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ChannelTile2<TV, TOps, THeight>(float* pt, int keyCount, float* v, nint valueStride, float* scale, float* ot, bool single = false)
-        where TV : struct where TOps : struct, IFloatVector<TV> where THeight : struct, ITileHeight
+        where TV : struct where TOps : struct, IFloatVector<TV> where THeight : struct, ICount
     {
-        int w = TOps.Count, bq = VectorsPerTile * w, n = THeight.Vectors;
+        int w = TOps.Count, bq = VectorsPerTile * w, n = THeight.Value;
         nuint o1 = (nuint)w, o2 = (nuint)(2 * w), o3 = (nuint)(3 * w);
         TV s0 = TOps.Load(ref scale[0], 0), s1 = n > 1 ? TOps.Load(ref scale[0], o1) : TOps.Zero;
         TV s2 = n > 2 ? TOps.Load(ref scale[0], o2) : TOps.Zero, s3 = n > 3 ? TOps.Load(ref scale[0], o3) : TOps.Zero;
