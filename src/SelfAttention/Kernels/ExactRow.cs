@@ -12,7 +12,8 @@ namespace SelfAttention.Kernels;
 /// The fast kernels compute scores and sums in float. For finite inputs that only fails when a float intermediate
 /// leaves float's range: a score <c>q·k</c> (or the tiled kernel's pre-scaled query <c>q·scale</c>) overflows to ±∞,
 /// which gives NaN rows (∞ − ∞) or rows that wrongly look empty (every score −∞), or the value sum overflows. Each
-/// kernel detects this per row at no measurable cost, through <see cref="NeedsExact"/>, and calls
+/// kernel detects this per row at no measurable cost, through <see cref="NeedsExact"/> (the tiled kernel through the
+/// same test on flags its output pass leaves), and calls
 /// <see cref="Compute"/>, whose scores cannot overflow: <c>|q·k·scale| ≤ 2³¹·(3.4·10³⁸)²·3.4·10³⁸ ≈ 10¹²⁵</c>, far inside
 /// double. NaN or ∞ in the inputs still propagate as in the reference (such rows are recomputed too, to the same NaN).
 /// </para>

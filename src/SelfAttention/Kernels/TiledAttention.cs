@@ -294,13 +294,13 @@ internal static unsafe class TiledAttention
 
                     // A partial tile is computed in rectangles: each vector of rows only over the keys its rows see
                     // (TileRectangles), so a causal diagonal tile costs about its triangle, not its square. The entries
-                    // left out are the ones the whole tile would mask to −∞ for every row of their vector, whose weights
-                    // are exactly 0 and whose terms add exactly nothing to the sums, so the result is bit for bit the
-                    // whole tile's. That holds while their value rows are finite (0·∞ is NaN); a tile with a non-finite
-                    // value row where some row may not see it is computed whole instead, as one rectangle.
-                    int allSee = TileRanges(mask, block.First, block.Rows, bq, jt, bk, lo, hi);
-                    bool cut = allSee == bk || AllFinite<TV, TOps>(vt + allSee * valueStride, valueStride, bk - allSee, valueDim);
-                    int rectangles = TileRectangles(lo, hi, block.Rows, w, vectors, bk, cut, vlo, vhi, rects);
+                    // left out are the ones the whole tile would mask to −∞ for every row of their vector: their weights
+                    // are exactly 0 and their value rows are not read at all, so a non-finite value there cannot reach a
+                    // row that does not see it. Inside a rectangle, a row that does not see a key whose value row is not
+                    // finite takes 0·∞ = NaN; NeedsExact finds that row, and ExactRow, which reads only the keys the row
+                    // sees, recomputes it.
+                    TileRanges(mask, block.First, block.Rows, bq, jt, bk, lo, hi);
+                    int rectangles = TileRectangles(lo, hi, block.Rows, w, vectors, vlo, vhi, rects);
                     for (int r = 0; r < rectangles; r++)
                     {
                         Rectangle x = rects[r];
@@ -324,14 +324,7 @@ internal static unsafe class TiledAttention
                                                             block.M + offset, block.MNext + offset, block.L + offset, block.Alpha + offset);
                     }
 
-                    if (cut)
-                    {
-                        AccumulateRectangles<TV, TOps>(st, vt, valueStride, valueDim, block.Alpha, block.Ot, vectors, rects, rectangles, scale);
-                    }
-                    else
-                    {
-                        AccumulateValues<TV, TOps, TMask>(st, bk, allSee, mask, block.First, jt, lo, hi, vt, valueStride, valueDim, block.Alpha, block.Ot, vectors);
-                    }
+                    AccumulateRectangles<TV, TOps>(st, vt, valueStride, valueDim, block.Alpha, block.Ot, vectors, rects, rectangles, scale);
                 }
             }
 
@@ -339,7 +332,7 @@ internal static unsafe class TiledAttention
             {
                 ref readonly BlockState block = ref blocks[b];
                 float* o = p.OutputHead(batch, head) + block.First * p.OutputRowStride;
-                Finish<TV, TOps>(p, block, batch, head, valueDim, o, p.OutputRowStride);
+                Finish<TV, TOps>(p, block, batch, head, valueDim, o, p.OutputRowStride, block.MNext);
 
                 // The trailing rows SeenRows cut off see nothing: zeros.
                 for (int r = block.Rows, all = Math.Min(bq, p.QueryLength - block.First); r < all; r++)
@@ -348,13 +341,24 @@ internal static unsafe class TiledAttention
                     OnlineSoftmax.WriteEmptyRow(p, batch, head, block.First + r);
                 }
 
-                // A row whose float scores left float's range (l < 1, or a non-finite output) is recomputed exactly.
+                // A row whose float scores left float's range (l < 1, or a non-finite output: NeedsExact's test, on the
+                // flags Finish left in MNext) is recomputed exactly. A row that sees no key is zeros, which its output
+                // already is unless a value row it does not see put 0·∞ into its rectangle.
                 for (int r = 0; r < block.Rows; r++)
                 {
+                    if (block.L[r] >= 0.5f && !float.IsNaN(block.MNext[r]))
+                    {
+                        continue;
+                    }
+
                     int i = block.First + r;
-                    if (ExactRow.NeedsExact<TV, TOps>(block.L[r], mask.Keys(i).Count, o + r * p.OutputRowStride, valueDim))
+                    if (mask.Keys(i).Count > 0)
                     {
                         ExactRow.Compute(p, mask, batch, head, i);
+                    }
+                    else
+                    {
+                        new Span<float>(o + r * p.OutputRowStride, valueDim).Clear();
                     }
                 }
             }
@@ -431,9 +435,10 @@ internal static unsafe class TiledAttention
     /// Writes one block's rows: <c>o[r][c] = Oᵀ[c][r] / l[r]</c>, a row that saw nothing (l = 0) as zeros. The inverses
     /// go where alpha was; Oᵀ is scaled in place and transposed out in register blocks. With sinks or a log-sum-exp
     /// output the inverse is <see cref="OnlineSoftmax.Close"/>'s, which adds the head's sink to the denominator.
+    /// <paramref name="nonFinite"/>: [4·lanes], set to NaN for a row with a non-finite output, 0 otherwise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Finish<TV, TOps>(in AttentionProblem p, in BlockState block, int batch, int head, int valueDim, float* o, nint outputStride)
+    private static void Finish<TV, TOps>(in AttentionProblem p, in BlockState block, int batch, int head, int valueDim, float* o, nint outputStride, float* nonFinite)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count, bq = VectorsPerTile * w;
@@ -459,13 +464,20 @@ internal static unsafe class TiledAttention
             }
         }
 
-        for (int c = 0; c < valueDim; c++)
+        // Each vector of rows is scaled in place, and the products x·0 summed beside it: 0 for a row whose outputs are all
+        // finite, NaN for one with a NaN or ±∞, so the finiteness check costs one FMA per vector on values in registers.
+        for (int t = 0; t < bq; t += w)
         {
-            float* column = block.Ot + c * bq;
-            for (int t = 0; t < bq; t += w)
+            TV factor = TOps.Load(ref inverse[0], (nuint)t), finite = TOps.Zero;
+            float* column = block.Ot + t;
+            for (int c = 0; c < valueDim; c++, column += bq)
             {
-                TOps.Store(TOps.Multiply(TOps.Load(ref column[0], (nuint)t), TOps.Load(ref inverse[0], (nuint)t)), ref column[0], (nuint)t);
+                TV x = TOps.Multiply(TOps.Load(ref column[0], 0), factor);
+                TOps.Store(x, ref column[0], 0);
+                finite = TOps.MultiplyAdd(x, TOps.Zero, finite);
             }
+
+            TOps.Store(finite, ref nonFinite[0], (nuint)t);
         }
 
         Transpose<TV, TOps>(block.Ot, bq, valueDim, block.Rows, o, outputStride);
@@ -663,30 +675,18 @@ internal static unsafe class TiledAttention
     /// its rows' ranges, <c>[vlo[t], vhi[t])</c> (0..0 when none of its rows sees a tile key); the distinct bounds
     /// cut the tile's keys into segments, and each segment is computed for the runs of consecutive vectors that cover it.
     /// A causal diagonal tile of four vectors gives four rectangles: all four vectors up to the first vector's last key,
-    /// then the upper three, two, one. Without <paramref name="cut"/> it is one rectangle, every vector over every key.
+    /// then the upper three, two, one.
     /// lo, hi: [4·lanes], the rows' ranges (<see cref="TileRanges"/>); vlo, vhi: [4]; rects: [<see cref="MaxRectangles"/>].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int TileRectangles(float* lo, float* hi, int rows, int w, int vectors, int keyCount, bool cut, int* vlo, int* vhi, Rectangle* rects)
+    private static int TileRectangles(float* lo, float* hi, int rows, int w, int vectors, int* vlo, int* vhi, Rectangle* rects)
     {
-        if (!cut)
-        {
-            for (int t = 0; t < vectors; t++)
-            {
-                vlo[t] = 0;
-                vhi[t] = keyCount;
-            }
-
-            rects[0] = new Rectangle(0, keyCount, 0, vectors);
-            return 1;
-        }
-
         // The vectors' ranges and their distinct bounds, sorted (at most eight: insertion).
         int* bounds = stackalloc int[2 * VectorsPerTile];
         int boundCount = 0;
         for (int t = 0; t < vectors; t++)
         {
-            int start = keyCount, end = 0;
+            int start = int.MaxValue, end = 0;
             for (int r = t * w, last = Math.Min(rows, r + w); r < last; r++)
             {
                 if (hi[r] > lo[r])
@@ -758,7 +758,7 @@ internal static unsafe class TiledAttention
     /// <summary>
     /// <c>Oᵀ[c][r] = Oᵀ[c][r]·alpha[r] + Σ_j Pᵀ[j][r]·v[j][c]</c> over a partial tile's rectangles, in key order: each
     /// vector's accumulator is rescaled by its alpha in its first rectangle (the factor is 1 after that, which is
-    /// exact), or on its own when it has none. Only for tiles whose value rows are all finite. pt: [keyCount][4·lanes];
+    /// exact), or on its own when it has none. pt: [keyCount][4·lanes];
     /// v: [keyCount, valueDim] with row stride <paramref name="valueStride"/>; alpha, scale: [4·lanes]; ot: [valueDim][4·lanes].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -865,20 +865,17 @@ internal static unsafe class TiledAttention
 
     /// <summary>
     /// The partial tile's key range per row, relative to the tile: <c>lo[r] ≤ j &lt; hi[r]</c> for rows r &lt; rows, an
-    /// empty range for the padding lanes past them; returns how many leading keys every row sees for certain (0 unless
-    /// the mask is a range), which the value sums take at tile speed whatever the values hold. lo, hi: [4·lanes].
+    /// empty range for the padding lanes past them. lo, hi: [4·lanes].
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static int TileRanges<TMask>(in TMask mask, int first, int rows, int bq, int j0, int keyCount, float* lo, float* hi)
+    private static void TileRanges<TMask>(in TMask mask, int first, int rows, int bq, int j0, int keyCount, float* lo, float* hi)
         where TMask : unmanaged, IAttentionMask<TMask>
     {
-        int allSee = keyCount;
         for (int r = 0; r < rows; r++)
         {
             KeyRange keys = mask.Keys(first + r).Within(j0, keyCount);
             lo[r] = keys.Start;
             hi[r] = keys.End;
-            allSee = Math.Min(allSee, keys.Start == 0 ? keys.End : 0);
         }
 
         for (int r = rows; r < bq; r++)
@@ -886,8 +883,6 @@ internal static unsafe class TiledAttention
             lo[r] = 0f;
             hi[r] = 0f;
         }
-
-        return TMask.IsRange ? allSee : 0;
     }
 
     /// <summary>
@@ -959,92 +954,6 @@ internal static unsafe class TiledAttention
 
             TOps.Store(max, ref rowMax[0], (nuint)(t * w));
         }
-    }
-
-    /// <summary>
-    /// <c>Oᵀ[c][r] = Oᵀ[c][r]·alpha[r] + Σ_j Pᵀ[j][r]·v[j][c]</c> over a partial tile computed whole because a value row
-    /// past the first <paramref name="allSee"/> keys is not finite, where j runs over the keys row r sees. The first
-    /// allSee keys, which every row sees, go through the register tiles (<see cref="Values{TV, TOps}"/>); the rest
-    /// through a masked loop that replaces a non-finite value by 0 for the rows that do not see it (lanes outside
-    /// <c>[lo[r], hi[r])</c> or not visible), so that <c>0·∞ = NaN</c> cannot leak in; a finite value is simply
-    /// multiplied by its weight, which is exactly 0 for a row that does not see it, so the sums have the same bits as
-    /// the register tiles'. pt: [keyCount][4·lanes]; v: [keyCount, valueDim] with row stride
-    /// <paramref name="valueStride"/>; ot: [valueDim][4·lanes]; the first <paramref name="vectors"/> vectors of rows.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void AccumulateValues<TV, TOps, TMask>(float* pt, int keyCount, int allSee, in TMask mask, int first, int j0, float* lo, float* hi,
-                                                          float* v, nint valueStride, int valueDim, float* alpha, float* ot, int vectors)
-        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
-    {
-        int w = TOps.Count, bq = VectorsPerTile * w;
-        Values<TV, TOps>(pt, allSee, v, valueStride, valueDim, alpha, ot, vectors);
-        for (int j = allSee; j < keyCount; j++)
-        {
-            float* pj = pt + j * bq;
-            float* vj = v + j * valueStride;
-            TV key = TOps.Create(j);
-            for (int cc = 0; cc < valueDim; cc++)
-            {
-                float* o = ot + cc * bq;
-                TV b = TOps.Create(vj[cc]);
-                bool finite = float.IsFinite(vj[cc]);
-                if (!finite && !TMask.IsRange)
-                {
-                    // Lane by lane: the per-element rule decides.
-                    for (int r = 0; r < vectors * w; r++)
-                    {
-                        if (j >= lo[r] && j < hi[r] && mask.IsVisible(first + r, j0 + j))
-                        {
-                            o[r] = MathF.FusedMultiplyAdd(pj[r], vj[cc], o[r]);
-                        }
-                    }
-
-                    continue;
-                }
-
-                for (int t = 0; t < vectors * w; t += w)
-                {
-                    TV bt = finite ? b : Visible<TV, TOps, TMask>(key, lo, hi, t, b);
-                    TOps.Store(TOps.MultiplyAdd(TOps.Load(ref pj[0], (nuint)t), bt, TOps.Load(ref o[0], (nuint)t)), ref o[0], (nuint)t);
-                }
-            }
-        }
-    }
-
-    /// <summary>b in the lanes <c>t..t + lanes</c> whose row sees tile key <paramref name="key"/> (<c>lo[r] ≤ key &lt; hi[r]</c>), 0 elsewhere.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static TV Visible<TV, TOps, TMask>(TV key, float* lo, float* hi, int t, TV b)
-        where TV : struct where TOps : struct, IFloatVector<TV> where TMask : unmanaged, IAttentionMask<TMask>
-    {
-        TV seen = TOps.SelectWhereLess(key, TOps.Load(ref hi[0], (nuint)t), b, TOps.Zero);
-        return TMask.StartsAtZero ? seen : TOps.SelectWhereLess(key, TOps.Load(ref lo[0], (nuint)t), TOps.Zero, seen);
-    }
-
-    /// <summary>True when every element of v <c>[rows, width]</c> (row stride <paramref name="stride"/>) is finite.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool AllFinite<TV, TOps>(float* v, nint stride, int rows, int width)
-        where TV : struct where TOps : struct, IFloatVector<TV>
-    {
-        // x·0 is 0 for finite x and NaN for ±∞ and NaN, so the sum of the products is NaN exactly when one is not finite.
-        nuint w = (nuint)TOps.Count, n = (nuint)width;
-        TV acc = TOps.Zero;
-        float tail = 0f;
-        for (int r = 0; r < rows; r++)
-        {
-            float* row = v + r * stride;
-            nuint c = 0;
-            for (; c + w <= n; c += w)
-            {
-                acc = TOps.MultiplyAdd(TOps.Load(ref row[0], c), TOps.Zero, acc);
-            }
-
-            for (; c < n; c++)
-            {
-                tail += row[c] * 0f;
-            }
-        }
-
-        return !float.IsNaN(TOps.Sum(acc) + tail);
     }
 
     /// <summary>
