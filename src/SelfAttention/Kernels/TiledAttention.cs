@@ -217,9 +217,15 @@ internal static unsafe class TiledAttention
                     keyEnd = Math.Max(keyEnd, blocks[b].KeyEnd);
                 }
 
+                // A block whose rows all see nothing (a padded tail) has no state: its zeros are written at the end.
+                if (rows == 0)
+                {
+                    continue;
+                }
+
                 Begin<TV, TOps>(p.QueryHead(batch, head) + blocks[b].First * queryStride, queryStride, blocks[b],
                                 (q0 + subBlocks * bq - blocks[b].First) * queryStride, headDim, valueDim, p.Scale);
-                largestQuery = MathF.Max(largestQuery, LargestMagnitude<TV, TOps>(blocks[b].Qt, bq, bq, headDim));
+                largestQuery = MathF.Max(largestQuery, LargestMagnitude<TV, TOps>(blocks[b].Qt, Lanes(rows, w), bq, headDim));
             }
 
             // The float scores cannot overflow when every partial sum of q'·k is bounded: |Σ q'_c·k_c| ≤ headDim·max|q'|·max|k|.
@@ -332,7 +338,10 @@ internal static unsafe class TiledAttention
             {
                 ref readonly BlockState block = ref blocks[b];
                 float* o = p.OutputHead(batch, head) + block.First * p.OutputRowStride;
-                Finish<TV, TOps>(p, block, batch, head, valueDim, o, p.OutputRowStride, block.MNext);
+                if (block.Rows > 0)
+                {
+                    Finish<TV, TOps>(p, block, batch, head, valueDim, o, p.OutputRowStride, block.MNext);
+                }
 
                 // The trailing rows SeenRows cut off see nothing: zeros.
                 for (int r = block.Rows, all = Math.Min(bq, p.QueryLength - block.First); r < all; r++)
@@ -368,6 +377,9 @@ internal static unsafe class TiledAttention
     /// <summary>2¹²⁶: a bound on every partial score sum that leaves float's largest value (≈ 2¹²⁸) a factor of four of headroom.</summary>
     private const double ScoreBound = 8.507059173023462e37;
 
+    /// <summary>The lanes of the vectors that hold <paramref name="rows"/> rows: rows rounded up to whole vectors of <paramref name="w"/>.</summary>
+    private static int Lanes(int rows, int w) => (rows + w - 1) / w * w;
+
     /// <summary>
     /// The largest |x| over x: [rows, width] with row stride <paramref name="stride"/>. NaN may be skipped (the hardware
     /// maximum): callers bound overflow with it, and NaN reaches their output anyway.
@@ -400,8 +412,9 @@ internal static unsafe class TiledAttention
     }
 
     /// <summary>
-    /// Sets up one block's state: <c>Qt[c][r] = q[r][c]·scale</c> (lanes past the last row zero, so they stay finite and
-    /// are simply not written out), Oᵀ = 0, m = −∞, l = 0. Each query row is read once per call, strided (heads
+    /// Sets up one block's state over the vectors that hold its rows: <c>Qt[c][r] = q[r][c]·scale</c> (the last vector's
+    /// lanes past the rows zero, so they stay finite and are simply not written out), Oᵀ = 0, m = −∞, l = 0; the vectors
+    /// past the rows are never computed, so they are not touched. Each query row is read once per call, strided (heads
     /// interleaved), so it comes from far away; the rows <paramref name="prefetchDistance"/> floats on (the next work
     /// item's, or a harmless miss) are prefetched meanwhile.
     /// </summary>
@@ -409,24 +422,33 @@ internal static unsafe class TiledAttention
     private static void Begin<TV, TOps>(float* q, nint queryStride, in BlockState block, nint prefetchDistance, int headDim, int valueDim, float scale)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
-        int bq = VectorsPerTile * TOps.Count, rows = block.Rows;
+        int bq = VectorsPerTile * TOps.Count, rows = block.Rows, lanes = Lanes(rows, TOps.Count);
         Transpose<TV, TOps>(q, queryStride, rows, headDim, block.Qt, bq);
-        Scale<TV, TOps>(block.Qt, headDim, bq, TOps.Create(scale));
         for (int r = 0; r < rows; r++)
         {
             Prefetch.Floats(q + r * queryStride + prefetchDistance, headDim);
         }
 
-        for (int r = rows; r < bq; r++)
+        // Only the vectors that hold rows are ever computed: the last one's lanes past the rows are zeroed, the
+        // vectors after it are left alone.
+        for (int c = 0; c < headDim; c++)
         {
-            float* column = block.Qt + r;
-            for (int c = 0; c < headDim; c++, column += bq)
+            new Span<float>(block.Qt + c * bq + rows, lanes - rows).Clear();
+        }
+
+        Scale<TV, TOps>(block.Qt, headDim, bq, lanes, TOps.Create(scale));
+        if (lanes == bq)
+        {
+            new Span<float>(block.Ot, valueDim * bq).Clear();
+        }
+        else
+        {
+            for (int c = 0; c < valueDim; c++)
             {
-                *column = 0f;
+                new Span<float>(block.Ot + c * bq, lanes).Clear();
             }
         }
 
-        new Span<float>(block.Ot, valueDim * bq).Clear();
         new Span<float>(block.M, bq).Fill(float.NegativeInfinity);
         new Span<float>(block.L, bq).Clear();
     }
@@ -466,7 +488,7 @@ internal static unsafe class TiledAttention
 
         // Each vector of rows is scaled in place, and the products x·0 summed beside it: 0 for a row whose outputs are all
         // finite, NaN for one with a NaN or ±∞, so the finiteness check costs one FMA per vector on values in registers.
-        for (int t = 0; t < bq; t += w)
+        for (int t = 0, lanes = Lanes(block.Rows, w); t < lanes; t += w)
         {
             TV factor = TOps.Load(ref inverse[0], (nuint)t), finite = TOps.Zero;
             float* column = block.Ot + t;
@@ -520,16 +542,18 @@ internal static unsafe class TiledAttention
         }
     }
 
-    /// <summary><c>x[i][t] *= factor</c> lane-wise over x: [count][width], width a multiple of the lane count.</summary>
+    /// <summary>
+    /// <c>x[i][t] *= factor</c> lane-wise for t &lt; <paramref name="lanes"/> over x: [count][stride], lanes a multiple of the lane count.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scale<TV, TOps>(float* x, int count, int width, TV factor)
+    private static void Scale<TV, TOps>(float* x, int count, int stride, int lanes, TV factor)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count;
         for (int i = 0; i < count; i++)
         {
-            float* row = x + i * width;
-            for (int t = 0; t < width; t += w)
+            float* row = x + i * stride;
+            for (int t = 0; t < lanes; t += w)
             {
                 TOps.Store(TOps.Multiply(TOps.Load(ref row[0], (nuint)t), factor), ref row[0], (nuint)t);
             }
