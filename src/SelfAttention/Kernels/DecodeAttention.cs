@@ -78,8 +78,21 @@ internal static unsafe class DecodeAttention
     /// grouped-query 1.6–1.75×. On the Intel VM of 2026-12-03, fetching float rows into L1 two groups ahead measured
     /// 10–13 % slower: 16 rows of 4 KiB are 64 KiB ahead, more than L1 holds, so the rows were evicted before their use
     /// (here too: into L1 it measured 1.4× slower than no fetch for multi-head), which is why the fetches go to L2.
+    /// <para>
+    /// Except on Intel for slices of 512 bytes or more in rows longer than a page (float multi-head attention): on the
+    /// Intel Xeon VM of 2026-12-06 (2 MiB L2, 300 MiB L3; <c>-- cache</c>, five alternating process pairs, medians), the
+    /// L2 fetches made (32 heads, 4096 tokens, d 128) float multi-head decode slower, one thread 9,471 against 7,065 µs
+    /// without them (1.34×), two threads 4,238 against 3,308 (1.28×), a ragged batch of 8 sequences 41.0 against
+    /// 32.4 ms (1.27×). Its L2 streamer follows those runs by itself; that each software fetch also holds one of the
+    /// L1 fill buffers the demand loads need is the likely cost, not measured. Grouped-query float (rows of one page) keeps them: without, one sequence ran 1.13× faster
+    /// but the ragged batch 1.1× slower; low-precision slices (256 bytes or less) keep them too.
+    /// </para>
     /// </summary>
-    private static bool FetchesAhead(nint rowBytes, nint headBytes) => headBytes < rowBytes;
+    private static bool FetchesAhead(nint rowBytes, nint headBytes) =>
+        headBytes < rowBytes && !(Prefetch.IsIntel && headBytes >= 512 && rowBytes > PageBytes);
+
+    /// <summary>Bytes in a (small) page, the span within which hardware prefetchers follow a stream.</summary>
+    private const int PageBytes = 4096;
 
     /// <summary>
     /// Rows ahead that <see cref="FetchRows"/> fetches: four kernels' worth, which covers memory latency at the read rate

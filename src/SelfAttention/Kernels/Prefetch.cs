@@ -14,6 +14,15 @@ internal static unsafe class Prefetch
     /// <summary>How many rows ahead to fetch: enough to cover memory latency at streaming speed.</summary>
     public const int RowsAhead = 8;
 
+    /// <summary>Whether this is an Intel CPU (CPUID vendor string "GenuineIntel"): where a fetch policy was measured to differ by vendor.</summary>
+    public static readonly bool IsIntel = X86Base.IsSupported && IntelVendor();
+
+    private static bool IntelVendor()
+    {
+        (_, int ebx, int ecx, int edx) = X86Base.CpuId(0, 0);
+        return ebx == 0x756E6547 && edx == 0x49656E69 && ecx == 0x6C65746E;
+    }
+
     /// <summary>
     /// Fetches into all cache levels the up to 512 bytes that start <paramref name="offset"/> floats after
     /// <paramref name="origin"/>. The step is taken on an unmanaged pointer, never as a managed reference, because the
