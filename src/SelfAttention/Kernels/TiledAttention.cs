@@ -382,33 +382,52 @@ internal static unsafe class TiledAttention
 
     /// <summary>
     /// The largest |x| over x: [rows, width] with row stride <paramref name="stride"/>. NaN may be skipped (the hardware
-    /// maximum): callers bound overflow with it, and NaN reaches their output anyway.
+    /// maximum): callers bound overflow with it, and NaN reaches their output anyway. The running maximum and minimum of
+    /// four columns of vectors are eight independent chains rather than one per sign, so the pass does not wait on the
+    /// latency of a max: causal (12, 512, 512, 64) measured 1.3 % faster (Intel Xeon VM, 2026-12-06, two alternating
+    /// process pairs); what the pass still costs, about 3 % there, is mostly K's first reads from memory.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float LargestMagnitude<TV, TOps>(float* x, int width, nint stride, int rows)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
-        int w = TOps.Count;
-        TV high = TOps.Zero, low = TOps.Zero;
+        nuint w = (nuint)TOps.Count, n = (nuint)width;
+        TV h0 = TOps.Zero, h1 = TOps.Zero, h2 = TOps.Zero, h3 = TOps.Zero;
+        TV l0 = TOps.Zero, l1 = TOps.Zero, l2 = TOps.Zero, l3 = TOps.Zero;
         float scalar = 0f;
         for (int r = 0; r < rows; r++)
         {
-            float* row = x + r * stride;
-            int c = 0;
-            for (; c + w <= width; c += w)
+            ref float row = ref x[r * stride];
+            nuint c = 0;
+            for (; c + 4 * w <= n; c += 4 * w)
             {
-                TV value = TOps.Load(ref row[0], (nuint)c);
-                high = TOps.MaxNative(value, high);
-                low = TOps.MaxNative(TOps.Subtract(TOps.Zero, value), low);
+                TV v0 = TOps.Load(ref row, c), v1 = TOps.Load(ref row, c + w), v2 = TOps.Load(ref row, c + 2 * w), v3 = TOps.Load(ref row, c + 3 * w);
+                h0 = TOps.MaxNative(v0, h0);
+                l0 = TOps.MinNative(v0, l0);
+                h1 = TOps.MaxNative(v1, h1);
+                l1 = TOps.MinNative(v1, l1);
+                h2 = TOps.MaxNative(v2, h2);
+                l2 = TOps.MinNative(v2, l2);
+                h3 = TOps.MaxNative(v3, h3);
+                l3 = TOps.MinNative(v3, l3);
             }
 
-            for (; c < width; c++)
+            for (; c + w <= n; c += w)
             {
-                scalar = MathF.Max(scalar, MathF.Abs(row[c]));
+                TV v0 = TOps.Load(ref row, c);
+                h0 = TOps.MaxNative(v0, h0);
+                l0 = TOps.MinNative(v0, l0);
+            }
+
+            for (; c < n; c++)
+            {
+                scalar = MathF.Max(scalar, MathF.Abs(Unsafe.Add(ref row, c)));
             }
         }
 
-        return MathF.Max(scalar, TOps.MaxAcross(TOps.MaxNative(high, low)));
+        TV high = TOps.MaxNative(TOps.MaxNative(h0, h1), TOps.MaxNative(h2, h3));
+        TV low = TOps.MinNative(TOps.MinNative(l0, l1), TOps.MinNative(l2, l3));
+        return MathF.Max(scalar, TOps.MaxAcross(TOps.MaxNative(high, TOps.Subtract(TOps.Zero, low))));
     }
 
     /// <summary>
