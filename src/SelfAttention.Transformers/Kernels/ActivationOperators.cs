@@ -26,10 +26,11 @@ internal static class ActivationOperators
     private const float SqrtTwoOverPi = 0.797884560802865356f;
     private const float TanhCubic = 0.044715f;
 
+    // max(x, −float.MaxValue), the hardware maximum with the constant first so that a NaN x comes through (as Erf.Min).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static TV FiniteBelow<TV, TOps>(TV x)
         where TV : struct
-        where TOps : struct, IFloatVector<TV> => TOps.Max(x, TOps.Create(-float.MaxValue));
+        where TOps : struct, IFloatVector<TV> => TOps.MaxNative(TOps.Create(-float.MaxValue), x);
 
     /// <summary><c>erf x</c>: the series below <see cref="Erf.Split"/>, <c>sign(x)·(1 − erfc|x|)</c> above.</summary>
     internal readonly struct ErfOperator : IElementwiseOperator

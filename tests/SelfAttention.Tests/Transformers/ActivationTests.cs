@@ -104,27 +104,57 @@ public class ActivationTests
         Assert.True(worst <= 1, $"{name}: the worst point, x = {worstAt:R}, has {worst:F2} of its bound {bound(worstAt):G3} ({SimdWidth.Name}).");
     }
 
+    /// <summary>
+    /// ±0, ±∞ and NaN, alone (five elements: the scalar path at 512 and 256 bits) and repeated through 80 elements, so
+    /// that every width's whole vectors and its overlapping last vector see each of them in every lane position.
+    /// </summary>
     [Theory]
     [MemberData(nameof(Names))]
     public void SpecialValues(string name)
     {
         var (fast, _, _) = s_activations[name];
-        float[] x = [0f, -0f, float.PositiveInfinity, float.NegativeInfinity, float.NaN];
-        var y = new float[x.Length];
-        fast(x, y);
-        Assert.Equal(0f, y[0]);
-        Assert.Equal(0f, Math.Abs(y[1]));
-        Assert.Equal(name == "Erf" ? 1f : float.PositiveInfinity, y[2]);
-        if (name == "Erf")
+        float[] special = [0f, -0f, float.PositiveInfinity, float.NegativeInfinity, float.NaN];
+        foreach (int length in new[] { special.Length, 80 })
         {
-            Assert.Equal(-1f, y[3]);
-        }
-        else
-        {
-            Assert.True(y[3] == 0 && float.IsNegative(y[3]), $"{name}(−∞) = {y[3]:R}, expected −0.");
-        }
+            var x = new float[length];
+            for (int i = 0; i < length; i++)
+            {
+                x[i] = special[i % special.Length];
+            }
 
-        Assert.True(float.IsNaN(y[4]), $"{name}(NaN) = {y[4]:R}.");
+            var y = new float[length];
+            fast(x, y);
+            for (int i = 0; i < length; i++)
+            {
+                string at = $"{name}, element {i} of {length} ({SimdWidth.Name})";
+                switch (i % special.Length)
+                {
+                    case 0:
+                        Assert.True(y[i] == 0f, $"{at}: f(0) = {y[i]:R}.");
+                        break;
+                    case 1:
+                        Assert.True(y[i] == 0f, $"{at}: f(−0) = {y[i]:R}.");
+                        break;
+                    case 2:
+                        Assert.True(y[i] == (name == "Erf" ? 1f : float.PositiveInfinity), $"{at}: f(∞) = {y[i]:R}.");
+                        break;
+                    case 3:
+                        if (name == "Erf")
+                        {
+                            Assert.True(y[i] == -1f, $"{at}: erf(−∞) = {y[i]:R}.");
+                        }
+                        else
+                        {
+                            Assert.True(y[i] == 0 && float.IsNegative(y[i]), $"{at}: f(−∞) = {y[i]:R}, expected −0.");
+                        }
+
+                        break;
+                    default:
+                        Assert.True(float.IsNaN(y[i]), $"{at}: f(NaN) = {y[i]:R}.");
+                        break;
+                }
+            }
+        }
     }
 
     /// <summary>
