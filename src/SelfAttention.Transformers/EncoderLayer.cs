@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Numerics.Tensors;
 using CommunityToolkit.HighPerformance;
 using SelfAttention.Internal;
+using SelfAttention.Transformers.Kernels;
 
 namespace SelfAttention.Transformers;
 
@@ -215,19 +216,19 @@ public sealed class EncoderLayer
                 // h = LN₁(x + Attention(x)·W_o + b_o); y = LN₂(h + FFN(h)).
                 Attend(input, qs, ks, vs, cs, sequences, maxDegreeOfParallelism);
                 _output.Forward(cs, qs, maxDegreeOfParallelism);
-                Norms.LayerNorm(qs, input, _norm1Gamma, _norm1Beta, hs, epsilon);
+                NormKernels.LayerNorm(qs, input, _norm1Gamma, _norm1Beta, hs, epsilon, maxDegreeOfParallelism);
                 _up.Forward(hs, ws, maxDegreeOfParallelism);
                 _down.Forward(ws, qs, maxDegreeOfParallelism);
-                Norms.LayerNorm(qs, hs, _norm2Gamma, _norm2Beta, output, epsilon);
+                NormKernels.LayerNorm(qs, hs, _norm2Gamma, _norm2Beta, output, epsilon, maxDegreeOfParallelism);
             }
             else
             {
                 // h = x + Attention(LN₁(x))·W_o + b_o; y = h + FFN(LN₂(h)).
-                Norms.LayerNorm(input, [], _norm1Gamma, _norm1Beta, hs, epsilon);
+                NormKernels.LayerNorm(input, [], _norm1Gamma, _norm1Beta, hs, epsilon, maxDegreeOfParallelism);
                 Attend(hs, qs, ks, vs, cs, sequences, maxDegreeOfParallelism);
                 _output.Forward(cs, qs, maxDegreeOfParallelism);
                 TensorPrimitives.Add(qs, input, hs);
-                Norms.LayerNorm(hs, [], _norm2Gamma, _norm2Beta, qs, epsilon);
+                NormKernels.LayerNorm(hs, [], _norm2Gamma, _norm2Beta, qs, epsilon, maxDegreeOfParallelism);
                 _up.Forward(qs, ws, maxDegreeOfParallelism);
                 _down.Forward(ws, ks, maxDegreeOfParallelism);
                 TensorPrimitives.Add(hs, ks, output);

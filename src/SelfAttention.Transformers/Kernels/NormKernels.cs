@@ -36,6 +36,62 @@ internal static class NormKernels
         else LayerNorm<float, ScalarOps>(input, residual, gamma, beta, output, epsilon);
     }
 
+    /// <summary>
+    /// Rows per work item of the parallel <see cref="LayerNorm(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, float, int)"/>:
+    /// a row of 384 takes about 0.2 µs, so an item of 64 rows is work enough to be worth handing to a helper thread.
+    /// </summary>
+    private const int MinRowsPerItem = 64;
+
+    /// <summary>
+    /// <see cref="LayerNorm(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, float)"/>
+    /// on up to <paramref name="degree"/> threads (0 or 1: the caller's; −1: one per processor), in chunks of whole
+    /// rows. Each row is computed alone, so the output is the same bits for every degree. An encoder layer's two norms
+    /// ran on one thread while the projections and the attention ran on all of them.
+    /// </summary>
+    public static unsafe void LayerNorm(ReadOnlySpan<float> input, ReadOnlySpan<float> residual, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta,
+                                        Span<float> output, float epsilon, int degree)
+    {
+        int width = gamma.Length, rows = width == 0 ? 0 : input.Length / width;
+        int threads = degree == -1 ? Environment.ProcessorCount : Math.Max(1, degree);
+        int items = Math.Min(2 * threads, rows / MinRowsPerItem);
+        if (threads == 1 || items < 2)
+        {
+            LayerNorm(input, residual, gamma, beta, output, epsilon);
+            return;
+        }
+
+        fixed (float* x = input, r = residual, g = gamma, b = beta, o = output)
+        {
+            var job = new NormJob
+            {
+                Input = x, Residual = r, Gamma = g, Beta = b, Output = o, Width = width, Rows = rows,
+                RowsPerItem = (rows + items - 1) / items, Epsilon = epsilon, HasResidual = !residual.IsEmpty, HasBeta = !beta.IsEmpty,
+            };
+            WorkerPool.RunJob(&job, (rows + job.RowsPerItem - 1) / job.RowsPerItem, threads, &LayerNormItem);
+        }
+    }
+
+    private unsafe struct NormJob
+    {
+        public float* Input, Residual, Gamma, Beta, Output;
+        public int Width, Rows, RowsPerItem;
+        public float Epsilon;
+        public bool HasResidual, HasBeta;
+    }
+
+    // One item: rows [item·RowsPerItem, …) of the job, by the serial form.
+    private static unsafe void LayerNormItem(void* state, int item)
+    {
+        ref NormJob job = ref Unsafe.AsRef<NormJob>(state);
+        int first = item * job.RowsPerItem, count = Math.Min(job.RowsPerItem, job.Rows - first);
+        nint offset = (nint)first * job.Width, length = (nint)count * job.Width;
+        LayerNorm(new ReadOnlySpan<float>(job.Input + offset, (int)length),
+                  job.HasResidual ? new ReadOnlySpan<float>(job.Residual + offset, (int)length) : default,
+                  new ReadOnlySpan<float>(job.Gamma, job.Width),
+                  job.HasBeta ? new ReadOnlySpan<float>(job.Beta, job.Width) : default,
+                  new Span<float>(job.Output + offset, (int)length), job.Epsilon);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void RmsNorm(ReadOnlySpan<float> input, ReadOnlySpan<float> residual, ReadOnlySpan<float> gamma, Span<float> output, float epsilon)
     {

@@ -126,6 +126,39 @@ public class NormTests
         Assert.Equal(apart, alone);
     }
 
+    /// <summary>
+    /// The encoder layer's LayerNorm on several threads (row chunks as work items) gives the serial bits, for row counts
+    /// that split into whole chunks and ragged ones, below the parallel threshold and above it, with and without residual
+    /// and beta, at degrees 2, 3 and −1.
+    /// </summary>
+    [Theory]
+    [InlineData(48, 127)]
+    [InlineData(48, 128)]
+    [InlineData(384, 1000)]
+    [InlineData(17, 1029)]
+    public void LayerNorm_OnSeveralThreads_IsTheSerialBits(int width, int rows)
+    {
+        var rng = new Random(width * 31 + rows);
+        float[] x = TestInputs.Uniform(rng, rows * width, 3f), r = TestInputs.Uniform(rng, rows * width, 3f);
+        float[] gamma = TestInputs.Between(rng, width, 0.5f, 2f), beta = TestInputs.Uniform(rng, width, 1f);
+        foreach (bool withResidual in new[] { false, true })
+        {
+            foreach (bool withBeta in new[] { false, true })
+            {
+                ReadOnlySpan<float> residual = withResidual ? r : [], shift = withBeta ? beta : [];
+                var serial = new float[x.Length];
+                Norms.LayerNorm(x, residual, gamma, shift, serial, 1e-12f);
+                foreach (int degree in new[] { 2, 3, -1 })
+                {
+                    var parallel = new float[x.Length];
+                    SelfAttention.Transformers.Kernels.NormKernels.LayerNorm(x, residual, gamma, shift, parallel, 1e-12f, degree);
+                    Assert.True(serial.AsSpan().SequenceEqual(parallel),
+                        $"width {width}, rows {rows}, residual {withResidual}, beta {withBeta}, degree {degree}: differs from the serial rows ({SimdWidth.Name}).");
+                }
+            }
+        }
+    }
+
     [Fact]
     public void NaNInARow_StaysInThatRow()
     {
