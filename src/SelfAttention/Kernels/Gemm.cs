@@ -11,8 +11,10 @@ namespace SelfAttention.Kernels;
 /// Blocking: B is packed, one K block (<see cref="KBlock"/> rows) at a time, into column panels of <c>4·lanes</c>
 /// (zero-padded past N), <c>Bp[panel][k][4·lanes]</c>, so the micro-kernel streams it contiguously from L1/L2. The
 /// micro-kernel keeps a 6-row × 4-vector tile of C in 24 accumulators and broadcasts A from its natural layout: each
-/// loaded B vector feeds six FMAs. C is first set to the bias (or zero) and every K block accumulates into it, so the
-/// micro-kernels are straight loads, FMAs and stores with no calls (a call would clobber every vector register).
+/// loaded B vector feeds six FMAs. Each K block's sums start from a row-strided source, C itself or (the packed GEMM's
+/// first block) the bias as one row of stride 0; this per-call multiply sets C to the bias (or zero) first and always
+/// starts from C. So the micro-kernels are straight loads, FMAs and stores with no calls (a call would clobber every
+/// vector register).
 /// On 16-register ISAs (x64 without AVX-512) the tile is 6 × 2 vectors. Rows past a multiple of 6 take a one-row kernel;
 /// a panel at the right edge of C runs on a zero-padded copy of its rows that is copied back, so nothing past N is written.
 /// While a panel is computed, its row tiles prefetch the next panel into L2, spread over all of them (tile t fetches
@@ -101,21 +103,23 @@ internal static unsafe class Gemm
             for (int p = 0; p < panels; p++)
             {
                 int j0 = p * panel, cols = Math.Min(panel, n - j0);
-                PanelRows<TV, TOps>(a + k0, lda, scratch + p * KBlock * panel, kc, panel, c + j0, ldc, m, cols, edge);
+                PanelRows<TV, TOps>(a + k0, lda, scratch + p * KBlock * panel, kc, panel, c + j0, ldc, c + j0, ldc, m, cols, edge);
             }
         }
     }
 
     /// <summary>
-    /// One panel of C for one K block: <c>C[m × cols] += A[m × kc]·Bp[kc × panel]</c>, a: the block's first column of
-    /// A (row stride <paramref name="lda"/>), c: the panel's first column of C. Six-row tiles, then four rows
+    /// One panel of C for one K block: <c>C[m × cols] = I[m × cols] + A[m × kc]·Bp[kc × panel]</c>, a: the block's first
+    /// column of A (row stride <paramref name="lda"/>), c: the panel's first column of C, init: where the sums start, I
+    /// (row stride <paramref name="initStride"/>): C itself to accumulate, or one row of stride 0, the bias, for a first
+    /// K block, so that C need not be set to the bias in a pass of its own before the product. Six-row tiles, then four rows
     /// (32-register ISAs), pairs and a single row; an edge panel (cols &lt; panel) runs on a zero-padded copy of its rows in <paramref name="edge"/> ([RowsPerTile][panel]),
     /// copied back, so nothing past the panel's columns is written. Shared by the per-call and the packed GEMM. The tiles
     /// prefetch the <c>kc × panel</c> floats after <paramref name="bp"/> into L2, the next panel of a packed matrix
     /// (past its last panel the fetches are harmless: a prefetch never faults).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void PanelRows<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc, int m, int cols, float* edge)
+    internal static void PanelRows<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* init, nint initStride, float* c, nint ldc, int m, int cols, float* edge)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count;
@@ -134,24 +138,24 @@ internal static unsafe class Gemm
         {
             float* fetch = Share(t);
 
-            // A full panel works on C in place; the edge panel on a zero-padded copy of its rows.
-            float* tile = c + i * ldc;
-            nint tileStride = ldc;
+            // A full panel works on C in place; the edge panel on a zero-padded copy of its rows' starting sums.
+            float* from = init + i * initStride, tile = c + i * ldc;
+            nint fromStride = initStride, tileStride = ldc;
             if (cols < panel)
             {
-                CopyRows(tile, ldc, edge, panel, RowsPerTile, cols, panel);
-                tile = edge;
-                tileStride = panel;
+                CopyRows(from, initStride, edge, panel, RowsPerTile, cols, panel);
+                from = tile = edge;
+                fromStride = tileStride = panel;
             }
 
             if (FewRegisters)
             {
-                Tile6HalfWidth<TV, TOps>(a + i * lda, lda, bp, kc, panel, tile, tileStride, fetch, step);
-                Tile6HalfWidth<TV, TOps>(a + i * lda, lda, bp + 2 * w, kc, panel, tile + 2 * w, tileStride, null, step);
+                Tile6HalfWidth<TV, TOps>(a + i * lda, lda, bp, kc, panel, from, fromStride, tile, tileStride, fetch, step);
+                Tile6HalfWidth<TV, TOps>(a + i * lda, lda, bp + 2 * w, kc, panel, from + 2 * w, fromStride, tile + 2 * w, tileStride, null, step);
             }
             else
             {
-                Tile<TV, TOps, Six>(a + i * lda, lda, bp, kc, panel, tile, tileStride, fetch, step);
+                Tile<TV, TOps, Six>(a + i * lda, lda, bp, kc, panel, from, fromStride, tile, tileStride, fetch, step);
             }
 
             if (cols < panel)
@@ -168,26 +172,26 @@ internal static unsafe class Gemm
         {
             float* fetch = Share(t);
             int rows = !FewRegisters && m - i >= 4 ? 4 : m - i >= 2 ? 2 : 1;
-            float* tile = c + i * ldc;
-            nint tileStride = ldc;
+            float* from = init + i * initStride, tile = c + i * ldc;
+            nint fromStride = initStride, tileStride = ldc;
             if (cols < panel)
             {
-                CopyRows(tile, ldc, edge, panel, rows, cols, panel);
-                tile = edge;
-                tileStride = panel;
+                CopyRows(from, initStride, edge, panel, rows, cols, panel);
+                from = tile = edge;
+                fromStride = tileStride = panel;
             }
 
             if (rows == 4)
             {
-                Tile<TV, TOps, Four>(a + i * lda, lda, bp, kc, panel, tile, tileStride, fetch, step);
+                Tile<TV, TOps, Four>(a + i * lda, lda, bp, kc, panel, from, fromStride, tile, tileStride, fetch, step);
             }
             else if (rows == 2)
             {
-                Tile<TV, TOps, Two>(a + i * lda, lda, bp, kc, panel, tile, tileStride, fetch, step);
+                Tile<TV, TOps, Two>(a + i * lda, lda, bp, kc, panel, from, fromStride, tile, tileStride, fetch, step);
             }
             else
             {
-                Tile<TV, TOps, One>(a + i * lda, lda, bp, kc, panel, tile, tileStride, fetch, step);
+                Tile<TV, TOps, One>(a + i * lda, lda, bp, kc, panel, from, fromStride, tile, tileStride, fetch, step);
             }
 
             if (cols < panel)
@@ -262,32 +266,33 @@ internal static unsafe class Gemm
     // 32-register ISAs); four rows 21; two rows 14 and one row 9 fit 16-register ISAs too. A single row's four
     // accumulators each wait on their own previous FMA, so it runs at about half the FMA rate.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile<TV, TOps, TRows>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc, float* next, int step)
+    private static void Tile<TV, TOps, TRows>(float* a, nint lda, float* bp, int kc, int panel, float* init, nint initStride, float* c, nint ldc, float* next, int step)
         where TV : struct where TOps : struct, IFloatVector<TV> where TRows : struct, ICount
     {
         int rows = TRows.Value;
         nuint w1 = (nuint)TOps.Count, w2 = 2 * w1, w3 = 3 * w1;
         float* a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         float* c0 = c, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
-        TV x00 = TOps.Load(ref c0[0], 0), x01 = TOps.Load(ref c0[0], w1), x02 = TOps.Load(ref c0[0], w2), x03 = TOps.Load(ref c0[0], w3);
+        float* i0 = init, i1 = i0 + initStride, i2 = i1 + initStride, i3 = i2 + initStride, i4 = i3 + initStride, i5 = i4 + initStride;
+        TV x00 = TOps.Load(ref i0[0], 0), x01 = TOps.Load(ref i0[0], w1), x02 = TOps.Load(ref i0[0], w2), x03 = TOps.Load(ref i0[0], w3);
         TV x10 = default, x11 = default, x12 = default, x13 = default, x20 = default, x21 = default, x22 = default, x23 = default;
         TV x30 = default, x31 = default, x32 = default, x33 = default, x40 = default, x41 = default, x42 = default, x43 = default;
         TV x50 = default, x51 = default, x52 = default, x53 = default;
         if (rows > 1)
         {
-            x10 = TOps.Load(ref c1[0], 0); x11 = TOps.Load(ref c1[0], w1); x12 = TOps.Load(ref c1[0], w2); x13 = TOps.Load(ref c1[0], w3);
+            x10 = TOps.Load(ref i1[0], 0); x11 = TOps.Load(ref i1[0], w1); x12 = TOps.Load(ref i1[0], w2); x13 = TOps.Load(ref i1[0], w3);
         }
 
         if (rows > 2)
         {
-            x20 = TOps.Load(ref c2[0], 0); x21 = TOps.Load(ref c2[0], w1); x22 = TOps.Load(ref c2[0], w2); x23 = TOps.Load(ref c2[0], w3);
-            x30 = TOps.Load(ref c3[0], 0); x31 = TOps.Load(ref c3[0], w1); x32 = TOps.Load(ref c3[0], w2); x33 = TOps.Load(ref c3[0], w3);
+            x20 = TOps.Load(ref i2[0], 0); x21 = TOps.Load(ref i2[0], w1); x22 = TOps.Load(ref i2[0], w2); x23 = TOps.Load(ref i2[0], w3);
+            x30 = TOps.Load(ref i3[0], 0); x31 = TOps.Load(ref i3[0], w1); x32 = TOps.Load(ref i3[0], w2); x33 = TOps.Load(ref i3[0], w3);
         }
 
         if (rows > 4)
         {
-            x40 = TOps.Load(ref c4[0], 0); x41 = TOps.Load(ref c4[0], w1); x42 = TOps.Load(ref c4[0], w2); x43 = TOps.Load(ref c4[0], w3);
-            x50 = TOps.Load(ref c5[0], 0); x51 = TOps.Load(ref c5[0], w1); x52 = TOps.Load(ref c5[0], w2); x53 = TOps.Load(ref c5[0], w3);
+            x40 = TOps.Load(ref i4[0], 0); x41 = TOps.Load(ref i4[0], w1); x42 = TOps.Load(ref i4[0], w2); x43 = TOps.Load(ref i4[0], w3);
+            x50 = TOps.Load(ref i5[0], 0); x51 = TOps.Load(ref i5[0], w1); x52 = TOps.Load(ref i5[0], w2); x53 = TOps.Load(ref i5[0], w3);
         }
 
         float* bk = bp;
@@ -345,15 +350,16 @@ internal static unsafe class Gemm
 
     // The six-row tile for two vectors of the panel (12 accumulators), for 16-register ISAs; bp and c point at the half.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Tile6HalfWidth<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* c, nint ldc, float* next, int step)
+    private static void Tile6HalfWidth<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* init, nint initStride, float* c, nint ldc, float* next, int step)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         nuint w1 = (nuint)TOps.Count;
         float* a0 = a, a1 = a0 + lda, a2 = a1 + lda, a3 = a2 + lda, a4 = a3 + lda, a5 = a4 + lda;
         float* c0 = c, c1 = c0 + ldc, c2 = c1 + ldc, c3 = c2 + ldc, c4 = c3 + ldc, c5 = c4 + ldc;
-        TV x00 = TOps.Load(ref c0[0], 0), x01 = TOps.Load(ref c0[0], w1), x10 = TOps.Load(ref c1[0], 0), x11 = TOps.Load(ref c1[0], w1);
-        TV x20 = TOps.Load(ref c2[0], 0), x21 = TOps.Load(ref c2[0], w1), x30 = TOps.Load(ref c3[0], 0), x31 = TOps.Load(ref c3[0], w1);
-        TV x40 = TOps.Load(ref c4[0], 0), x41 = TOps.Load(ref c4[0], w1), x50 = TOps.Load(ref c5[0], 0), x51 = TOps.Load(ref c5[0], w1);
+        float* i0 = init, i1 = i0 + initStride, i2 = i1 + initStride, i3 = i2 + initStride, i4 = i3 + initStride, i5 = i4 + initStride;
+        TV x00 = TOps.Load(ref i0[0], 0), x01 = TOps.Load(ref i0[0], w1), x10 = TOps.Load(ref i1[0], 0), x11 = TOps.Load(ref i1[0], w1);
+        TV x20 = TOps.Load(ref i2[0], 0), x21 = TOps.Load(ref i2[0], w1), x30 = TOps.Load(ref i3[0], 0), x31 = TOps.Load(ref i3[0], w1);
+        TV x40 = TOps.Load(ref i4[0], 0), x41 = TOps.Load(ref i4[0], w1), x50 = TOps.Load(ref i5[0], 0), x51 = TOps.Load(ref i5[0], w1);
         float* bk = bp;
         for (int kk = 0; kk < kc; kk++, bk += panel)
         {

@@ -31,8 +31,8 @@ public class LinearTests
     {
         var rng = new Random(inFeatures * 1000 + outFeatures);
         float[] weights = TestInputs.Uniform(rng, inFeatures * outFeatures, 1f / MathF.Sqrt(inFeatures));
-        float[] bias = TestInputs.Uniform(rng, outFeatures, 0.5f);
-        foreach (int rows in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 13, 16 })
+        float[] withBias = TestInputs.Uniform(rng, outFeatures, 0.5f);
+        foreach ((int rows, float[] bias) in new[] { 1, 2, 3, 4, 5, 6, 7, 8, 13, 16 }.SelectMany(r => new[] { (r, withBias), (r, Array.Empty<float>()) }))
         {
             float[] x = TestInputs.Uniform(rng, rows * inFeatures, 2f);
             var linear = new double[rows * outFeatures];
@@ -59,7 +59,7 @@ public class LinearTests
                     } * Math.Abs(expected[i]);
                     double bound = 1.2 * 1.13 * (inFeatures + 2) * U * magnitude[i] + own + 1e-30;
                     Assert.True(Math.Abs(y[i] - expected[i]) <= bound,
-                        $"{rows}×{inFeatures}·{inFeatures}×{outFeatures} {activation}, element {i}: {y[i]:R} against {expected[i]:R}, bound {bound:G3} ({SimdWidth.Name}).");
+                        $"{rows}×{inFeatures}·{inFeatures}×{outFeatures} {activation}, bias {bias.Length > 0}, element {i}: {y[i]:R} against {expected[i]:R}, bound {bound:G3} ({SimdWidth.Name}).");
                 }
             }
         }
