@@ -65,8 +65,9 @@ public sealed class TokenEmbeddings
         Run(tokenIds, tokenTypeIds, sequenceOffsets, output);
     }
 
-    // Forward's work, on arguments Validate has checked (TransformerEncoder validates with its own parameter names).
-    internal void Run(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> tokenTypeIds, ReadOnlySpan<int> sequenceOffsets, Span<float> output)
+    // Forward's work, on arguments Validate has checked (TransformerEncoder validates with its own parameter names); the
+    // LayerNorm on up to `degree` threads, as the encoder layers' (the lookups are a copy and two adds per row).
+    internal void Run(ReadOnlySpan<int> tokenIds, ReadOnlySpan<int> tokenTypeIds, ReadOnlySpan<int> sequenceOffsets, Span<float> output, int degree = 1)
     {
         int d = ModelDim;
         for (int b = 0; b + 1 < sequenceOffsets.Length; b++)
@@ -83,7 +84,7 @@ public sealed class TokenEmbeddings
             }
         }
 
-        Norms.LayerNorm(output, [], _gamma, _beta, output, LayerNormEpsilon);
+        Kernels.NormKernels.LayerNorm(output, [], _gamma, _beta, output, LayerNormEpsilon, degree);
     }
 
     // Every check of Forward, before anything is written; shared with the reference (NaiveTokenEmbeddings).

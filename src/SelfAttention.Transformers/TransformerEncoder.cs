@@ -85,7 +85,7 @@ public sealed class TransformerEncoder
 
         TransformerValidation.CheckDegree(maxDegreeOfParallelism);
         Embeddings.Validate(tokenIds, tokenTypeIds, sequenceOffsets, hidden.Length, nameof(hidden));
-        Embeddings.Run(tokenIds, tokenTypeIds, sequenceOffsets, hidden);
+        Embeddings.Run(tokenIds, tokenTypeIds, sequenceOffsets, hidden, maxDegreeOfParallelism);
         for (int i = 0; i < layerCount; i++)
         {
             _layers[i].Forward(hidden, hidden, sequenceOffsets, maxDegreeOfParallelism);
