@@ -84,8 +84,9 @@ internal static unsafe class DecodeAttention
     /// L2 fetches made (32 heads, 4096 tokens, d 128) float multi-head decode slower, one thread 9,471 against 7,065 µs
     /// without them (1.34×), two threads 4,238 against 3,308 (1.28×), a ragged batch of 8 sequences 41.0 against
     /// 32.4 ms (1.27×). Its L2 streamer follows those runs by itself; that each software fetch also holds one of the
-    /// L1 fill buffers the demand loads need is the likely cost, not measured. Grouped-query float (rows of one page) keeps them: without, one sequence ran 1.13× faster
-    /// but the ragged batch 1.1× slower; low-precision slices (256 bytes or less) keep them too.
+    /// L1 fill buffers the demand loads need is the likely cost, not measured. Grouped-query float (rows of one page)
+    /// keeps them: without, one sequence ran 1.13× faster but the ragged batch 1.1× slower; low-precision slices (256
+    /// bytes or less) keep them too.
     /// </para>
     /// </summary>
     private static bool FetchesAhead(nint rowBytes, nint headBytes) =>

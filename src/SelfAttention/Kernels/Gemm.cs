@@ -112,8 +112,8 @@ internal static unsafe class Gemm
     /// One panel of C for one K block: <c>C[m × cols] = I[m × cols] + A[m × kc]·Bp[kc × panel]</c>, a: the block's first
     /// column of A (row stride <paramref name="lda"/>), c: the panel's first column of C, init: where the sums start, I
     /// (row stride <paramref name="initStride"/>): C itself to accumulate, or one row of stride 0, the bias, for a first
-    /// K block, so that C need not be set to the bias in a pass of its own before the product. Six-row tiles, then four rows
-    /// (32-register ISAs), pairs and a single row; an edge panel (cols &lt; panel) runs on a zero-padded copy of its rows in <paramref name="edge"/> ([RowsPerTile][panel]),
+    /// K block, so that C need not be set to the bias in a pass of its own before the product. Six-row tiles, then four
+    /// rows (32-register ISAs), pairs and a single row; an edge panel (cols &lt; panel) runs on a zero-padded copy of its rows in <paramref name="edge"/> ([RowsPerTile][panel]),
     /// copied back, so nothing past the panel's columns is written. Shared by the per-call and the packed GEMM. The tiles
     /// prefetch the <c>kc × panel</c> floats after <paramref name="bp"/> into L2, the next panel of a packed matrix
     /// (past its last panel the fetches are harmless: a prefetch never faults).
