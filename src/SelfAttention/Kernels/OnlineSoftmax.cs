@@ -64,6 +64,7 @@ internal static unsafe class OnlineSoftmax
     }
 
     /// <summary>The log-sum-exp of row i of head (batch, head) when it sees no key (its output is zeros): the sink, or −∞; written only when the call asked for it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void WriteEmptyRow(in AttentionProblem p, int batch, int head, int i)
     {
         if (p.LogSumExp != null)

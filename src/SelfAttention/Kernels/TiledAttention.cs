@@ -177,7 +177,7 @@ internal static unsafe class TiledAttention
         {
             for (int i = q0; i < q0 + subBlocks * bq && i < p.QueryLength; i++)
             {
-                new Span<float>(p.OutputHead(batch, head) + i * p.OutputRowStride, valueDim).Clear();
+                Zero<TV, TOps>(p.OutputHead(batch, head) + i * p.OutputRowStride, valueDim);
                 OnlineSoftmax.WriteEmptyRow(p, batch, head, i);
             }
 
@@ -346,7 +346,7 @@ internal static unsafe class TiledAttention
                 // The trailing rows SeenRows cut off see nothing: zeros.
                 for (int r = block.Rows, all = Math.Min(bq, p.QueryLength - block.First); r < all; r++)
                 {
-                    new Span<float>(o + r * p.OutputRowStride, valueDim).Clear();
+                    Zero<TV, TOps>(o + r * p.OutputRowStride, valueDim);
                     OnlineSoftmax.WriteEmptyRow(p, batch, head, block.First + r);
                 }
 
@@ -376,6 +376,26 @@ internal static unsafe class TiledAttention
 
     /// <summary>2¹²⁶: a bound on every partial score sum that leaves float's largest value (≈ 2¹²⁸) a factor of four of headroom.</summary>
     private const double ScoreBound = 8.507059173023462e37;
+
+    /// <summary>
+    /// x[0..count) = 0 with vector stores in line: the clears here are short (a padded output row, a block's Oᵀ lanes)
+    /// and many (a padded BERT batch clears 5,376 rows of 64), where <c>Span.Clear</c>'s call took about 4 % of the call.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Zero<TV, TOps>(float* x, int count)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        nuint n = (nuint)count, w = (nuint)TOps.Count, c = 0;
+        for (; c + w <= n; c += w)
+        {
+            TOps.Store(TOps.Zero, ref x[0], c);
+        }
+
+        for (; c < n; c++)
+        {
+            x[c] = 0f;
+        }
+    }
 
     /// <summary>The lanes of the vectors that hold <paramref name="rows"/> rows: rows rounded up to whole vectors of <paramref name="w"/>.</summary>
     private static int Lanes(int rows, int w) => (rows + w - 1) / w * w;
@@ -450,21 +470,24 @@ internal static unsafe class TiledAttention
 
         // Only the vectors that hold rows are ever computed: the last one's lanes past the rows are zeroed, the
         // vectors after it are left alone.
-        for (int c = 0; c < headDim; c++)
+        if (lanes > rows)
         {
-            new Span<float>(block.Qt + c * bq + rows, lanes - rows).Clear();
+            for (int c = 0; c < headDim; c++)
+            {
+                new Span<float>(block.Qt + c * bq + rows, lanes - rows).Clear();
+            }
         }
 
         Scale<TV, TOps>(block.Qt, headDim, bq, lanes, TOps.Create(scale));
         if (lanes == bq)
         {
-            new Span<float>(block.Ot, valueDim * bq).Clear();
+            Zero<TV, TOps>(block.Ot, valueDim * bq);
         }
         else
         {
             for (int c = 0; c < valueDim; c++)
             {
-                new Span<float>(block.Ot + c * bq, lanes).Clear();
+                Zero<TV, TOps>(block.Ot + c * bq, lanes);
             }
         }
 
