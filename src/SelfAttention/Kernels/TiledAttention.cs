@@ -223,9 +223,8 @@ internal static unsafe class TiledAttention
                     continue;
                 }
 
-                Begin<TV, TOps>(p.QueryHead(batch, head) + blocks[b].First * queryStride, queryStride, blocks[b],
-                                (q0 + subBlocks * bq - blocks[b].First) * queryStride, headDim, valueDim, p.Scale);
-                largestQuery = MathF.Max(largestQuery, LargestMagnitude<TV, TOps>(blocks[b].Qt, Lanes(rows, w), bq, headDim));
+                largestQuery = MathF.Max(largestQuery, Begin<TV, TOps>(p.QueryHead(batch, head) + blocks[b].First * queryStride, queryStride, blocks[b],
+                                                                      (q0 + subBlocks * bq - blocks[b].First) * queryStride, headDim, valueDim, p.Scale));
             }
 
             // The float scores cannot overflow when every partial sum of q'·k is bounded: |Σ q'_c·k_c| ≤ headDim·max|q'|·max|k|.
@@ -458,7 +457,7 @@ internal static unsafe class TiledAttention
     /// item's, or a harmless miss) are prefetched meanwhile.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Begin<TV, TOps>(float* q, nint queryStride, in BlockState block, nint prefetchDistance, int headDim, int valueDim, float scale)
+    private static float Begin<TV, TOps>(float* q, nint queryStride, in BlockState block, nint prefetchDistance, int headDim, int valueDim, float scale)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int bq = VectorsPerTile * TOps.Count, rows = block.Rows, lanes = Lanes(rows, TOps.Count);
@@ -478,7 +477,7 @@ internal static unsafe class TiledAttention
             }
         }
 
-        Scale<TV, TOps>(block.Qt, headDim, bq, lanes, TOps.Create(scale));
+        float largest = ScaleAndMeasure<TV, TOps>(block.Qt, headDim, bq, lanes, TOps.Create(scale));
         if (lanes == bq)
         {
             Zero<TV, TOps>(block.Ot, valueDim * bq);
@@ -493,6 +492,7 @@ internal static unsafe class TiledAttention
 
         new Span<float>(block.M, bq).Fill(float.NegativeInfinity);
         new Span<float>(block.L, bq).Clear();
+        return largest;
     }
 
     /// <summary>
@@ -585,21 +585,52 @@ internal static unsafe class TiledAttention
     }
 
     /// <summary>
-    /// <c>x[i][t] *= factor</c> lane-wise for t &lt; <paramref name="lanes"/> over x: [count][stride], lanes a multiple of the lane count.
+    /// <c>x[i][t] *= factor</c> lane-wise for t &lt; <paramref name="lanes"/> over x: [count][stride], lanes a multiple of
+    /// the lane count; returns the largest |x| of the scaled values (what <see cref="LargestMagnitude"/> would find after
+    /// it, NaN may be skipped), taken from the registers the pass already holds rather than by a second pass over x.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Scale<TV, TOps>(float* x, int count, int stride, int lanes, TV factor)
+    private static float ScaleAndMeasure<TV, TOps>(float* x, int count, int stride, int lanes, TV factor)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
-        int w = TOps.Count;
+        // A whole block's four vectors per row keep four maxima and four minima, independent chains (as LargestMagnitude).
+        nuint w = (nuint)TOps.Count;
+        TV h0 = TOps.Zero, h1 = TOps.Zero, h2 = TOps.Zero, h3 = TOps.Zero, l0 = TOps.Zero, l1 = TOps.Zero, l2 = TOps.Zero, l3 = TOps.Zero;
         for (int i = 0; i < count; i++)
         {
-            float* row = x + i * stride;
-            for (int t = 0; t < lanes; t += w)
+            ref float row = ref x[i * stride];
+            nuint t = 0;
+            if ((nuint)lanes == 4 * w)
             {
-                TOps.Store(TOps.Multiply(TOps.Load(ref row[0], (nuint)t), factor), ref row[0], (nuint)t);
+                TV s0 = TOps.Multiply(TOps.Load(ref row, 0), factor), s1 = TOps.Multiply(TOps.Load(ref row, w), factor);
+                TV s2 = TOps.Multiply(TOps.Load(ref row, 2 * w), factor), s3 = TOps.Multiply(TOps.Load(ref row, 3 * w), factor);
+                TOps.Store(s0, ref row, 0);
+                TOps.Store(s1, ref row, w);
+                TOps.Store(s2, ref row, 2 * w);
+                TOps.Store(s3, ref row, 3 * w);
+                h0 = TOps.MaxNative(s0, h0);
+                l0 = TOps.MinNative(s0, l0);
+                h1 = TOps.MaxNative(s1, h1);
+                l1 = TOps.MinNative(s1, l1);
+                h2 = TOps.MaxNative(s2, h2);
+                l2 = TOps.MinNative(s2, l2);
+                h3 = TOps.MaxNative(s3, h3);
+                l3 = TOps.MinNative(s3, l3);
+                continue;
+            }
+
+            for (; t < (nuint)lanes; t += w)
+            {
+                TV scaled = TOps.Multiply(TOps.Load(ref row, t), factor);
+                TOps.Store(scaled, ref row, t);
+                h0 = TOps.MaxNative(scaled, h0);
+                l0 = TOps.MinNative(scaled, l0);
             }
         }
+
+        TV high = TOps.MaxNative(TOps.MaxNative(h0, h1), TOps.MaxNative(h2, h3));
+        TV low = TOps.MinNative(TOps.MinNative(l0, l1), TOps.MinNative(l2, l3));
+        return TOps.MaxAcross(TOps.MaxNative(high, TOps.Subtract(TOps.Zero, low)));
     }
 
     /// <summary>
