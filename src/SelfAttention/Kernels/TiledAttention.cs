@@ -444,9 +444,17 @@ internal static unsafe class TiledAttention
             }
         }
 
+        return MathF.Max(scalar, Magnitude<TV, TOps>(h0, h1, h2, h3, l0, l1, l2, l3));
+    }
+
+    /// <summary>max(h0…h3, −min(l0…l3)) across the lanes: the largest magnitude from running maxima and minima.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float Magnitude<TV, TOps>(TV h0, TV h1, TV h2, TV h3, TV l0, TV l1, TV l2, TV l3)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
         TV high = TOps.MaxNative(TOps.MaxNative(h0, h1), TOps.MaxNative(h2, h3));
         TV low = TOps.MinNative(TOps.MinNative(l0, l1), TOps.MinNative(l2, l3));
-        return MathF.Max(scalar, TOps.MaxAcross(TOps.MaxNative(high, TOps.Subtract(TOps.Zero, low))));
+        return TOps.MaxAcross(TOps.MaxNative(high, TOps.Subtract(TOps.Zero, low)));
     }
 
     /// <summary>
@@ -628,9 +636,7 @@ internal static unsafe class TiledAttention
             }
         }
 
-        TV high = TOps.MaxNative(TOps.MaxNative(h0, h1), TOps.MaxNative(h2, h3));
-        TV low = TOps.MinNative(TOps.MinNative(l0, l1), TOps.MinNative(l2, l3));
-        return TOps.MaxAcross(TOps.MaxNative(high, TOps.Subtract(TOps.Zero, low)));
+        return Magnitude<TV, TOps>(h0, h1, h2, h3, l0, l1, l2, l3);
     }
 
     /// <summary>
