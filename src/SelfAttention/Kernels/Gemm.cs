@@ -11,10 +11,10 @@ namespace SelfAttention.Kernels;
 /// Blocking: B is packed, one K block (<see cref="KBlock"/> rows) at a time, into column panels of <c>4·lanes</c>
 /// (zero-padded past N), <c>Bp[panel][k][4·lanes]</c>, so the micro-kernel streams it contiguously from L1/L2. The
 /// micro-kernel keeps a 6-row × 4-vector tile of C in 24 accumulators and broadcasts A from its natural layout: each
-/// loaded B vector feeds six FMAs. Each K block's sums start from a row-strided source, C itself or (the packed GEMM's
-/// first block) the bias as one row of stride 0; this per-call multiply sets C to the bias (or zero) first and always
-/// starts from C. So the micro-kernels are straight loads, FMAs and stores with no calls (a call would clobber every
-/// vector register).
+/// loaded B vector feeds six FMAs. Each K block's sums start from a row-strided source: C itself, or for the first block
+/// the bias (or zeros) as one row of stride 0, so C is not set to the bias in a pass of its own (only the few-row path,
+/// which streams B, does that). So the micro-kernels are straight loads, FMAs and stores with no calls (a call would
+/// clobber every vector register).
 /// On 16-register ISAs (x64 without AVX-512) the tile is 6 × 2 vectors. Rows past a multiple of 6 take a one-row kernel;
 /// a panel at the right edge of C runs on a zero-padded copy of its rows that is copied back, so nothing past N is written.
 /// While a panel is computed, its row tiles prefetch the next panel into L2, spread over all of them (tile t fetches
@@ -61,41 +61,46 @@ internal static unsafe class Gemm
                                           int m, int n, int k, float* scratch)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
-        for (int i = 0; i < m; i++)
+        if (m < RowsPerTile || k == 0)
         {
-            var row = new Span<float>(c + i * ldc, n);
-            if (bias == null)
+            // A few rows (a decode step): packing B would copy all of it for almost no reuse, so C is set to the bias
+            // and B's rows are streamed in place, four per pass over each row of C. With no K, C is the bias.
+            for (int i = 0; i < m; i++)
             {
-                row.Clear();
+                var row = new Span<float>(c + i * ldc, n);
+                if (bias == null)
+                {
+                    row.Clear();
+                }
+                else
+                {
+                    new ReadOnlySpan<float>(bias, n).CopyTo(row);
+                }
             }
-            else
-            {
-                new ReadOnlySpan<float>(bias, n).CopyTo(row);
-            }
-        }
 
-        if (m < RowsPerTile)
-        {
-            // A few rows (a decode step): packing B would copy all of it for almost no reuse, so stream its rows in
-            // place, four per pass over each row of C.
             StreamRows<TV, TOps>(a, lda, b, ldb, c, ldc, m, n, k);
             return;
         }
 
         for (int n0 = 0; n0 < n; n0 += NBlock)
         {
-            MultiplyColumns<TV, TOps>(a, lda, b + n0, ldb, c + n0, ldc, m, Math.Min(NBlock, n - n0), k, scratch);
+            MultiplyColumns<TV, TOps>(a, lda, b + n0, ldb, bias == null ? null : bias + n0, c + n0, ldc, m, Math.Min(NBlock, n - n0), k, scratch);
         }
     }
 
-    /// <summary>C[m × n] += A[m × k]·B[k × n] for n ≤ <see cref="NBlock"/>: pack each K block of B, then the row tiles.</summary>
+    /// <summary>
+    /// C[m × n] = A[m × k]·B[k × n] + bias[n] for n ≤ <see cref="NBlock"/> and k ≥ 1: pack each K block of B, then the row
+    /// tiles, the first block's sums starting from the bias (or zeros) as one row of stride 0, as in the packed GEMM.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void MultiplyColumns<TV, TOps>(float* a, nint lda, float* b, nint ldb, float* c, nint ldc, int m, int n, int k, float* scratch)
+    private static void MultiplyColumns<TV, TOps>(float* a, nint lda, float* b, nint ldb, float* bias, float* c, nint ldc, int m, int n, int k, float* scratch)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count, panel = 4 * w;
         int panels = (n + panel - 1) / panel;
         float* edge = scratch + panels * panel * KBlock;   // [RowsPerTile][panel]
+        float* zeros = stackalloc float[64];                // a panel of zeros (panel ≤ 64 floats)
+        new Span<float>(zeros, 64).Clear();
         for (int k0 = 0; k0 < k; k0 += KBlock)
         {
             int kc = Math.Min(KBlock, k - k0);
@@ -103,7 +108,8 @@ internal static unsafe class Gemm
             for (int p = 0; p < panels; p++)
             {
                 int j0 = p * panel, cols = Math.Min(panel, n - j0);
-                PanelRows<TV, TOps>(a + k0, lda, scratch + p * KBlock * panel, kc, panel, c + j0, ldc, c + j0, ldc, m, cols, edge);
+                float* init = k0 > 0 ? c + j0 : bias == null ? zeros : bias + j0;
+                PanelRows<TV, TOps>(a + k0, lda, scratch + p * KBlock * panel, kc, panel, init, k0 > 0 ? ldc : 0, c + j0, ldc, m, cols, edge);
             }
         }
     }
