@@ -31,6 +31,11 @@ internal static unsafe class Gemm
     /// <summary>Rows of B per packed block: a panel (KBlock × 4·lanes) stays in L1/L2 while every row tile uses it.</summary>
     public const int KBlock = 256;
 
+    /// <summary>A panel's worth of zeros (a panel is at most 64 floats), pinned and held for the process's lifetime: the start of a first K block without bias.</summary>
+    private static readonly float[] s_zeroPanel = GC.AllocateArray<float>(64, pinned: true);
+
+    private static float* ZeroPanel => (float*)Unsafe.AsPointer(ref s_zeroPanel[0]);
+
     /// <summary>Rows of C per register tile.</summary>
     internal const int RowsPerTile = 6;
 
@@ -99,8 +104,6 @@ internal static unsafe class Gemm
         int w = TOps.Count, panel = 4 * w;
         int panels = (n + panel - 1) / panel;
         float* edge = scratch + panels * panel * KBlock;   // [RowsPerTile][panel]
-        float* zeros = stackalloc float[64];                // a panel of zeros (panel ≤ 64 floats)
-        new Span<float>(zeros, 64).Clear();
         for (int k0 = 0; k0 < k; k0 += KBlock)
         {
             int kc = Math.Min(KBlock, k - k0);
@@ -108,27 +111,28 @@ internal static unsafe class Gemm
             for (int p = 0; p < panels; p++)
             {
                 int j0 = p * panel, cols = Math.Min(panel, n - j0);
-                float* init = k0 > 0 ? c + j0 : bias == null ? zeros : bias + j0;
-                PanelRows<TV, TOps>(a + k0, lda, scratch + p * KBlock * panel, kc, panel, init, k0 > 0 ? ldc : 0, c + j0, ldc, m, cols, edge);
+                PanelRows<TV, TOps>(a + k0, lda, scratch + p * KBlock * panel, kc, panel, k0 == 0, bias == null ? null : bias + j0, c + j0, ldc, m, cols, edge);
             }
         }
     }
 
     /// <summary>
-    /// One panel of C for one K block: <c>C[m × cols] = I[m × cols] + A[m × kc]·Bp[kc × panel]</c>, a: the block's first
-    /// column of A (row stride <paramref name="lda"/>), c: the panel's first column of C, init: where the sums start, I
-    /// (row stride <paramref name="initStride"/>): C itself to accumulate, or one row of stride 0, the bias, for a first
-    /// K block, so that C need not be set to the bias in a pass of its own before the product. Six-row tiles, then four
-    /// rows (32-register ISAs), pairs and a single row; an edge panel (cols &lt; panel) runs on a zero-padded copy of its rows in <paramref name="edge"/> ([RowsPerTile][panel]),
+    /// One panel of C for one K block: <c>C[m × cols] = I + A[m × kc]·Bp[kc × panel]</c>, a: the block's first column of A
+    /// (row stride <paramref name="lda"/>), c: the panel's first column of C. I, where the sums start: C itself, or for
+    /// the <paramref name="first"/> K block the panel's <paramref name="bias"/> (or zeros when null) as one row of stride
+    /// 0, so that C need not be set to the bias in a pass of its own before the product. Six-row tiles, then four rows
+    /// (32-register ISAs), pairs and a single row; an edge panel (cols &lt; panel) runs on a zero-padded copy of its rows in <paramref name="edge"/> ([RowsPerTile][panel]),
     /// copied back, so nothing past the panel's columns is written. Shared by the per-call and the packed GEMM. The tiles
     /// prefetch the <c>kc × panel</c> floats after <paramref name="bp"/> into L2, the next panel of a packed matrix
     /// (past its last panel the fetches are harmless: a prefetch never faults).
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static void PanelRows<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, float* init, nint initStride, float* c, nint ldc, int m, int cols, float* edge)
+    internal static void PanelRows<TV, TOps>(float* a, nint lda, float* bp, int kc, int panel, bool first, float* bias, float* c, nint ldc, int m, int cols, float* edge)
         where TV : struct where TOps : struct, IFloatVector<TV>
     {
         int w = TOps.Count;
+        float* init = !first ? c : bias == null ? ZeroPanel : bias;
+        nint initStride = first ? 0 : ldc;
         int i = 0;
 
         // The next panel's kc·panel floats are fetched into L2 while this one is computed, spread over the panel's

@@ -216,11 +216,9 @@ internal static unsafe class PackedGemm
             return;
         }
 
-        // The first K block's sums start from the bias (or a row of zeros) as one row of stride 0, the later blocks' from
-        // C: C is not set to the bias in a pass of its own first (measured on the Intel VM, 2026-12-06: that pass was
-        // 1.5 % of all-MiniLM-L6-v2's 8 × 128 forward pass on one thread and 4 % on two, its writes missing the caches).
-        float* zeros = stackalloc float[64];
-        new Span<float>(zeros, 64).Clear();
+        // The first K block's sums start from the bias (or zeros), the later blocks' from C (Gemm.PanelRows): C is not
+        // set to the bias in a pass of its own first (measured on the Intel VM, 2026-12-06: that pass was 1.5 % of
+        // all-MiniLM-L6-v2's 8 × 128 forward pass on one thread and 4 % on two, its writes missing the caches).
         float* edge = stackalloc float[Gemm.RowsPerTile * 64];   // [RowsPerTile][panel], panel ≤ 64 floats
         Debug.Assert(panel <= 64);
         for (int k0 = 0; k0 < k; k0 += Gemm.KBlock)
@@ -231,8 +229,8 @@ internal static unsafe class PackedGemm
             for (int p = p0; p < p1; p++)
             {
                 int j0 = p * panel, cols = Math.Min(panel, n - j0);
-                float* init = k0 > 0 ? c + j0 : job.Bias == null ? zeros : job.Bias + j0;
-                Gemm.PanelRows<TV, TOps>(a + k0, lda, block + (nint)p * kc * panel, kc, panel, init, k0 > 0 ? ldc : 0, c + j0, ldc, m, cols, edge);
+                Gemm.PanelRows<TV, TOps>(a + k0, lda, block + (nint)p * kc * panel, kc, panel, k0 == 0, job.Bias == null ? null : job.Bias + j0,
+                                         c + j0, ldc, m, cols, edge);
                 if (last)
                 {
                     for (int i = 0; i < m; i++)

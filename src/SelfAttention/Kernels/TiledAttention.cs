@@ -481,7 +481,7 @@ internal static unsafe class TiledAttention
         {
             for (int c = 0; c < headDim; c++)
             {
-                new Span<float>(block.Qt + c * bq + rows, lanes - rows).Clear();
+                Zero<TV, TOps>(block.Qt + c * bq + rows, lanes - rows);
             }
         }
 
