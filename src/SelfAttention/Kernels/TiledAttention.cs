@@ -172,12 +172,23 @@ internal static unsafe class TiledAttention
         int headDim = p.HeadDim, valueDim = p.ValueDim;
         int subBlocks = Math.Min(SubBlocks, (p.QueryLength - q0 + bq - 1) / bq);
 
+        // Rows from paddedFrom on are padding in every head; head 0's items write their zeros for all heads at once.
+        int paddedFrom = SharedPaddingStart(p, batch);
+        if (head == 0)
+        {
+            ClearSharedPadding(p, batch, q0, Math.Min(subBlocks * bq, p.QueryLength - q0), paddedFrom);
+        }
+
         // An item whose rows all see nothing (padded query rows) only writes zeros: no query row is read.
         if (!TMask.HidesNothing && SeenRows(mask, q0, Math.Min(subBlocks * bq, p.QueryLength - q0)) == 0)
         {
             for (int i = q0; i < q0 + subBlocks * bq && i < p.QueryLength; i++)
             {
-                Zero<TV, TOps>(p.OutputHead(batch, head) + i * p.OutputRowStride, valueDim);
+                if (i < paddedFrom)
+                {
+                    Zero<TV, TOps>(p.OutputHead(batch, head) + i * p.OutputRowStride, valueDim);
+                }
+
                 OnlineSoftmax.WriteEmptyRow(p, batch, head, i);
             }
 
@@ -245,7 +256,14 @@ internal static unsafe class TiledAttention
             {
                 for (int i = q0; i < q0 + subBlocks * bq && i < p.QueryLength; i++)
                 {
-                    ExactRow.Compute(p, mask, batch, head, i);
+                    if (i < paddedFrom)
+                    {
+                        ExactRow.Compute(p, mask, batch, head, i);
+                    }
+                    else
+                    {
+                        OnlineSoftmax.WriteEmptyRow(p, batch, head, i);
+                    }
                 }
 
                 return;
@@ -345,7 +363,11 @@ internal static unsafe class TiledAttention
                 // The trailing rows SeenRows cut off see nothing: zeros.
                 for (int r = block.Rows, all = Math.Min(bq, p.QueryLength - block.First); r < all; r++)
                 {
-                    Zero<TV, TOps>(o + r * p.OutputRowStride, valueDim);
+                    if (block.First + r < paddedFrom)
+                    {
+                        Zero<TV, TOps>(o + r * p.OutputRowStride, valueDim);
+                    }
+
                     OnlineSoftmax.WriteEmptyRow(p, batch, head, block.First + r);
                 }
 
@@ -370,6 +392,33 @@ internal static unsafe class TiledAttention
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// The first query row of sequence <paramref name="batch"/> whose zeros <see cref="ClearSharedPadding"/> writes for
+    /// every head: the sequence's query length where there are per-sequence query lengths (every row past it is
+    /// padding in every head, whatever else masks it) and a row's heads lie side by side in the output (BSNH, row
+    /// stride <c>Heads·ValueDim</c>); otherwise the query length itself, and each item writes its own zeros.
+    /// </summary>
+    private static int SharedPaddingStart(in AttentionProblem p, int batch) =>
+        p.QueryLengths != null && p.OutputRowStride == (nint)p.Heads * p.ValueDim ? p.QueryLengths[batch] : p.QueryLength;
+
+    /// <summary>
+    /// Zeroes output rows <c>[max(q0, paddedFrom), q0 + rows)</c> of sequence <paramref name="batch"/> across every
+    /// head, one contiguous run (head 0's item does it; the other heads' items leave those rows alone, so each output
+    /// element still has exactly one writer). One memset writes whole cache lines without reading them first, where a
+    /// store per head and row (256 bytes at d 64) reads each line in: <c>-- masks</c>' padded BERT batch (8 sequences of
+    /// 16–128 tokens padded to 128, 12 heads × 64) measured 2,483 / 2,449 µs before, 2,282 / 2,332 after (AMD EPYC VM,
+    /// 2026-12-07, alternating processes), and 8 sequences of 16 tokens 232 → 215 µs in one process.
+    /// </summary>
+    private static void ClearSharedPadding(in AttentionProblem p, int batch, int q0, int rows, int paddedFrom)
+    {
+        int from = Math.Max(q0, paddedFrom), to = q0 + rows;
+        if (from < to)
+        {
+            System.Runtime.InteropServices.NativeMemory.Clear(p.OutputHead(batch, 0) + from * p.OutputRowStride,
+                                                              (nuint)((to - from) * p.OutputRowStride) * sizeof(float));
         }
     }
 

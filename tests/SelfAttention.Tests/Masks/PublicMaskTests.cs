@@ -212,6 +212,35 @@ public class PublicMaskTests
     }
 
     [Theory]
+    [InlineData(AttentionKernel.Tiled, 1)]
+    [InlineData(AttentionKernel.Tiled, -1)]
+    [InlineData(AttentionKernel.RowByRow, -1)]
+    public void PaddedRows_AreZeroInEveryHead(AttentionKernel kernel, int degree)
+    {
+        // The tiled kernel's head-0 items clear a sequence's padded rows for all heads at once and the other heads'
+        // items skip them: twelve heads, whole work items of padding (300 rows, lengths 0 and 17), every degree.
+        const int nq = 300, nk = 300, heads = 12, kvHeads = 4;
+        int[] keyLengths = [300, 5, 17, 200], queryLengths = [300, 0, 17, 129];
+        var inputs = Make(nq, nk, 41, keyLengths, heads: heads, kvHeads: kvHeads);
+        var options = new AttentionOptions { IsCausal = true, Kernel = kernel, MaxDegreeOfParallelism = degree };
+        AssertKernel(inputs.Shape, options, $"{kernel} padded, 12 heads");
+        float[] expected = Run(inputs, options, keyLengths, queryLengths, reference: true);
+        float[] actual = Run(inputs, options, keyLengths, queryLengths, reference: false);
+        string name = string.Create(CultureInfo.InvariantCulture, $"{kernel}, degree {degree}, 12 heads, padded");
+        Oracle.AssertClose(expected, actual, Batch * nq, heads * ValueDim, Tolerance.Magnitude1, name);
+        for (int b = 0; b < Batch; b++)
+        {
+            for (int i = queryLengths[b]; i < nq; i++)
+            {
+                foreach (float x in actual.AsSpan((b * nq + i) * heads * ValueDim, heads * ValueDim))
+                {
+                    Assert.True(BitConverter.SingleToInt32Bits(x) == 0, $"{name}: padded query row {i} of sequence {b} holds {x}, expected +0");
+                }
+            }
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(KernelsAndCausal))]
     public void UnboundedWindow_EqualsNoWindow(AttentionKernel kernel, bool causal)
     {
