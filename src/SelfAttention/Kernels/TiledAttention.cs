@@ -184,12 +184,7 @@ internal static unsafe class TiledAttention
         {
             for (int i = q0; i < q0 + subBlocks * bq && i < p.QueryLength; i++)
             {
-                if (i < paddedFrom)
-                {
-                    Zero<TV, TOps>(p.OutputHead(batch, head) + i * p.OutputRowStride, valueDim);
-                }
-
-                OnlineSoftmax.WriteEmptyRow(p, batch, head, i);
+                EmptyRow<TV, TOps>(p, batch, head, i, paddedFrom);
             }
 
             return;
@@ -363,12 +358,7 @@ internal static unsafe class TiledAttention
                 // The trailing rows SeenRows cut off see nothing: zeros.
                 for (int r = block.Rows, all = Math.Min(bq, p.QueryLength - block.First); r < all; r++)
                 {
-                    if (block.First + r < paddedFrom)
-                    {
-                        Zero<TV, TOps>(o + r * p.OutputRowStride, valueDim);
-                    }
-
-                    OnlineSoftmax.WriteEmptyRow(p, batch, head, block.First + r);
+                    EmptyRow<TV, TOps>(p, batch, head, block.First + r, paddedFrom);
                 }
 
                 // A row whose float scores left float's range (l < 1, or a non-finite output: NeedsExact's test, on the
@@ -393,6 +383,22 @@ internal static unsafe class TiledAttention
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Writes row i as one that sees no key: its zeros (unless it is shared padding, which <see cref="ClearSharedPadding"/>
+    /// writes) and its log-sum-exp.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void EmptyRow<TV, TOps>(in AttentionProblem p, int batch, int head, int i, int paddedFrom)
+        where TV : struct where TOps : struct, IFloatVector<TV>
+    {
+        if (i < paddedFrom)
+        {
+            Zero<TV, TOps>(p.OutputHead(batch, head) + i * p.OutputRowStride, p.ValueDim);
+        }
+
+        OnlineSoftmax.WriteEmptyRow(p, batch, head, i);
     }
 
     /// <summary>
