@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 namespace SelfAttention.Kernels;
 
 /// <summary>
@@ -162,11 +163,15 @@ internal unsafe readonly struct AttentionProblem
         SoftCap = options.SoftCap ?? 0f, LogSumExpHeadStride = queryLength,
     };
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float* QueryHead(int batch, int head) => Query + batch * QueryBatchStride + (nint)head * HeadDim;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float* KeyHead(int batch, int head) => Key + batch * KeyBatchStride + (nint)(head / GroupSize) * HeadDim;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float* ValueHead(int batch, int head) => Value + batch * ValueBatchStride + (nint)(head / GroupSize) * ValueDim;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public float* OutputHead(int batch, int head) => Output + batch * OutputBatchStride + (nint)head * ValueDim;
 }
