@@ -97,20 +97,8 @@ public static unsafe class Attention
     /// <exception cref="ArgumentException">As for the overload without weights, or the weights are the wrong length or overlap another buffer; nothing has been written.</exception>
     public static void ComputeMultiHead(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                         Span<float> output, Span<float> weights, AttentionShape shape, AttentionModifiers modifiers,
-                                        AttentionOptions options = default)
-    {
-        var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
-        AttentionValidation.ValidateMultiHeadWeights(query, key, value, output, weights, shape);
-        var layout = ModifierValidation.Validate(modifiers, shape.Batch, shape.Heads, shape.QueryLength, shape.KeyLength, options,
-                                                 MemoryExtent.Of((ReadOnlySpan<float>)output), MemoryExtent.Of(query), MemoryExtent.Of(key), MemoryExtent.Of(value));
-        AttentionValidation.CheckNoOverlap(MemoryExtent.Of((ReadOnlySpan<float>)modifiers.LogSumExp), MemoryExtent.Of((ReadOnlySpan<float>)weights), "modifiers", nameof(weights));
-        fixed (float* q = query, k = key, v = value, o = output, w = weights)
-        {
-            var problem = MultiHeadProblem(q, k, v, o, shape, sizes, options)
-                with { Weights = weights.IsEmpty ? null : w, WeightsRowStride = shape.KeyLength, WeightsHeadStride = (nint)shape.QueryLength * shape.KeyLength };
-            RunModified(problem, modifiers, layout, options, new NoMask(shape.KeyLength));
-        }
-    }
+                                        AttentionOptions options = default) =>
+        RunMultiHeadModified(query, key, value, output, shape, default, default, padded: false, modifiers, options, new NoMask(shape.KeyLength), weights, hasWeights: true);
 
     /// <summary>
     /// Computes multi-head attention over padded BSNH buffers, each sequence at its own length: sequence <c>b</c>'s
@@ -148,6 +136,49 @@ public static unsafe class Attention
             KernelDispatch.Run(problem, options.Kernel, options.MaxDegreeOfParallelism);
         }
     }
+
+    /// <summary>
+    /// <see cref="ComputeMultiHeadPadded(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>
+    /// that also writes every head's attention weights, the <c>[Batch, Heads, QueryLength, KeyLength]</c> tensor of the
+    /// padded shape: sequence b's weights on its keys past <c>keyLengths[b]</c> are 0, and its rows past
+    /// <c>queryLengths[b]</c> are all 0, as their outputs are. The weights need each row's whole softmax, so this runs
+    /// the row-by-row kernel, its work items (sequence, head, block of rows) in parallel.
+    /// </summary>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>, row-major.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>, row-major; rows past a sequence's key length are never read.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>, row-major; rows past a sequence's key length are never read.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>, zeros in padded query rows; must not overlap the inputs.</param>
+    /// <param name="weights">Receives <c>[Batch, Heads, QueryLength, KeyLength]</c>, masked and padded entries 0; must not overlap the inputs or the output.</param>
+    /// <param name="shape">The padded sizes; every buffer must have exactly the length the shape gives.</param>
+    /// <param name="keyLengths"><c>[Batch]</c>: the real keys of each sequence, each in <c>[0, shape.KeyLength]</c>.</param>
+    /// <param name="queryLengths"><c>[Batch]</c>: the real query rows of each sequence, each in <c>[0, shape.QueryLength]</c>; empty: every row is real.</param>
+    /// <param name="options">Scale, causal mask and alignment, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without weights, or the weights are not <c>Batch·Heads·QueryLength·KeyLength</c> long or overlap another buffer; nothing has been written.</exception>
+    public static void ComputeMultiHeadPadded(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                              Span<float> output, Span<float> weights, AttentionShape shape, ReadOnlySpan<int> keyLengths,
+                                              ReadOnlySpan<int> queryLengths, AttentionOptions options = default) =>
+        ComputeMultiHeadPadded(query, key, value, output, weights, shape, keyLengths, queryLengths, default, options);
+
+    /// <summary>
+    /// <see cref="ComputeMultiHeadPadded(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>
+    /// with <paramref name="modifiers"/> (see <see cref="AttentionModifiers"/>; ALiBi uses each sequence's own lengths, and a
+    /// sink's share is in no weight, so a row's weights then sum to less than 1).
+    /// </summary>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>, row-major.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>, row-major; rows past a sequence's key length are never read.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>, row-major; rows past a sequence's key length are never read.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>, zeros in padded query rows; must not overlap the inputs.</param>
+    /// <param name="weights">Receives <c>[Batch, Heads, QueryLength, KeyLength]</c>, masked and padded entries 0; must not overlap the inputs, the output or the log-sum-exp.</param>
+    /// <param name="shape">The padded sizes; every buffer must have exactly the length the shape gives.</param>
+    /// <param name="keyLengths"><c>[Batch]</c>: the real keys of each sequence, each in <c>[0, shape.KeyLength]</c>.</param>
+    /// <param name="queryLengths"><c>[Batch]</c>: the real query rows of each sequence, each in <c>[0, shape.QueryLength]</c>; empty: every row is real.</param>
+    /// <param name="modifiers">ALiBi slopes and sinks, log-sum-exp output, boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without weights, or the weights are the wrong length or overlap another buffer, or a modifier is invalid (parameter <c>modifiers</c>); nothing has been written.</exception>
+    public static void ComputeMultiHeadPadded(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                              Span<float> output, Span<float> weights, AttentionShape shape, ReadOnlySpan<int> keyLengths,
+                                              ReadOnlySpan<int> queryLengths, AttentionModifiers modifiers, AttentionOptions options = default) =>
+        RunMultiHeadModified(query, key, value, output, shape, keyLengths, queryLengths, padded: true, modifiers, options, new NoMask(shape.KeyLength), weights, hasWeights: true);
 
     /// <summary>
     /// Computes multi-head attention over packed variable-length sequences, FlashAttention's <c>cu_seqlens</c> form: the
@@ -472,12 +503,20 @@ public static unsafe class Attention
                              UserMask<TModifier>.Create(ref modifier, shape.KeyLength));
     }
 
+    // Validates and runs a multi-head call with modifiers: per-sequence lengths when padded, the weights
+    // [Batch, Heads, QueryLength, KeyLength] when hasWeights (the row-by-row kernel then runs: only it writes weights).
     private static void RunMultiHeadModified<TUser>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                                     Span<float> output, in AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
-                                                    bool padded, in AttentionModifiers modifiers, in AttentionOptions options, TUser user)
+                                                    bool padded, in AttentionModifiers modifiers, in AttentionOptions options, TUser user,
+                                                    Span<float> weights = default, bool hasWeights = false)
         where TUser : unmanaged, IAttentionMask<TUser>
     {
         var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
+        if (hasWeights)
+        {
+            AttentionValidation.ValidateMultiHeadWeights(query, key, value, output, weights, shape);
+        }
+
         if (padded)
         {
             AttentionValidation.ValidateSequenceLengths(keyLengths, queryLengths, shape);
@@ -485,10 +524,19 @@ public static unsafe class Attention
 
         var layout = ModifierValidation.Validate(modifiers, shape.Batch, shape.Heads, shape.QueryLength, shape.KeyLength, options,
                                                  MemoryExtent.Of((ReadOnlySpan<float>)output), MemoryExtent.Of(query), MemoryExtent.Of(key), MemoryExtent.Of(value));
-        fixed (float* q = query, k = key, v = value, o = output)
+        if (hasWeights)
+        {
+            AttentionValidation.CheckNoOverlap(MemoryExtent.Of((ReadOnlySpan<float>)modifiers.LogSumExp), MemoryExtent.Of((ReadOnlySpan<float>)weights), "modifiers", nameof(weights));
+        }
+
+        fixed (float* q = query, k = key, v = value, o = output, w = weights)
         fixed (int* kl = keyLengths, ql = queryLengths)
         {
-            var problem = MultiHeadProblem(q, k, v, o, shape, sizes, options) with { KeyLengths = padded ? kl : null, QueryLengths = padded ? ql : null };
+            var problem = MultiHeadProblem(q, k, v, o, shape, sizes, options) with
+            {
+                KeyLengths = padded ? kl : null, QueryLengths = padded ? ql : null,
+                Weights = weights.IsEmpty ? null : w, WeightsRowStride = shape.KeyLength, WeightsHeadStride = (nint)shape.QueryLength * shape.KeyLength,
+            };
             RunModified(problem, modifiers, layout, options, user);
         }
     }

@@ -365,21 +365,56 @@ public static class NaiveAttention
     /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
     public static void ComputeMultiHead(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                         Span<float> output, Span<float> weights, AttentionShape shape, AttentionModifiers modifiers,
-                                        AttentionOptions options = default)
-    {
-        AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
-        AttentionValidation.ValidateMultiHeadWeights(query, key, value, output, weights, shape);
-        AttentionValidation.CheckNoOverlap(MemoryExtent.Of((ReadOnlySpan<float>)modifiers.LogSumExp), MemoryExtent.Of((ReadOnlySpan<float>)weights), "modifiers", nameof(weights));
-        RunMultiHeadModified(query, key, value, output, shape, default, default, padded: false, modifiers, options, default(NoModifier), weights);
-    }
+                                        AttentionOptions options = default) =>
+        RunMultiHeadModified(query, key, value, output, shape, default, default, padded: false, modifiers, options, default(NoModifier), weights, hasWeights: true);
 
+    /// <summary>Multi-head attention over padded BSNH buffers with per-sequence lengths and every head's weights, one head at a time; the semantics of <see cref="Attention.ComputeMultiHeadPadded(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>.</summary>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>, zeros in padded query rows.</param>
+    /// <param name="weights">Receives <c>[Batch, Heads, QueryLength, KeyLength]</c>, masked and padded entries 0.</param>
+    /// <param name="shape">The padded sizes.</param>
+    /// <param name="keyLengths"><c>[Batch]</c>: the real keys of each sequence.</param>
+    /// <param name="queryLengths"><c>[Batch]</c>: the real query rows of each sequence; empty: every row is real.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void ComputeMultiHeadPadded(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                              Span<float> output, Span<float> weights, AttentionShape shape, ReadOnlySpan<int> keyLengths,
+                                              ReadOnlySpan<int> queryLengths, AttentionOptions options = default) =>
+        ComputeMultiHeadPadded(query, key, value, output, weights, shape, keyLengths, queryLengths, default, options);
+
+    /// <summary>Multi-head attention over padded BSNH buffers with per-sequence lengths, every head's weights and <paramref name="modifiers"/>, one head at a time; the semantics of <see cref="Attention.ComputeMultiHeadPadded(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionModifiers, AttentionOptions)"/>.</summary>
+    /// <param name="query"><c>[Batch, QueryLength, Heads·HeadDim]</c>.</param>
+    /// <param name="key"><c>[Batch, KeyLength, KvHeads·HeadDim]</c>.</param>
+    /// <param name="value"><c>[Batch, KeyLength, KvHeads·ValueDim]</c>.</param>
+    /// <param name="output">Receives <c>[Batch, QueryLength, Heads·ValueDim]</c>, zeros in padded query rows.</param>
+    /// <param name="weights">Receives <c>[Batch, Heads, QueryLength, KeyLength]</c>, masked and padded entries 0.</param>
+    /// <param name="shape">The padded sizes.</param>
+    /// <param name="keyLengths"><c>[Batch]</c>: the real keys of each sequence.</param>
+    /// <param name="queryLengths"><c>[Batch]</c>: the real query rows of each sequence; empty: every row is real.</param>
+    /// <param name="modifiers">ALiBi slopes and sinks, log-sum-exp output, boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void ComputeMultiHeadPadded(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                              Span<float> output, Span<float> weights, AttentionShape shape, ReadOnlySpan<int> keyLengths,
+                                              ReadOnlySpan<int> queryLengths, AttentionModifiers modifiers, AttentionOptions options = default) =>
+        RunMultiHeadModified(query, key, value, output, shape, keyLengths, queryLengths, padded: true, modifiers, options, default(NoModifier), weights, hasWeights: true);
+
+    // Validates as Attention's overloads do, in the same order (shape and buffers, weights, lengths, modifiers, the
+    // log-sum-exp against the weights), then runs one head at a time.
     private static void RunMultiHeadModified<TModifier>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                                         Span<float> output, AttentionShape shape, ReadOnlySpan<int> keyLengths, ReadOnlySpan<int> queryLengths,
                                                         bool padded, AttentionModifiers modifiers, in AttentionOptions options, in TModifier user,
-                                                        Span<float> weights = default)
+                                                        Span<float> weights = default, bool hasWeights = false)
         where TModifier : struct, IAttentionModifier<TModifier>
     {
         var sizes = AttentionValidation.ValidateMultiHead(query, key, value, output, shape, options);
+        if (hasWeights)
+        {
+            AttentionValidation.ValidateMultiHeadWeights(query, key, value, output, weights, shape);
+        }
+
         if (padded)
         {
             AttentionValidation.ValidateSequenceLengths(keyLengths, queryLengths, shape);
@@ -387,6 +422,11 @@ public static class NaiveAttention
 
         var layout = ModifierValidation.Validate(modifiers, shape.Batch, shape.Heads, shape.QueryLength, shape.KeyLength, options,
                                                  MemoryExtent.Of((ReadOnlySpan<float>)output), MemoryExtent.Of(query), MemoryExtent.Of(key), MemoryExtent.Of(value));
+        if (hasWeights)
+        {
+            AttentionValidation.CheckNoOverlap(MemoryExtent.Of((ReadOnlySpan<float>)modifiers.LogSumExp), MemoryExtent.Of((ReadOnlySpan<float>)weights), "modifiers", nameof(weights));
+        }
+
         int groupSize = shape.Heads / sizes.KvHeads;
         for (int b = 0; b < shape.Batch; b++)
         {

@@ -78,6 +78,11 @@ internal static class Api
     public const string AttentionComputeMultiHeadWeightsModified = "SelfAttention.Attention.ComputeMultiHead(" + MultiHeadWeights + ", AttentionModifiers, AttentionOptions)";
     public const string NaiveComputeMultiHeadWeights = "SelfAttention.Reference.NaiveAttention.ComputeMultiHead(" + MultiHeadWeights + ", AttentionOptions)";
     public const string NaiveComputeMultiHeadWeightsModified = "SelfAttention.Reference.NaiveAttention.ComputeMultiHead(" + MultiHeadWeights + ", AttentionModifiers, AttentionOptions)";
+    private const string PaddedWeights = MultiHeadWeights + ", ReadOnlySpan<Int32>, ReadOnlySpan<Int32>";
+    public const string AttentionComputeMultiHeadPaddedWeights = "SelfAttention.Attention.ComputeMultiHeadPadded(" + PaddedWeights + ", AttentionOptions)";
+    public const string AttentionComputeMultiHeadPaddedWeightsModified = "SelfAttention.Attention.ComputeMultiHeadPadded(" + PaddedWeights + ", AttentionModifiers, AttentionOptions)";
+    public const string NaiveComputeMultiHeadPaddedWeights = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPadded(" + PaddedWeights + ", AttentionOptions)";
+    public const string NaiveComputeMultiHeadPaddedWeightsModified = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPadded(" + PaddedWeights + ", AttentionModifiers, AttentionOptions)";
     public const string KvCacheCtor = "SelfAttention.KvCache(Int32, Int32, Int32, Int32, Int32, KvCacheStorage)";
     public const string KvCacheClear = "SelfAttention.KvCache.Clear()";
     public const string KvCacheTruncate = "SelfAttention.KvCache.Truncate(Int32)";

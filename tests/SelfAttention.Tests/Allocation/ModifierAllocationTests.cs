@@ -5,7 +5,7 @@ namespace SelfAttention.Tests.Allocation;
 
 /// <summary>
 /// Score modifiers, sinks, log-sum-exp, dense masks and packed sequences allocate nothing in steady state: on BSNH
-/// buffers (tiled and decode shapes), packed sequences, a <see cref="KvCache"/> step and a
+/// buffers (tiled and decode shapes, a padded batch with its weights), packed sequences, a <see cref="KvCache"/> step and a
 /// <see cref="MultiHeadAttention"/> forward, at degrees 1 and 2, each in a process of its own.
 /// </summary>
 [Collection(AllocationCollection.Name)]
@@ -21,7 +21,7 @@ public class ModifierAllocationTests
         var rng = new Random(5);
         var shape = new AttentionShape(2, nq, nk, heads, d) { KvHeads = 2 };
         float[] q = TestInputs.Uniform(rng, 2 * nq * heads * d, 1f), k = TestInputs.Uniform(rng, 2 * nk * 2 * d, 1f), v = TestInputs.Uniform(rng, 2 * nk * 2 * d, 1f);
-        float[] o = new float[q.Length], lse = new float[2 * heads * nq], slopes = [0.5f, 0.25f, 0.125f, 0.0625f], sinks = [0.1f, -0.2f, 0.3f, 0f];
+        float[] o = new float[q.Length], weights = new float[2 * heads * nq * nk], lse = new float[2 * heads * nq], slopes = [0.5f, 0.25f, 0.125f, 0.0625f], sinks = [0.1f, -0.2f, 0.3f, 0f];
         float[] additive = TestInputs.Uniform(rng, nq * nk, 2f);
         bool[] boolean = [.. additive.Select(x => x > -1.5f)];
         var softcap = new AttentionOptions { SoftCap = 20f, IsCausal = true };
@@ -37,6 +37,8 @@ public class ModifierAllocationTests
             AllocationAssert.SteadyStateAllocatesNothing(() => Attention.ComputeMultiHeadPacked(q.AsSpan(0, 50 * heads * d), k.AsSpan(0, 60 * 2 * d), v.AsSpan(0, 60 * 2 * d),
                 o.AsSpan(0, 50 * heads * d), shape, [0, 33, 50], [0, 40, 60],
                 new AttentionModifiers { AlibiSlopes = slopes, Sinks = sinks, LogSumExp = lse.AsSpan(0, heads * 50), AdditiveMask = additive }, options), $"packed + ALiBi + sinks + LSE + additive, degree {degree}");
+            AllocationAssert.SteadyStateAllocatesNothing(() => Attention.ComputeMultiHeadPadded(q, k, v, o, weights, shape, [40, 17], [33, 9],
+                new AttentionModifiers { Sinks = sinks, LogSumExp = lse }, options), $"padded + weights + sinks + LSE, degree {degree}");
         }
 
         var cache = new KvCache(64, 2, d, batch: 2, storage: KvCacheStorage.Half);
