@@ -137,11 +137,6 @@ internal sealed class RunCommand : ICommand
             throw new UsageException($"{Name}: --query-lengths needs --key-lengths (the keys of each sequence).");
         }
 
-        if (keyLengths is not null && weightsPath is not null)
-        {
-            throw new UsageException($"{Name}: --weights with --key-lengths is not supported yet (the padded kernels write no weights); drop one.");
-        }
-
         List<(string Option, string Path)> sources = [("--query", query), ("--key", key), ("--value", value)];
         if (maskPath is not null)
         {
@@ -161,11 +156,8 @@ internal sealed class RunCommand : ICommand
         OutputFile? lseFile = lsePath is null ? null : files.Reserve("--lse", lsePath, NpyBytes(lseShape));
 
         float[]? weights;
-        float[] result = modifiers.Any
-            ? ArrayAttention.ComputeModified(Name, inputs, options, withWeights: weightsPath is not null, keyLengths, queryLengths, modifiers, out weights)
-            : keyLengths is null
-            ? ArrayAttention.Compute(Name, inputs, options, withWeights: weightsPath is not null, out weights)
-            : ArrayAttention.ComputePadded(Name, inputs, options, keyLengths, queryLengths, out weights);
+        float[] result = ArrayAttention.ComputeModified(Name, inputs, options, withWeights: weightsPath is not null, keyLengths, queryLengths,
+                                                        modifiers.Any ? modifiers : null, out weights);
         if (outFile is not null)
         {
             files.Write(outFile, stream => Npy.Write(stream, result, inputs.OutputShape));

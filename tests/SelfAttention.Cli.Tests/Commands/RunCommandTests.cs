@@ -87,13 +87,25 @@ public class RunCommandTests
     }
 
     [Fact]
-    public void WeightsWithLengthsAreRefused()
+    public void WeightsWithLengths_MatchThePaddedReference()
     {
         using var folder = new TempFolder();
-        NpyFiles.WriteRandom(folder.File("q.npy"), 1, 3, 8);
-        NpyFiles.WriteRandom(folder.File("k.npy"), 2, 5, 8);
-        NpyFiles.WriteRandom(folder.File("v.npy"), 3, 5, 8);
-        AssertUsageErrorWritesNothing(folder, ["--heads", "2", "--key-lengths", "5"], withWeights: true, "--weights with --key-lengths");
+        // batch 3 padded to 5 queries and 7 keys, 2 heads of 4; sequence 2 has no key, sequence 1 three query rows.
+        float[] q = NpyFiles.WriteRandom(folder.File("q.npy"), 21, 3, 5, 2 * 4);
+        float[] k = NpyFiles.WriteRandom(folder.File("k.npy"), 22, 3, 7, 2 * 4);
+        float[] v = NpyFiles.WriteRandom(folder.File("v.npy"), 23, 3, 7, 2 * 4);
+        var result = Tool.Run("run", "--query", folder.File("q.npy"), "--key", folder.File("k.npy"), "--value", folder.File("v.npy"), "--heads", "2",
+                              "--causal", "--key-lengths", "7,4,0", "--query-lengths", "5,3,5", "--sinks", "0.5,-1",
+                              "--out", folder.File("o.npy"), "--weights", folder.File("w.npy"));
+        Assert.True(result.ExitCode == 0, result.ToString());
+        float[] expected = new float[3 * 5 * 2 * 4], expectedWeights = new float[3 * 2 * 5 * 7];
+        NaiveAttention.ComputeMultiHeadPadded(q, k, v, expected, expectedWeights, new AttentionShape(3, 5, 7, 2, 4), [7, 4, 0], [5, 3, 5],
+                                              new AttentionModifiers { Sinks = new float[] { 0.5f, -1f } }, new AttentionOptions { IsCausal = true });
+        AssertClose(expected, Npy.ReadFile(folder.File("o.npy")).Data);
+        var weights = Npy.ReadFile(folder.File("w.npy"));
+        Assert.Equal(new[] { 3, 2, 5, 7 }, weights.Shape);
+        AssertClose(expectedWeights, weights.Data);
+        Assert.All(weights.Data.AsSpan(2 * 2 * 5 * 7).ToArray(), x => Assert.Equal(0f, x));
     }
 
     [Fact]
