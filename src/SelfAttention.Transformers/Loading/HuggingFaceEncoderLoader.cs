@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using SelfAttention.IO;
 
 namespace SelfAttention.Transformers;
 
@@ -152,7 +153,7 @@ public static class HuggingFaceEncoderLoader
         Directory.CreateDirectory(folder);
         SafeTensors.Write(Path.Combine(folder, "model.safetensors"), tensors, new Dictionary<string, string> { ["format"] = "pt" });
 
-        SelfAttention.IO.AtomicFile.Write(Path.Combine(folder, "config.json"), stream =>
+        AtomicFile.Write(Path.Combine(folder, "config.json"), stream =>
         {
             using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             json.WriteStartObject();

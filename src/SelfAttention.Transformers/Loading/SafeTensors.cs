@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
+using SelfAttention.IO;
 
 namespace SelfAttention.Transformers;
 
@@ -168,7 +169,7 @@ public static class SafeTensors
 
         // The format pads the header with spaces to a multiple of 8 bytes, so the data is aligned.
         while (headerStream.Length % 8 != 0) headerStream.WriteByte((byte)' ');
-        SelfAttention.IO.AtomicFile.Write(path, output =>
+        AtomicFile.Write(path, output =>
         {
             Span<byte> length = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)headerStream.Length);

@@ -101,6 +101,23 @@ public class PublicSurfaceTests
         Assert.DoesNotContain(members, m => m.StartsWith("SelfAttention.IO.", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void TheCorePackage_IsAttentionOnly()
+    {
+        // The layering of the packages: the core exports attention (namespace SelfAttention) and its oracle
+        // (SelfAttention.Reference) and references no package of the transformer layer; the .npy reader and the
+        // teaching tokenizer live in SelfAttention.Transformers.
+        Assembly core = typeof(Attention).Assembly;
+        string[] namespaces = core.GetExportedTypes().Select(t => t.Namespace ?? "").Distinct().Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(["SelfAttention", "SelfAttention.Reference"], namespaces);
+        string[] references = core.GetReferencedAssemblies().Select(a => a.Name ?? "").ToArray();
+        Assert.DoesNotContain(references, r => r.StartsWith("SelfAttention", StringComparison.Ordinal) || r.Contains("Protobuf", StringComparison.Ordinal)
+                                               || r.Contains("Onnx", StringComparison.OrdinalIgnoreCase) || r.Contains("Tokenizer", StringComparison.Ordinal));
+        Assembly transformers = typeof(SelfAttention.Transformers.Activations).Assembly;
+        Assert.Same(transformers, typeof(SelfAttention.IO.Npy).Assembly);
+        Assert.Same(transformers, typeof(SelfAttention.Tokenization.WordTokenizer).Assembly);
+    }
+
     /// <summary>
     /// Public methods and constructors of public types, spelled as in <see cref="Api"/>: property accessors, operators
     /// and compiler-generated record members are data, not entry points; enums have none.
