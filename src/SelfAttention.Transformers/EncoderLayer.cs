@@ -1,7 +1,6 @@
 using System.Buffers;
 using System.Globalization;
 using System.Numerics.Tensors;
-using CommunityToolkit.HighPerformance;
 using SelfAttention.Internal;
 using SelfAttention.Transformers.Kernels;
 
@@ -143,34 +142,29 @@ public sealed class EncoderLayer
             return;
         }
 
-        float[] q = ArrayPool<float>.Shared.Rent(n * d), k = ArrayPool<float>.Shared.Rent(n * d), v = ArrayPool<float>.Shared.Rent(n * d);
-        float[] o = ArrayPool<float>.Shared.Rent(n * d), normed = ArrayPool<float>.Shared.Rent(n * d);
+        // The weights do not depend on the values, so the value projection is skipped: the keys stand in as values
+        // and the attention output goes to scratch that is thrown away.
+        int size = n * d;
+        float[] q = ArrayPool<float>.Shared.Rent(size), k = ArrayPool<float>.Shared.Rent(size);
+        float[] o = ArrayPool<float>.Shared.Rent(size), normed = ArrayPool<float>.Shared.Rent(size);
         try
         {
             ReadOnlySpan<float> x = input;
             if (Options.Placement == NormPlacement.PreLayerNorm)
             {
-                Norms.LayerNorm(input, [], _norm1Gamma, _norm1Beta, normed.AsSpan(0, n * d), Options.LayerNormEpsilon);
-                x = normed.AsSpan(0, n * d);
+                Norms.LayerNorm(input, [], _norm1Gamma, _norm1Beta, normed.AsSpan(0, size), Options.LayerNormEpsilon);
+                x = normed.AsSpan(0, size);
             }
 
-            _query.Forward(x, q.AsSpan(0, n * d));
-            _key.Forward(x, k.AsSpan(0, n * d));
-            _value.Forward(x, v.AsSpan(0, n * d));
-            var options = new AttentionOptions { IsCausal = Options.IsCausal };
-            for (int h = 0; h < heads; h++)
-            {
-                // Head h is a [n, dh] view with pitch d − dh inside the [n, d] projections.
-                Attention.Compute(new ReadOnlySpan2D<float>(q, h * dh, n, dh, d - dh), new ReadOnlySpan2D<float>(k, h * dh, n, dh, d - dh),
-                                  new ReadOnlySpan2D<float>(v, h * dh, n, dh, d - dh), new Span2D<float>(o, h * dh, n, dh, d - dh),
-                                  weights.Slice(h * n * n, n * n).AsSpan2D(n, n), options);
-            }
+            _query.Forward(x, q.AsSpan(0, size));
+            _key.Forward(x, k.AsSpan(0, size));
+            Attention.ComputeMultiHead(q.AsSpan(0, size), k.AsSpan(0, size), k.AsSpan(0, size), o.AsSpan(0, size), weights,
+                                       new AttentionShape(1, n, n, heads, dh), new AttentionOptions { IsCausal = Options.IsCausal });
         }
         finally
         {
             ArrayPool<float>.Shared.Return(q);
             ArrayPool<float>.Shared.Return(k);
-            ArrayPool<float>.Shared.Return(v);
             ArrayPool<float>.Shared.Return(o);
             ArrayPool<float>.Shared.Return(normed);
         }
