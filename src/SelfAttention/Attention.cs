@@ -238,6 +238,54 @@ public static unsafe class Attention
     }
 
     /// <summary>
+    /// <see cref="ComputeMultiHeadPacked(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>
+    /// that also writes every head's attention weights, sequence by sequence with no padding: sequence b's
+    /// <c>[Heads, q_b, k_b]</c> block (<c>q_b = queryOffsets[b + 1] − queryOffsets[b]</c>, <c>k_b</c> likewise from
+    /// <paramref name="keyOffsets"/>) follows sequence b − 1's, so head h's weight of the sequence's row i on its key j
+    /// is at <c>Heads·Σ_{b′&lt;b} q_b′·k_b′ + (h·q_b + i)·k_b + j</c>, masked entries 0. The weights need each row's
+    /// whole softmax, so this runs the row-by-row kernel, its work items (head, block of rows) in parallel.
+    /// </summary>
+    /// <param name="query"><c>[queryOffsets[Batch], Heads·HeadDim]</c>, row-major.</param>
+    /// <param name="key"><c>[keyOffsets[Batch], KvHeads·HeadDim]</c>, row-major.</param>
+    /// <param name="value"><c>[keyOffsets[Batch], KvHeads·ValueDim]</c>, row-major.</param>
+    /// <param name="output">Receives <c>[queryOffsets[Batch], Heads·ValueDim]</c>; must not overlap the inputs.</param>
+    /// <param name="weights">Receives the sequences' <c>[Heads, q_b, k_b]</c> blocks in order, <c>Heads·Σ q_b·k_b</c> floats; must not overlap the inputs or the output.</param>
+    /// <param name="shape">As for the overload without weights: Batch = sequences, QueryLength and KeyLength = the longest a sequence may be.</param>
+    /// <param name="queryOffsets"><c>[Batch + 1]</c> cumulative query lengths from 0.</param>
+    /// <param name="keyOffsets"><c>[Batch + 1]</c> cumulative key lengths from 0.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without weights, or the weights are not <c>Heads·Σ q_b·k_b</c> long or overlap another buffer; nothing has been written.</exception>
+    public static void ComputeMultiHeadPacked(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                              Span<float> output, Span<float> weights, AttentionShape shape, ReadOnlySpan<int> queryOffsets,
+                                              ReadOnlySpan<int> keyOffsets, AttentionOptions options = default) =>
+        ComputeMultiHeadPacked(query, key, value, output, weights, shape, queryOffsets, keyOffsets, default, options);
+
+    /// <summary>
+    /// <see cref="ComputeMultiHeadPacked(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>
+    /// with <paramref name="modifiers"/>, as in
+    /// <see cref="ComputeMultiHeadPacked(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionModifiers, AttentionOptions)"/>
+    /// (a sink's share is in no weight, so a row's weights then sum to less than 1).
+    /// </summary>
+    /// <param name="query"><c>[queryOffsets[Batch], Heads·HeadDim]</c>, row-major.</param>
+    /// <param name="key"><c>[keyOffsets[Batch], KvHeads·HeadDim]</c>, row-major.</param>
+    /// <param name="value"><c>[keyOffsets[Batch], KvHeads·ValueDim]</c>, row-major.</param>
+    /// <param name="output">Receives <c>[queryOffsets[Batch], Heads·ValueDim]</c>; must not overlap the inputs.</param>
+    /// <param name="weights">Receives the sequences' <c>[Heads, q_b, k_b]</c> blocks in order; must not overlap the inputs, the output or the log-sum-exp.</param>
+    /// <param name="shape">As for the overload without weights.</param>
+    /// <param name="queryOffsets"><c>[Batch + 1]</c> cumulative query lengths from 0.</param>
+    /// <param name="keyOffsets"><c>[Batch + 1]</c> cumulative key lengths from 0.</param>
+    /// <param name="modifiers">ALiBi slopes and sinks (<c>[Heads]</c>), log-sum-exp output (<c>[Heads, queryOffsets[Batch]]</c>), boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window, normalisation and threads.</param>
+    /// <exception cref="ArgumentException">As for the overload without modifiers, or a modifier is invalid (parameter <c>modifiers</c>); nothing has been written.</exception>
+    public static void ComputeMultiHeadPacked(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                              Span<float> output, Span<float> weights, AttentionShape shape, ReadOnlySpan<int> queryOffsets,
+                                              ReadOnlySpan<int> keyOffsets, AttentionModifiers modifiers, AttentionOptions options = default)
+    {
+        NoModifier none = default;
+        RunPacked(query, key, value, output, shape, queryOffsets, keyOffsets, modifiers, options, ref none, weights, hasWeights: true);
+    }
+
+    /// <summary>
     /// Computes multi-head attention over packed variable-length sequences under a modifier of your own,
     /// <paramref name="modifier"/> (see <see cref="IAttentionModifier{TSelf}"/>), with <paramref name="modifiers"/>
     /// around it. Your modifier is asked with the sequence's index <c>b</c> and the row and key indices inside that
@@ -272,20 +320,25 @@ public static unsafe class Attention
     /// </summary>
     private static void RunPacked<TModifier>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                              Span<float> output, in AttentionShape shape, ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets,
-                                             in AttentionModifiers modifiers, in AttentionOptions options, ref TModifier user)
+                                             in AttentionModifiers modifiers, in AttentionOptions options, ref TModifier user,
+                                             Span<float> weights = default, bool hasWeights = false)
         where TModifier : struct, IAttentionModifier<TModifier>
     {
-        var (packed, layout) = ModifierValidation.ValidatePacked(query, key, value, output, shape, queryOffsets, keyOffsets, modifiers, options);
+        var (packed, layout) = ModifierValidation.ValidatePacked(query, key, value, output, shape, queryOffsets, keyOffsets, modifiers, options, weights, hasWeights);
         var sizes = packed.Sizes;
         int queryWidth = shape.Heads * shape.HeadDim, keyWidth = sizes.KvHeads * shape.HeadDim;
         int valueWidth = sizes.KvHeads * sizes.ValueDim, outputWidth = shape.Heads * sizes.ValueDim;
-        fixed (float* q = query, k = key, v = value, o = output)
+        fixed (float* q = query, k = key, v = value, o = output, w = weights)
         fixed (float* slopes = modifiers.AlibiSlopes, sinks = modifiers.Sinks, lse = modifiers.LogSumExp, additive = modifiers.AdditiveMask)
         fixed (bool* boolean = modifiers.BooleanMask)
         {
+            // Sequence b's weights, [Heads, q_b, k_b], start after the blocks of the sequences before it.
+            nint weightsStart = 0;
             for (int b = 0; b < shape.Batch; b++)
             {
                 int queryLength = queryOffsets[b + 1] - queryOffsets[b], keyLength = keyOffsets[b + 1] - keyOffsets[b];
+                nint sequenceWeights = weightsStart;
+                weightsStart += (nint)shape.Heads * queryLength * keyLength;
                 if (queryLength == 0)
                 {
                     continue;
@@ -303,6 +356,7 @@ public static unsafe class Attention
                         AlibiSlopes = slopes, Sinks = sinks, LogSumExp = lse == null ? null : lse + queryOffsets[b], LogSumExpHeadStride = packed.QueryRows,
                         AdditiveMask = additive == null ? null : additive + maskStart, BooleanMask = boolean == null ? null : (byte*)boolean + maskStart,
                         DenseMask = layout,
+                        Weights = w == null ? null : w + sequenceWeights, WeightsRowStride = keyLength, WeightsHeadStride = (nint)queryLength * keyLength,
                     };
                 if (typeof(TModifier) == typeof(NoModifier))
                 {

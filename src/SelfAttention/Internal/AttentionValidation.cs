@@ -199,6 +199,37 @@ internal static class AttentionValidation
         CheckNoOverlap<float, float>(weights, output, nameof(weights), nameof(output));
     }
 
+    /// <summary>
+    /// Validates the weights of a packed call whose offsets are valid: sequence b's <c>[Heads, q_b, k_b]</c> blocks
+    /// one after another, so <c>Heads·Σ q_b·k_b</c> floats, not overlapping any other buffer.
+    /// </summary>
+    public static void ValidatePackedWeights(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value, Span<float> output,
+                                             Span<float> weights, int heads, ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets)
+    {
+        // Each q_b·k_b is below 2⁶², and Σ q_b·k_b ≤ (Σ q_b)·max k_b < 2⁶², so the sum cannot overflow; times Heads can.
+        long pairs = 0;
+        for (int b = 0; b + 1 < queryOffsets.Length; b++)
+        {
+            pairs += (long)(queryOffsets[b + 1] - queryOffsets[b]) * (keyOffsets[b + 1] - keyOffsets[b]);
+        }
+
+        Int128 weightsLength = (Int128)pairs * heads;
+        if (weightsLength > int.MaxValue)
+        {
+            ThrowTooLarge(nameof(weights), "weights (Heads·Σ queryLength·keyLength over the sequences)", int.MaxValue, weightsLength);
+        }
+
+        if (weights.Length != (long)weightsLength)
+        {
+            ThrowHelper.ThrowSizeMismatch(nameof(weights), "weights length (Heads·Σ queryLength·keyLength over the sequences)", (long)weightsLength, weights.Length);
+        }
+
+        CheckNoOverlap<float, float>(weights, query, nameof(weights), nameof(query));
+        CheckNoOverlap<float, float>(weights, key, nameof(weights), nameof(key));
+        CheckNoOverlap<float, float>(weights, value, nameof(weights), nameof(value));
+        CheckNoOverlap<float, float>(weights, output, nameof(weights), nameof(output));
+    }
+
     /// <summary>The totals of a validated packed call: rows of the query (output) and key (value) buffers.</summary>
     internal readonly record struct PackedSizes(MultiHeadSizes Sizes, int QueryRows, int KeyRows);
 

@@ -84,17 +84,29 @@ internal static class ModifierValidation
 
     /// <summary>
     /// Validates a packed call with modifiers, for <see cref="Attention"/> and the reference alike: the packed buffers
-    /// and offsets (<see cref="AttentionValidation.ValidatePacked"/>), then the modifiers, with the log-sum-exp as
-    /// <c>[Heads, totalQueryRows]</c> and a dense mask over the shape's longest lengths.
+    /// and offsets (<see cref="AttentionValidation.ValidatePacked"/>), then the weights when the call writes them
+    /// (<see cref="AttentionValidation.ValidatePackedWeights"/>), then the modifiers, with the log-sum-exp as
+    /// <c>[Heads, totalQueryRows]</c> and a dense mask over the shape's longest lengths, then the log-sum-exp against the weights.
     /// </summary>
     public static (AttentionValidation.PackedSizes Packed, DenseMaskLayout Layout) ValidatePacked(
         ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value, Span<float> output, in AttentionShape shape,
-        ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets, in AttentionModifiers modifiers, in AttentionOptions options)
+        ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets, in AttentionModifiers modifiers, in AttentionOptions options,
+        Span<float> weights = default, bool hasWeights = false)
     {
         var packed = AttentionValidation.ValidatePacked(query, key, value, output, shape, queryOffsets, keyOffsets, options);
+        if (hasWeights)
+        {
+            AttentionValidation.ValidatePackedWeights(query, key, value, output, weights, shape.Heads, queryOffsets, keyOffsets);
+        }
+
         var layout = Validate(modifiers, shape.Batch, shape.Heads, shape.QueryLength, shape.KeyLength, options,
                               MemoryExtent.Of((ReadOnlySpan<float>)output), MemoryExtent.Of(query), MemoryExtent.Of(key), MemoryExtent.Of(value),
                               packedQueryRows: packed.QueryRows);
+        if (hasWeights)
+        {
+            AttentionValidation.CheckNoOverlap(MemoryExtent.Of((ReadOnlySpan<float>)modifiers.LogSumExp), MemoryExtent.Of((ReadOnlySpan<float>)weights), "modifiers", nameof(weights));
+        }
+
         return (packed, layout);
     }
 

@@ -139,6 +139,39 @@ public static class NaiveAttention
                                               AttentionModifiers modifiers, AttentionOptions options = default) =>
         RunPacked(query, key, value, output, shape, queryOffsets, keyOffsets, modifiers, options, default(NoModifier));
 
+    /// <summary>Multi-head attention over packed variable-length sequences with every head's weights, one sequence and head at a time; the semantics of <see cref="Attention.ComputeMultiHeadPacked(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionOptions)"/>.</summary>
+    /// <param name="query"><c>[queryOffsets[Batch], Heads·HeadDim]</c>.</param>
+    /// <param name="key"><c>[keyOffsets[Batch], KvHeads·HeadDim]</c>.</param>
+    /// <param name="value"><c>[keyOffsets[Batch], KvHeads·ValueDim]</c>.</param>
+    /// <param name="output">Receives <c>[queryOffsets[Batch], Heads·ValueDim]</c>.</param>
+    /// <param name="weights">Receives the sequences' <c>[Heads, q_b, k_b]</c> blocks in order, masked entries 0.</param>
+    /// <param name="shape">Batch = sequences; QueryLength and KeyLength = the longest a sequence may be; the head sizes.</param>
+    /// <param name="queryOffsets"><c>[Batch + 1]</c> cumulative query lengths from 0.</param>
+    /// <param name="keyOffsets"><c>[Batch + 1]</c> cumulative key lengths from 0.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void ComputeMultiHeadPacked(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                              Span<float> output, Span<float> weights, AttentionShape shape, ReadOnlySpan<int> queryOffsets,
+                                              ReadOnlySpan<int> keyOffsets, AttentionOptions options = default) =>
+        ComputeMultiHeadPacked(query, key, value, output, weights, shape, queryOffsets, keyOffsets, default, options);
+
+    /// <summary>Multi-head attention over packed variable-length sequences with every head's weights and <paramref name="modifiers"/>, one sequence and head at a time; the semantics of <see cref="Attention.ComputeMultiHeadPacked(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, AttentionModifiers, AttentionOptions)"/>.</summary>
+    /// <param name="query"><c>[queryOffsets[Batch], Heads·HeadDim]</c>.</param>
+    /// <param name="key"><c>[keyOffsets[Batch], KvHeads·HeadDim]</c>.</param>
+    /// <param name="value"><c>[keyOffsets[Batch], KvHeads·ValueDim]</c>.</param>
+    /// <param name="output">Receives <c>[queryOffsets[Batch], Heads·ValueDim]</c>.</param>
+    /// <param name="weights">Receives the sequences' <c>[Heads, q_b, k_b]</c> blocks in order, masked entries 0.</param>
+    /// <param name="shape">Batch = sequences; QueryLength and KeyLength = the longest a sequence may be; the head sizes.</param>
+    /// <param name="queryOffsets"><c>[Batch + 1]</c> cumulative query lengths from 0.</param>
+    /// <param name="keyOffsets"><c>[Batch + 1]</c> cumulative key lengths from 0.</param>
+    /// <param name="modifiers">ALiBi slopes and sinks (<c>[Heads]</c>), log-sum-exp output (<c>[Heads, queryOffsets[Batch]]</c>), boolean or additive mask; <c>default</c> for none.</param>
+    /// <param name="options">Scale, softcap, causal mask and alignment, window and normalisation.</param>
+    /// <exception cref="ArgumentException">As for <see cref="Attention"/>'s overload.</exception>
+    public static void ComputeMultiHeadPacked(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
+                                              Span<float> output, Span<float> weights, AttentionShape shape, ReadOnlySpan<int> queryOffsets,
+                                              ReadOnlySpan<int> keyOffsets, AttentionModifiers modifiers, AttentionOptions options = default) =>
+        RunPacked(query, key, value, output, shape, queryOffsets, keyOffsets, modifiers, options, default(NoModifier), weights, hasWeights: true);
+
     /// <summary>Multi-head attention over packed variable-length sequences under your <paramref name="modifier"/> and <paramref name="modifiers"/>; the semantics of <see cref="Attention.ComputeMultiHeadPacked{TModifier}(ReadOnlySpan{float}, ReadOnlySpan{float}, ReadOnlySpan{float}, Span{float}, AttentionShape, ReadOnlySpan{int}, ReadOnlySpan{int}, TModifier, AttentionModifiers, AttentionOptions)"/>.</summary>
     /// <typeparam name="TModifier">Your modifier struct.</typeparam>
     /// <param name="query"><c>[queryOffsets[Batch], Heads·HeadDim]</c>.</param>
@@ -163,18 +196,21 @@ public static class NaiveAttention
 
     private static void RunPacked<TModifier>(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value,
                                              Span<float> output, AttentionShape shape, ReadOnlySpan<int> queryOffsets, ReadOnlySpan<int> keyOffsets,
-                                             AttentionModifiers modifiers, in AttentionOptions options, in TModifier user)
+                                             AttentionModifiers modifiers, in AttentionOptions options, in TModifier user,
+                                             Span<float> weights = default, bool hasWeights = false)
         where TModifier : struct, IAttentionModifier<TModifier>
     {
-        var (packed, layout) = ModifierValidation.ValidatePacked(query, key, value, output, shape, queryOffsets, keyOffsets, modifiers, options);
+        var (packed, layout) = ModifierValidation.ValidatePacked(query, key, value, output, shape, queryOffsets, keyOffsets, modifiers, options, weights, hasWeights);
         var sizes = packed.Sizes;
         int queryWidth = shape.Heads * shape.HeadDim, keyWidth = sizes.KvHeads * shape.HeadDim;
         int valueWidth = sizes.KvHeads * sizes.ValueDim, outputWidth = shape.Heads * sizes.ValueDim;
         int groupSize = shape.Heads / sizes.KvHeads;
+        int weightsStart = 0;
         for (int b = 0; b < shape.Batch; b++)
         {
             // Sequence b alone, as a call of one sequence at its own lengths; its log-sum-exp rows of head h start at
-            // h·totalRows + queryOffsets[b] ([Heads, totalRows]), its dense mask's at sequence b's.
+            // h·totalRows + queryOffsets[b] ([Heads, totalRows]), its dense mask's at sequence b's, its weights
+            // ([Heads, q_b, k_b]) after the sequences before it.
             int queryLength = queryOffsets[b + 1] - queryOffsets[b], keyLength = keyOffsets[b + 1] - keyOffsets[b];
             var sequence = shape with { Batch = 1, QueryLength = queryLength, KeyLength = keyLength };
             var sequenceQuery = query.Slice(queryOffsets[b] * queryWidth, queryLength * queryWidth);
@@ -184,7 +220,11 @@ public static class NaiveAttention
             for (int h = 0; h < shape.Heads; h++)
             {
                 var views = HeadViews.Create(sequenceQuery, sequenceKey, sequenceValue, sequenceOutput, sequence, 0, h, h / groupSize);
-                ComputeHead(views.Query, views.Key, views.Value, views.Output, default, hasWeights: false, sizes.Scale, options, queryLength, keyLength,
+                // A head with no (row, key) pair has no weights to write (and Span2D cannot view an empty block).
+                bool headHasWeights = hasWeights && queryLength * keyLength > 0;
+                Span2D<float> headWeights = headHasWeights ? weights.Slice(weightsStart, queryLength * keyLength).AsSpan2D(queryLength, keyLength) : default;
+                weightsStart += headHasWeights ? queryLength * keyLength : 0;
+                ComputeHead(views.Query, views.Key, views.Value, views.Output, headWeights, headHasWeights, sizes.Scale, options, queryLength, keyLength,
                             new HeadModifiers(modifiers, layout, b, h, h * packed.QueryRows + queryOffsets[b], queryLength), user);
             }
         }

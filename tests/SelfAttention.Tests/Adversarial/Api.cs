@@ -83,6 +83,10 @@ internal static class Api
     public const string AttentionComputeMultiHeadPaddedWeightsModified = "SelfAttention.Attention.ComputeMultiHeadPadded(" + PaddedWeights + ", AttentionModifiers, AttentionOptions)";
     public const string NaiveComputeMultiHeadPaddedWeights = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPadded(" + PaddedWeights + ", AttentionOptions)";
     public const string NaiveComputeMultiHeadPaddedWeightsModified = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPadded(" + PaddedWeights + ", AttentionModifiers, AttentionOptions)";
+    public const string AttentionComputeMultiHeadPackedWeights = "SelfAttention.Attention.ComputeMultiHeadPacked(" + PaddedWeights + ", AttentionOptions)";
+    public const string AttentionComputeMultiHeadPackedWeightsModified = "SelfAttention.Attention.ComputeMultiHeadPacked(" + PaddedWeights + ", AttentionModifiers, AttentionOptions)";
+    public const string NaiveComputeMultiHeadPackedWeights = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPacked(" + PaddedWeights + ", AttentionOptions)";
+    public const string NaiveComputeMultiHeadPackedWeightsModified = "SelfAttention.Reference.NaiveAttention.ComputeMultiHeadPacked(" + PaddedWeights + ", AttentionModifiers, AttentionOptions)";
     public const string KvCacheCtor = "SelfAttention.KvCache(Int32, Int32, Int32, Int32, Int32, KvCacheStorage)";
     public const string KvCacheClear = "SelfAttention.KvCache.Clear()";
     public const string KvCacheTruncate = "SelfAttention.KvCache.Truncate(Int32)";

@@ -39,6 +39,10 @@ public class ModifierAllocationTests
                 new AttentionModifiers { AlibiSlopes = slopes, Sinks = sinks, LogSumExp = lse.AsSpan(0, heads * 50), AdditiveMask = additive }, options), $"packed + ALiBi + sinks + LSE + additive, degree {degree}");
             AllocationAssert.SteadyStateAllocatesNothing(() => Attention.ComputeMultiHeadPadded(q, k, v, o, weights, shape, [40, 17], [33, 9],
                 new AttentionModifiers { Sinks = sinks, LogSumExp = lse }, options), $"padded + weights + sinks + LSE, degree {degree}");
+            // Packed weights: Heads·(33·40 + 17·20) floats.
+            AllocationAssert.SteadyStateAllocatesNothing(() => Attention.ComputeMultiHeadPacked(q.AsSpan(0, 50 * heads * d), k.AsSpan(0, 60 * 2 * d), v.AsSpan(0, 60 * 2 * d),
+                o.AsSpan(0, 50 * heads * d), weights.AsSpan(0, heads * (33 * 40 + 17 * 20)), shape, [0, 33, 50], [0, 40, 60],
+                new AttentionModifiers { Sinks = sinks, LogSumExp = lse.AsSpan(0, heads * 50) }, options), $"packed + weights + sinks + LSE, degree {degree}");
         }
 
         var cache = new KvCache(64, 2, d, batch: 2, storage: KvCacheStorage.Half);

@@ -139,19 +139,9 @@ public class MultiHeadWeightsTests
         float[] additive = TestInputs.Uniform(rng, batch * nq * nk, 2f);
         float[] slopes = [0.5f, 0.25f, 0.125f, 0.0625f], sinks = [0.3f, -1f, 2.5f, 0f];
         int[] keyLengths = [nk, Math.Max(1, nk / 2), 0];
-        var options = feature switch
-        {
-            "causal" => new AttentionOptions { IsCausal = true },
-            "causal top-left + window (4, 0)" => new AttentionOptions { IsCausal = true, CausalAlignment = CausalAlignment.TopLeft, Window = new AttentionWindow(4, 0) },
-            _ => default,
-        };
+        var options = PaddedOptions(feature);
         int outputLength = batch * nq * Heads * ValueDim, weightsLength = batch * Heads * nq * nk, lseLength = batch * Heads * nq;
-        AttentionModifiers Modifiers(float[] lse) => feature switch
-        {
-            "alibi + sinks + lse" => new AttentionModifiers { AlibiSlopes = slopes, Sinks = sinks, LogSumExp = lse },
-            "additive (per sequence)" => new AttentionModifiers { AdditiveMask = additive, MaskStrides = AttentionMaskStrides.Broadcast(true, 1, nq, nk) },
-            _ => default,
-        };
+        AttentionModifiers Modifiers(float[] lse) => PaddedModifiers(feature, slopes, sinks, additive, lse, nq, nk);
 
         foreach (int[] queryLengths in new[] { [], new[] { nq, Math.Max(1, nq - 2), nq > 1 ? 0 : 1 } })
         {
@@ -213,6 +203,119 @@ public class MultiHeadWeightsTests
                     Oracle.AssertBitIdentical(first, actual, context + ", degree 2 against 1");
                     Oracle.AssertBitIdentical(firstWeights, weights, context + ", weights, degree 2 against 1");
                 }
+            }
+        }
+    }
+
+    // The options and modifiers of the padded and packed cases' features.
+    private static AttentionOptions PaddedOptions(string feature) => feature switch
+    {
+        "causal" => new AttentionOptions { IsCausal = true },
+        "causal top-left + window (4, 0)" => new AttentionOptions { IsCausal = true, CausalAlignment = CausalAlignment.TopLeft, Window = new AttentionWindow(4, 0) },
+        _ => default,
+    };
+
+    private static AttentionModifiers PaddedModifiers(string feature, float[] slopes, float[] sinks, float[] additive, float[] lse, int nq, int nk) => feature switch
+    {
+        "alibi + sinks + lse" => new AttentionModifiers { AlibiSlopes = slopes, Sinks = sinks, LogSumExp = lse },
+        "additive (per sequence)" => new AttentionModifiers { AdditiveMask = additive, MaskStrides = AttentionMaskStrides.Broadcast(true, 1, nq, nk) },
+        _ => default,
+    };
+
+    /// <summary>
+    /// The packed weights overloads (sequence b's <c>[Heads, q_b, k_b]</c> blocks one after another) against the
+    /// reference's, on three sequences of ragged lengths including an empty one and one with no keys. The reference's
+    /// packed weights must equal the real blocks of its padded weights exactly (the layout is what the docs say); the
+    /// fast path's within <see cref="Tolerance.Weights"/> (outputs <see cref="Tolerance.Magnitude1"/>), the sentinels on
+    /// both sides of the weights untouched, degree 2 bit-identical to degree 1.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(PaddedCases))]
+    public void PackedWeights_MatchTheReference(int nq, int nk, string feature)
+    {
+        const int batch = 3;
+        var rng = new Random(nq * 37 + nk + feature.Length);
+        var shape = new AttentionShape(batch, nq, nk, Heads, HeadDim) { KvHeads = KvHeads, ValueDim = ValueDim };
+        // Sequence 0 is shorter than the shape both ways (its rows are not the shape's key stride apart), sequence 1 has
+        // no query rows (when nq > 1) over every key, sequence 2 every row over no key.
+        int[] queryLengths = [Math.Max(1, nq - 2), nq > 1 ? 0 : 1, nq], keyLengths = [Math.Max(1, nk / 2), nk, 0];
+        int[] queryOffsets = [0, queryLengths[0], queryLengths[0] + queryLengths[1], queryLengths.Sum()];
+        int[] keyOffsets = [0, keyLengths[0], keyLengths[0] + keyLengths[1], keyLengths.Sum()];
+        int queryRows = queryOffsets[batch], keyRows = keyOffsets[batch];
+        float[] q = TestInputs.Uniform(rng, queryRows * Heads * HeadDim, 1f), k = TestInputs.Uniform(rng, keyRows * KvHeads * HeadDim, 1f);
+        float[] v = TestInputs.Uniform(rng, keyRows * KvHeads * ValueDim, 1f);
+        float[] additive = TestInputs.Uniform(rng, batch * nq * nk, 2f);
+        float[] slopes = [0.5f, 0.25f, 0.125f, 0.0625f], sinks = [0.3f, -1f, 2.5f, 0f];
+        var options = PaddedOptions(feature);
+        AttentionModifiers Modifiers(float[] lse) => PaddedModifiers(feature, slopes, sinks, additive, lse, nq, nk);
+
+        int outputLength = queryRows * Heads * ValueDim, lseLength = Heads * queryRows;
+        int weightsLength = Heads * Enumerable.Range(0, batch).Sum(b => queryLengths[b] * keyLengths[b]);
+        string context = string.Create(CultureInfo.InvariantCulture,
+            $"{feature}, nq={nq} nk={nk}, query lengths [{string.Join(", ", queryLengths)}], key lengths [{string.Join(", ", keyLengths)}], {SimdWidth.Name}");
+        float[] expected = new float[outputLength], expectedWeights = new float[weightsLength], expectedLse = new float[lseLength];
+        NaiveAttention.ComputeMultiHeadPacked(q, k, v, expected, expectedWeights, shape, queryOffsets, keyOffsets, Modifiers(expectedLse), options);
+
+        // The same sequences padded to (nq, nk): the packed blocks are the padded weights' real rows and keys.
+        float[] paddedQ = new float[batch * nq * Heads * HeadDim], paddedK = new float[batch * nk * KvHeads * HeadDim], paddedV = new float[batch * nk * KvHeads * ValueDim];
+        for (int b = 0; b < batch; b++)
+        {
+            q.AsSpan(queryOffsets[b] * Heads * HeadDim, queryLengths[b] * Heads * HeadDim).CopyTo(paddedQ.AsSpan(b * nq * Heads * HeadDim));
+            k.AsSpan(keyOffsets[b] * KvHeads * HeadDim, keyLengths[b] * KvHeads * HeadDim).CopyTo(paddedK.AsSpan(b * nk * KvHeads * HeadDim));
+            v.AsSpan(keyOffsets[b] * KvHeads * ValueDim, keyLengths[b] * KvHeads * ValueDim).CopyTo(paddedV.AsSpan(b * nk * KvHeads * ValueDim));
+        }
+
+        float[] paddedWeights = new float[batch * Heads * nq * nk];
+        NaiveAttention.ComputeMultiHeadPadded(paddedQ, paddedK, paddedV, new float[batch * nq * Heads * ValueDim], paddedWeights, shape, keyLengths, queryLengths,
+                                              Modifiers(new float[batch * Heads * nq]), options);
+        int at = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            for (int h = 0; h < Heads; h++)
+            {
+                for (int i = 0; i < queryLengths[b]; i++)
+                {
+                    for (int j = 0; j < keyLengths[b]; j++, at++)
+                    {
+                        float padded = paddedWeights[(((b * Heads) + h) * nq + i) * nk + j];
+                        Assert.True(expectedWeights[at] == padded, $"{context}: reference packed weight (b={b}, h={h}, i={i}, j={j}) {expectedWeights[at]:R}, padded {padded:R}");
+                    }
+                }
+            }
+        }
+
+        float[]? first = null, firstWeights = null;
+        foreach (int degree in new[] { 1, 2 })
+        {
+            float[] actual = new float[outputLength], guarded = new float[weightsLength + 2], lse = new float[lseLength];
+            guarded.AsSpan().Fill(-7f);
+            Span<float> weights = guarded.AsSpan(1, weightsLength);
+            var run = options with { MaxDegreeOfParallelism = degree };
+            if (feature == "none")
+            {
+                Attention.ComputeMultiHeadPacked(q, k, v, actual, weights, shape, queryOffsets, keyOffsets, run);
+            }
+            else
+            {
+                Attention.ComputeMultiHeadPacked(q, k, v, actual, weights, shape, queryOffsets, keyOffsets, Modifiers(lse), run);
+            }
+
+            Assert.True(guarded[0] == -7f && guarded[^1] == -7f, $"{context}, degree {degree}: a sentinel beside the weights was written");
+            Oracle.AssertClose(expected, actual, queryRows, Heads * ValueDim, Tolerance.Magnitude1, context);
+            Oracle.AssertClose(expectedWeights, weights, 1, weightsLength, Tolerance.Weights, context + ", weights");
+            if (feature.Contains("lse", StringComparison.Ordinal))
+            {
+                Oracle.AssertClose(expectedLse, lse, Heads, queryRows, Tolerance.Magnitude1, context + ", log-sum-exp");
+            }
+
+            if (first is null)
+            {
+                (first, firstWeights) = (actual, weights.ToArray());
+            }
+            else
+            {
+                Oracle.AssertBitIdentical(first, actual, context + ", degree 2 against 1");
+                Oracle.AssertBitIdentical(firstWeights, weights, context + ", weights, degree 2 against 1");
             }
         }
     }
