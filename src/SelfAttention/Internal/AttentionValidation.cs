@@ -193,10 +193,7 @@ internal static class AttentionValidation
     {
         long weightsLength = Product(nameof(weights), "weights (Batch·Heads·QueryLength·KeyLength)", int.MaxValue, shape.Batch, shape.Heads, shape.QueryLength, shape.KeyLength);
         if (weights.Length != weightsLength) ThrowHelper.ThrowSizeMismatch(nameof(weights), "weights length (Batch·Heads·QueryLength·KeyLength)", weightsLength, weights.Length);
-        CheckNoOverlap<float, float>(weights, query, nameof(weights), nameof(query));
-        CheckNoOverlap<float, float>(weights, key, nameof(weights), nameof(key));
-        CheckNoOverlap<float, float>(weights, value, nameof(weights), nameof(value));
-        CheckNoOverlap<float, float>(weights, output, nameof(weights), nameof(output));
+        CheckWeightsApart(query, key, value, output, weights);
     }
 
     /// <summary>
@@ -224,6 +221,12 @@ internal static class AttentionValidation
             ThrowHelper.ThrowSizeMismatch(nameof(weights), "weights length (Heads·Σ queryLength·keyLength over the sequences)", (long)weightsLength, weights.Length);
         }
 
+        CheckWeightsApart(query, key, value, output, weights);
+    }
+
+    /// <summary>Throws when the weights overlap an input or the output: the check every multi-head weights overload shares.</summary>
+    private static void CheckWeightsApart(ReadOnlySpan<float> query, ReadOnlySpan<float> key, ReadOnlySpan<float> value, Span<float> output, Span<float> weights)
+    {
         CheckNoOverlap<float, float>(weights, query, nameof(weights), nameof(query));
         CheckNoOverlap<float, float>(weights, key, nameof(weights), nameof(key));
         CheckNoOverlap<float, float>(weights, value, nameof(weights), nameof(value));
